@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# PostgreSQL for tests and single-machine deployments: install (Debian packages), start, stop,
+# status, wipe. Idempotent; listens on 127.0.0.1 only. Prints the connection URL on start.
+#   scripts/pg.sh start|stop|status|wipe|url
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PG_PORT="${RATSFACH_PG_PORT:-54329}"
+PG_DIR="$DATA_DIR/pg"
+PG_DB="ratsfach"
+URL="postgres://postgres@127.0.0.1:$PG_PORT/$PG_DB"
+
+pg_bin() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+  [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] && echo "$dir"
+}
+
+ensure_installed() {
+  if ! pg_bin >/dev/null; then apt_install postgresql; fi
+  pg_bin >/dev/null || die "PostgreSQL server binaries not found after install"
+}
+
+# PostgreSQL refuses to run as root: run its tools as the postgres user then.
+as_pg() {
+  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+running() { [ -f "$PG_DIR/data/postmaster.pid" ] && as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; }
+
+start() {
+  ensure_installed
+  local bin; bin="$(pg_bin)"
+  mkdir -p "$PG_DIR"
+  if is_root; then chown postgres:postgres "$PG_DIR"; chmod 700 "$PG_DIR"; fi
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    log "initdb in $PG_DIR/data"
+    as_pg "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$PG_DIR/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_DIR'
+fsync = on
+synchronous_commit = on
+max_connections = 200
+shared_buffers = 256MB
+CONF
+  fi
+  if running; then log "already running on 127.0.0.1:$PG_PORT"; else
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    if ! as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null; then
+      tail -n 30 "$PG_DIR/postgres.log" >&2 || true
+      die "PostgreSQL did not start; see $PG_DIR/postgres.log"
+    fi
+  fi
+  if ! as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "select 1 from pg_database where datname='$PG_DB'" | grep -q 1; then
+    as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$PG_DB"
+  fi
+  echo "$URL"
+}
+
+stop() {
+  local bin; bin="$(pg_bin || true)"
+  if [ -n "$bin" ] && running; then
+    log "stopping PostgreSQL"
+    as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) if running; then echo "running $URL"; else echo stopped; exit 3; fi ;;
+  wipe) stop; rm -rf "$PG_DIR"; log "wiped $PG_DIR" ;;
+  url) echo "$URL" ;;
+  *) echo "usage: $0 start|stop|status|wipe|url" >&2; exit 2 ;;
+esac

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs dependencies, builds, checks lint, format and
+# types, starts the real services the tests need (PostgreSQL; the S3 server), runs every test,
+# stops the services, and ends with one line "N passed, N failed".
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+checks_failed=0
+check() {
+  local name="$1"; shift
+  log "check: $name"
+  if "$@"; then log "check passed: $name"; else log "check FAILED: $name"; checks_failed=$((checks_failed + 1)); fi
+}
+
+log "installing dependencies (pnpm $PNPM_VERSION)"
+pnpm_ install --frozen-lockfile --reporter=append-only >&2
+log "building"
+pnpm_ exec tsc -b || die "build failed"
+
+check "typecheck tests" pnpm_ exec tsc -p tsconfig.test.json
+check "eslint" pnpm_ exec eslint .
+check "prettier" pnpm_ exec prettier --check . --log-level warn
+
+services=()
+cleanup() {
+  for s in "${services[@]}"; do bash "scripts/$s" stop || true; done
+}
+trap cleanup EXIT
+
+RATSFACH_TEST_PG_URL="$(bash scripts/pg.sh start)"; services+=(pg.sh)
+export RATSFACH_TEST_PG_URL
+if [ -f scripts/s3-server.sh ]; then
+  eval "$(bash scripts/s3-server.sh start --env)"; services+=(s3-server.sh)
+fi
+
+log "running tests"
+set +e
+pnpm_ exec tap --reporter=tap "$@" 2>&1 | node scripts/tap-count.mjs "$checks_failed"
+status=${PIPESTATUS[1]}
+set -e
+exit "$status"
