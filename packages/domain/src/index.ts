@@ -1,1 +1,3 @@
-export const ok = true;
+export * from './errors.js';
+export * from './streamName.js';
+export * from './decider.js';

@@ -1,1 +1,2 @@
-export {};
+export * from './expectedRevision.js';
+export * from './eventStore.js';
