@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './streamName.js';
 export * from './decider.js';
+export * from './signedRecord.js';
