@@ -1,0 +1,36 @@
+import { eventHash, bytesEqual, GENESIS_PREV_HASH } from './eventHash.js';
+import type { RecordedEvent, VerifyProblem } from './eventStore.js';
+
+/**
+ * Checks events one by one, in stream order per stream (the whole log in global order keeps
+ * that), and names the first that breaks its stream's chain. Every adapter's `verify` feeds its
+ * events through this, so "broken" means the same on every backend.
+ */
+export class ChainVerifier {
+  readonly #heads = new Map<string, { revision: bigint; hash: Uint8Array }>();
+  #checked = 0;
+
+  get eventsChecked(): number {
+    return this.#checked;
+  }
+
+  /** Returns the problem with this event, or null when it extends its chain correctly. */
+  check(event: RecordedEvent): VerifyProblem | null {
+    this.#checked += 1;
+    const problem = (reason: VerifyProblem['reason']): VerifyProblem => ({
+      stream: event.stream,
+      revision: event.revision,
+      globalPosition: event.globalPosition,
+      reason,
+    });
+    const head = this.#heads.get(event.stream);
+    const expectedRevision = head === undefined ? 0n : head.revision + 1n;
+    if (event.revision !== expectedRevision) return problem('revision_gap');
+    const expectedPrev = head === undefined ? GENESIS_PREV_HASH : head.hash;
+    if (!bytesEqual(event.prevHash, expectedPrev)) return problem('prev_hash_mismatch');
+    const recomputed = eventHash(event);
+    if (!bytesEqual(recomputed, event.hash)) return problem('hash_mismatch');
+    this.#heads.set(event.stream, { revision: event.revision, hash: event.hash });
+    return null;
+  }
+}
