@@ -1,1 +1,5 @@
-export {};
+export * from './errors.js';
+export * from './blobRef.js';
+export * from './blobStore.js';
+export * from './partHash.js';
+export * from './uploadRules.js';

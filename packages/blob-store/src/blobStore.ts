@@ -1,0 +1,186 @@
+import type { Readable } from 'node:stream';
+import type { BlobKind, BlobRef } from './blobRef.js';
+
+/**
+ * Bytes handed to the store: a Node Readable or any async iterable of byte chunks. The store
+ * consumes it once, chunk by chunk, and never holds more than a bounded buffer in memory.
+ */
+export type BlobBody = AsyncIterable<Uint8Array>;
+
+/** What the store knows about a stored object. */
+export interface BlobInfo extends BlobRef {
+  readonly size: number;
+  /** When the object became visible (or was last written): the age the garbage collector uses. */
+  readonly createdAt: Date;
+}
+
+/** A byte range: `length` bytes from `offset` (to the end when `length` is omitted). */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length?: number;
+}
+
+/** An object being read: the body streams the requested range only. */
+export interface BlobContent {
+  readonly body: Readable;
+  /** Size of the whole object. */
+  readonly size: number;
+  /** The range the body holds (the whole object when no range was asked for). */
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** What a caller announces when it starts an upload. */
+export interface CreateSessionInput extends BlobRef {
+  /** Exact size of the object in bytes. */
+  readonly size: number;
+  /**
+   * Part size of the blob hash; it must equal the store's `partSize` (the hash is defined over
+   * parts of that size). Omit it to use the store's.
+   */
+  readonly partSize?: number;
+}
+
+/** An upload session: the object becomes visible only when `completeSession` succeeds. */
+export interface UploadSession extends BlobRef {
+  /** Opaque id, unique in the tenant; only valid together with its tenant. */
+  readonly id: string;
+  readonly size: number;
+  readonly partSize: number;
+  /** Number of parts: `max(1, ceil(size / partSize))`; indexes run from 0. */
+  readonly partCount: number;
+  readonly createdAt: Date;
+  /** Last time a part was written (or the creation time): abandoned sessions are judged by it. */
+  readonly updatedAt: Date;
+}
+
+/** A part stored in a session. */
+export interface PartInfo {
+  readonly index: number;
+  readonly size: number;
+  /** BLAKE2b-512 of the part's bytes, 128 lowercase hex characters. */
+  readonly hash: string;
+}
+
+/** What a one-shot `put` needs: the key and the exact size. */
+export interface PutInput extends BlobRef {
+  readonly size: number;
+}
+
+/** A time-limited URL that lets a device fetch one object without the API process in the path. */
+export interface PresignedGet {
+  readonly url: string;
+  readonly expiresAt: Date;
+}
+
+/** What an adapter can do beyond the common interface. */
+export interface BlobStoreCapabilities {
+  /** True when `presignGet` returns URLs; false when it always returns null. */
+  readonly presignGet: boolean;
+}
+
+/** Longest lifetime of a presigned URL, in seconds. */
+export const MAX_PRESIGN_TTL_SECONDS = 60;
+
+/**
+ * Immutable objects keyed by their hash, namespaced by tenant. Every adapter (filesystem, S3)
+ * implements this and passes the shared contract suite (test/contract.ts).
+ *
+ * Rules every method keeps:
+ * - refs are checked first (assertBlobRef): a malformed tenant, kind or hash throws
+ *   BlobKeyInvalidError before anything reaches the backend;
+ * - an object is visible only after its whole hash and size were checked; a failure at any
+ *   point leaves no visible object, partial or otherwise;
+ * - an existing object is never overwritten: storing it again (same tenant, kind and hash) is
+ *   an idempotent success, because the hash names the content;
+ * - backend failures surface as BlobStoreUnavailableError, never as the backend's own error.
+ */
+export interface BlobStore {
+  /** Part size of uploads and of the blob hash, in bytes. */
+  readonly partSize: number;
+  readonly capabilities: BlobStoreCapabilities;
+
+  /**
+   * Starts an upload of one object. Throws BlobKeyInvalidError for a bad ref and
+   * BlobOptionInvalidError for a negative or non-integer size or a part size other than the
+   * store's. Creating a session for an object that already exists is allowed.
+   */
+  createSession(input: CreateSessionInput): Promise<UploadSession>;
+
+  /** A session by id; throws BlobSessionNotFoundError when unknown in this tenant. */
+  getSession(tenant: string, sessionId: string): Promise<UploadSession>;
+
+  /**
+   * Streams part `index` into the session, hashing it as it arrives. Part i must hold exactly
+   * the bytes [i * partSize, min(size, (i + 1) * partSize)): an index out of range, a body that
+   * ends early or runs long throws BlobPartInvalidError (reason `index`, `short`, `long`) and
+   * leaves the part absent. When `expectedHash` (hex) is given, a part that hashes otherwise
+   * throws BlobHashMismatchError. Putting a part again replaces it. Parts may arrive in any
+   * order and concurrently (different indexes); the same index twice at once throws
+   * BlobSessionBusyError.
+   */
+  putPart(
+    tenant: string,
+    sessionId: string,
+    index: number,
+    body: BlobBody,
+    expectedHash?: string,
+  ): Promise<PartInfo>;
+
+  /** The parts stored so far, by index: what a resumed upload still has to send. */
+  listParts(tenant: string, sessionId: string): Promise<PartInfo[]>;
+
+  /**
+   * Checks the parts (all present: else BlobSessionIncompleteError with `details.missing`),
+   * the size (BlobSizeMismatchError) and the blob hash over the part hashes
+   * (BlobHashMismatchError), then makes the object visible and ends the session. A failed
+   * check leaves the session as it was (parts can be replaced) and nothing visible. When the
+   * object already exists, this is a success that changes nothing.
+   */
+  completeSession(tenant: string, sessionId: string): Promise<BlobInfo>;
+
+  /** Ends a session and drops its parts; unknown sessions are ignored (idempotent). */
+  abortSession(tenant: string, sessionId: string): Promise<void>;
+
+  /** Sessions of a tenant, for resumption lists and the garbage collector. */
+  listSessions(tenant: string): AsyncIterable<UploadSession>;
+
+  /**
+   * Stores a whole object from one stream: the same checks as a session (size, hash), for
+   * key slots and small blobs. Throws BlobSizeMismatchError or BlobHashMismatchError and leaves
+   * nothing visible when they fail; a no-op success when the object exists.
+   */
+  put(input: PutInput, body: BlobBody): Promise<BlobInfo>;
+
+  /**
+   * Streams an object, or `range` of it. Throws BlobNotFoundError when absent and
+   * BlobRangeInvalidError for a range that does not fit.
+   */
+  get(ref: BlobRef, range?: ByteRange): Promise<BlobContent>;
+
+  /** Size and age of an object, or null when absent. */
+  head(ref: BlobRef): Promise<BlobInfo | null>;
+
+  /**
+   * Removes an object for good (on S3 every version of it). Returns false when it was absent.
+   * Used to erase key slots and by the garbage collector.
+   */
+  delete(ref: BlobRef): Promise<boolean>;
+
+  /** Objects of one kind in one tenant, in no particular order, with their age. */
+  list(tenant: string, kind: BlobKind): AsyncIterable<BlobInfo>;
+
+  /** Tenants that have objects or sessions, for the garbage collector. */
+  listTenants(): AsyncIterable<string>;
+
+  /**
+   * A URL that fetches the object for `ttlSeconds` (1 to MAX_PRESIGN_TTL_SECONDS, else
+   * BlobOptionInvalidError). Returns null when the adapter cannot presign
+   * (`capabilities.presignGet` false, as on the filesystem adapter): the caller then streams
+   * the object through the API. Throws BlobNotFoundError when the object is absent.
+   */
+  presignGet(ref: BlobRef, ttlSeconds: number): Promise<PresignedGet | null>;
+
+  /** Releases handles and timers; the store must not be used afterwards. */
+  close(): Promise<void>;
+}
