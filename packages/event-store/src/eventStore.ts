@@ -59,6 +59,11 @@ export interface SubscribeOptions {
   /** Exclusive checkpoint: the last global position the subscriber has processed. */
   readonly after?: bigint;
   readonly signal?: AbortSignal;
+  /**
+   * Most events the subscription fetches ahead of its consumer (one page). Adapters have a
+   * default; the contract suite sets a small one to check back-pressure.
+   */
+  readonly pageSize?: number;
 }
 
 /**
@@ -68,6 +73,11 @@ export interface SubscribeOptions {
  */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
+  /**
+   * Events fetched from the store but not yet handed to the consumer: never more than one page.
+   * Optional in the type so that adding it broke no adapter; the contract suite requires it.
+   */
+  bufferedCount?(): number;
 }
 
 export interface StreamHead {
