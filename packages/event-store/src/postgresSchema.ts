@@ -1,0 +1,153 @@
+import { ValidationError } from '@ratsfach/domain';
+
+/**
+ * Schema names are plain lowercase identifiers, so they can be spliced into SQL unquoted-safe
+ * (we still quote them) and fit, with a prefix, into a 63-byte LISTEN channel name.
+ */
+const schemaPattern = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/** Checks a schema name; throws ValidationError RATSFACH_EVENT_STORE_PG_SCHEMA_INVALID. */
+export function checkPostgresSchemaName(schema: string): string {
+  if (typeof schema !== 'string' || !schemaPattern.test(schema)) {
+    throw new ValidationError(
+      'RATSFACH_EVENT_STORE_PG_SCHEMA_INVALID',
+      `PostgreSQL schema name ${JSON.stringify(schema)} is not [a-z_][a-z0-9_]{0,47}`,
+      { hint: 'pass a lowercase schema name such as "ratsfach" in the store options' },
+    );
+  }
+  return schema;
+}
+
+/** The SQL names of one store, all derived from its schema. */
+export interface PostgresNames {
+  readonly schema: string;
+  readonly events: string;
+  readonly positions: string;
+  readonly appendBatch: string;
+  /** LISTEN/NOTIFY channel woken after every committed batch. */
+  readonly channel: string;
+  /** Key of the advisory lock that orders transaction ids and positions (see `appendBatchSql`). */
+  readonly positionLockKey: string;
+}
+
+export function postgresNames(schema: string): PostgresNames {
+  checkPostgresSchemaName(schema);
+  const q = `"${schema}"`;
+  return {
+    schema,
+    events: `${q}.events`,
+    positions: `${q}.events_position_seq`,
+    appendBatch: `${q}.append_batch`,
+    channel: `ratsfach_events_${schema}`,
+    positionLockKey: `hashtextextended('ratsfach.events.position:${schema}', 0)`,
+  };
+}
+
+/**
+ * Events are stored as the exact bytes hashed (bytea, never json/jsonb). `xid` is the top-level
+ * transaction id of the append: subscriptions only read rows whose transaction is older than
+ * the oldest one still running, so they never pass a position that may still commit below them.
+ */
+function tableSql(n: PostgresNames): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS "${n.schema}";
+CREATE SEQUENCE IF NOT EXISTS ${n.positions} AS bigint MINVALUE 1;
+CREATE TABLE IF NOT EXISTS ${n.events} (
+  global_position bigint NOT NULL PRIMARY KEY,
+  xid xid8 NOT NULL,
+  stream text NOT NULL,
+  revision bigint NOT NULL CHECK (revision >= 0),
+  event_id uuid NOT NULL,
+  type text NOT NULL,
+  data bytea NOT NULL,
+  metadata bytea NOT NULL,
+  hash bytea NOT NULL CHECK (octet_length(hash) = 64),
+  prev_hash bytea NOT NULL CHECK (octet_length(prev_hash) = 64),
+  command_id text NOT NULL,
+  CONSTRAINT events_stream_revision_key UNIQUE (stream, revision),
+  CONSTRAINT events_event_id_key UNIQUE (event_id)
+);`;
+}
+
+/**
+ * One group-commit batch, called inside the batch's transaction. The events of all appends come
+ * as parallel arrays; `p_append[i]` says which append event i belongs to (contiguous runs).
+ *
+ * Positions: the transaction's xid and all its positions are taken together under a short
+ * advisory lock, so among appenders a smaller xid always means smaller positions. A reader that
+ * only takes rows with xid < pg_snapshot_xmin(current snapshot) therefore never delivers a
+ * position above one that is still in flight: every transaction still running then has an xid
+ * at or above that xmin, hence positions above everything delivered. The lock is held for two
+ * function calls, not until commit, so transactions still overlap and commit in parallel.
+ *
+ * Each append runs in its own subtransaction (a PL/pgSQL exception block is a savepoint), so a
+ * unique violation refuses that append alone; the name of the violated constraint comes back
+ * as its outcome. Nothing is visible to anyone before the caller's COMMIT.
+ */
+function appendBatchSql(n: PostgresNames): string {
+  return `
+CREATE OR REPLACE FUNCTION ${n.appendBatch}(
+  p_append int[], p_stream text[], p_revision bigint[], p_event_id uuid[], p_type text[],
+  p_data bytea[], p_metadata bytea[], p_hash bytea[], p_prev_hash bytea[], p_command_id text[]
+) RETURNS TABLE (append_ix int, outcome text, last_position bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_count int := coalesce(array_length(p_append, 1), 0);
+  v_xid xid8;
+  v_positions bigint[];
+  v_first int := 1;
+  v_last int;
+  v_constraint text;
+BEGIN
+  PERFORM pg_advisory_lock(${n.positionLockKey});
+  BEGIN
+    v_xid := pg_current_xact_id();
+    SELECT array_agg(p ORDER BY p) INTO v_positions
+      FROM (SELECT nextval('${n.positions}') AS p FROM generate_series(1, v_count)) s;
+  EXCEPTION WHEN OTHERS THEN
+    PERFORM pg_advisory_unlock(${n.positionLockKey});
+    RAISE;
+  END;
+  PERFORM pg_advisory_unlock(${n.positionLockKey});
+
+  WHILE v_first <= v_count LOOP
+    v_last := v_first;
+    WHILE v_last < v_count AND p_append[v_last + 1] = p_append[v_first] LOOP
+      v_last := v_last + 1;
+    END LOOP;
+    append_ix := p_append[v_first];
+    BEGIN
+      INSERT INTO ${n.events}
+        (global_position, xid, stream, revision, event_id, type, data, metadata, hash, prev_hash, command_id)
+      SELECT v_positions[k], v_xid, p_stream[k], p_revision[k], p_event_id[k], p_type[k],
+             p_data[k], p_metadata[k], p_hash[k], p_prev_hash[k], p_command_id[k]
+        FROM generate_series(v_first, v_last) AS k;
+      outcome := 'ok';
+      last_position := v_positions[v_last];
+    EXCEPTION WHEN unique_violation THEN
+      GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+      outcome := coalesce(v_constraint, 'unique_violation');
+      last_position := NULL;
+    END;
+    RETURN NEXT;
+    v_first := v_last + 1;
+  END LOOP;
+  PERFORM pg_notify('${n.channel}', '');
+END
+$fn$;`;
+}
+
+/**
+ * The whole migration, idempotent: every statement is IF NOT EXISTS or OR REPLACE. Callers run
+ * it in one transaction under an advisory lock so that stores opening at once do not race on
+ * the catalog.
+ */
+export function postgresMigrationSql(n: PostgresNames): string {
+  return `${tableSql(n)}\n${appendBatchSql(n)}`;
+}
+
+/** Unique constraint names the batch function reports as outcomes. */
+export const PostgresConstraint = {
+  streamRevision: 'events_stream_revision_key',
+  eventId: 'events_event_id_key',
+} as const;
