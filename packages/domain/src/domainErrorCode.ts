@@ -1,0 +1,67 @@
+/**
+ * Stable codes of the errors the domain throws. Never change a value once released; services
+ * and clients match on these, never on message text.
+ */
+export const DomainErrorCode = {
+  // Encoding and decoding (serialiser, canonical JSON).
+  canonicalUnsupported: 'RATSFACH_DOMAIN_CANONICAL_UNSUPPORTED',
+  canonicalMalformed: 'RATSFACH_DOMAIN_CANONICAL_MALFORMED',
+  eventTypeUnknown: 'RATSFACH_DOMAIN_EVENT_TYPE_UNKNOWN',
+  eventVersionUnknown: 'RATSFACH_DOMAIN_EVENT_VERSION_UNKNOWN',
+  eventMalformed: 'RATSFACH_DOMAIN_EVENT_MALFORMED',
+  // Command input.
+  commandMalformed: 'RATSFACH_DOMAIN_COMMAND_MALFORMED',
+  metadataInvalid: 'RATSFACH_DOMAIN_METADATA_INVALID',
+  contextMissing: 'RATSFACH_DOMAIN_CONTEXT_MISSING',
+  contextMismatch: 'RATSFACH_DOMAIN_CONTEXT_MISMATCH',
+  keyListEmpty: 'RATSFACH_DOMAIN_KEY_LIST_EMPTY',
+  // Signed records.
+  recordLabelMismatch: 'RATSFACH_DOMAIN_RECORD_LABEL_MISMATCH',
+  recordMismatch: 'RATSFACH_DOMAIN_RECORD_MISMATCH',
+  chainStale: 'RATSFACH_DOMAIN_CHAIN_STALE',
+  signerMismatch: 'RATSFACH_DOMAIN_SIGNER_MISMATCH',
+  // Who may do what.
+  signerNotRoot: 'RATSFACH_DOMAIN_SIGNER_NOT_ROOT',
+  signerNotAdmin: 'RATSFACH_DOMAIN_SIGNER_NOT_ADMIN',
+  deviceUnknown: 'RATSFACH_DOMAIN_DEVICE_UNKNOWN',
+  deviceRevoked: 'RATSFACH_DOMAIN_DEVICE_REVOKED',
+  notAMember: 'RATSFACH_DOMAIN_NOT_A_MEMBER',
+  membershipPending: 'RATSFACH_DOMAIN_MEMBERSHIP_PENDING',
+  roleLacksRight: 'RATSFACH_DOMAIN_ROLE_LACKS_RIGHT',
+  selfCosign: 'RATSFACH_DOMAIN_SELF_COSIGN',
+  recipientNotMember: 'RATSFACH_DOMAIN_RECIPIENT_NOT_MEMBER',
+  recipientDeviceInvalid: 'RATSFACH_DOMAIN_RECIPIENT_DEVICE_INVALID',
+  // Stream state.
+  tenantExists: 'RATSFACH_DOMAIN_TENANT_EXISTS',
+  tenantUnknown: 'RATSFACH_DOMAIN_TENANT_UNKNOWN',
+  userExists: 'RATSFACH_DOMAIN_USER_EXISTS',
+  userUnknown: 'RATSFACH_DOMAIN_USER_UNKNOWN',
+  deviceExists: 'RATSFACH_DOMAIN_DEVICE_EXISTS',
+  deviceAlreadyRevoked: 'RATSFACH_DOMAIN_DEVICE_ALREADY_REVOKED',
+  certificateNotNewer: 'RATSFACH_DOMAIN_CERTIFICATE_NOT_NEWER',
+  checkpointNotNewer: 'RATSFACH_DOMAIN_CHECKPOINT_NOT_NEWER',
+  committeeExists: 'RATSFACH_DOMAIN_COMMITTEE_EXISTS',
+  committeeUnknown: 'RATSFACH_DOMAIN_COMMITTEE_UNKNOWN',
+  memberExists: 'RATSFACH_DOMAIN_MEMBER_EXISTS',
+  memberUnknown: 'RATSFACH_DOMAIN_MEMBER_UNKNOWN',
+  roleUnchanged: 'RATSFACH_DOMAIN_ROLE_UNCHANGED',
+  membershipAlreadyCosigned: 'RATSFACH_DOMAIN_MEMBERSHIP_ALREADY_COSIGNED',
+  membershipChanged: 'RATSFACH_DOMAIN_MEMBERSHIP_CHANGED',
+  epochNotNext: 'RATSFACH_DOMAIN_EPOCH_NOT_NEXT',
+  epochNotCurrent: 'RATSFACH_DOMAIN_EPOCH_NOT_CURRENT',
+  epochRotationRequired: 'RATSFACH_DOMAIN_EPOCH_ROTATION_REQUIRED',
+  legalHoldActive: 'RATSFACH_DOMAIN_LEGAL_HOLD_ACTIVE',
+  legalHoldAlreadyPlaced: 'RATSFACH_DOMAIN_LEGAL_HOLD_ALREADY_PLACED',
+  legalHoldNotPlaced: 'RATSFACH_DOMAIN_LEGAL_HOLD_NOT_PLACED',
+  retentionActive: 'RATSFACH_DOMAIN_RETENTION_ACTIVE',
+  documentExists: 'RATSFACH_DOMAIN_DOCUMENT_EXISTS',
+  documentUnknown: 'RATSFACH_DOMAIN_DOCUMENT_UNKNOWN',
+  documentDeleted: 'RATSFACH_DOMAIN_DOCUMENT_DELETED',
+  documentNotDeleted: 'RATSFACH_DOMAIN_DOCUMENT_NOT_DELETED',
+  documentErased: 'RATSFACH_DOMAIN_DOCUMENT_ERASED',
+  parentNotHead: 'RATSFACH_DOMAIN_PARENT_NOT_HEAD',
+  versionNotNext: 'RATSFACH_DOMAIN_VERSION_NOT_NEXT',
+  committeeStateStale: 'RATSFACH_DOMAIN_COMMITTEE_STATE_STALE',
+  deliveryWrongDay: 'RATSFACH_DOMAIN_DELIVERY_WRONG_DAY',
+} as const;
+export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];

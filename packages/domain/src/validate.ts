@@ -1,0 +1,103 @@
+import { ValidationError } from './errors.js';
+import { DomainErrorCode } from './domainErrorCode.js';
+import { isValidId } from './streamName.js';
+import { hashLength } from './chain.js';
+import type { CommandMetadata } from './decider.js';
+
+const malformed = (field: string, why: string): ValidationError =>
+  new ValidationError(DomainErrorCode.commandMalformed, `command field ${field}: ${why}`, {
+    hint: 'fix the command; see the domain README for the shape of each command',
+    details: { field },
+  });
+
+/** ISO 8601 UTC timestamp as deciders accept it: `YYYY-MM-DDTHH:MM:SS[.fff]Z`. */
+const isoPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+export const isIsoTime = (value: string): boolean =>
+  isoPattern.test(value) && !Number.isNaN(Date.parse(value));
+
+/** Refuses command metadata without a command id or a well-formed decision time. */
+export function checkMetadata(metadata: CommandMetadata): void {
+  if (
+    typeof metadata.commandId !== 'string' ||
+    metadata.commandId.length === 0 ||
+    metadata.commandId.length > 128
+  ) {
+    throw new ValidationError(
+      DomainErrorCode.metadataInvalid,
+      'command metadata needs a commandId of 1 to 128 characters',
+      {
+        hint: 'give every command a client-chosen id (a UUID, say) and reuse it on retry',
+      },
+    );
+  }
+  if (typeof metadata.now !== 'string' || !isIsoTime(metadata.now)) {
+    throw new ValidationError(
+      DomainErrorCode.metadataInvalid,
+      'command metadata needs `now` as an ISO 8601 UTC time',
+      {
+        hint: 'pass the decision time as new Date().toISOString()',
+      },
+    );
+  }
+}
+
+export function checkId(field: string, value: string): void {
+  if (typeof value !== 'string' || !isValidId(value))
+    throw malformed(field, 'expected an id of [a-z0-9_]{1,64}');
+}
+
+export function checkHash(field: string, value: Uint8Array): void {
+  if (!(value instanceof Uint8Array) || value.length !== hashLength) {
+    throw malformed(field, `expected a ${hashLength}-byte hash`);
+  }
+}
+
+export function checkInt(
+  field: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw malformed(field, `expected an integer from ${min} to ${max}`);
+  }
+}
+
+export function checkTime(field: string, value: string): void {
+  if (typeof value !== 'string' || !isIsoTime(value))
+    throw malformed(field, 'expected an ISO 8601 UTC time');
+}
+
+export function checkText(field: string, value: string, maxLength: number): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    throw malformed(field, `expected a string of 1 to ${maxLength} characters`);
+  }
+}
+
+export function checkBytes(field: string, value: Uint8Array, maxLength: number): void {
+  if (!(value instanceof Uint8Array) || value.length === 0 || value.length > maxLength) {
+    throw malformed(field, `expected 1 to ${maxLength} bytes`);
+  }
+}
+
+/** Largest signed record the domain accepts inside one event. */
+export const maxRecordBytes = 64 * 1024;
+
+export const checkRecordBytes = (value: Uint8Array): void =>
+  checkBytes('record', value, maxRecordBytes);
+
+/** A refusal for a command whose shape is wrong in a way the helpers above do not cover. */
+export const commandMalformed = malformed;
+
+/** Refuses a decision that needs a piece of context the handler did not load. */
+export const contextMissing = (what: string): ValidationError =>
+  new ValidationError(DomainErrorCode.contextMissing, `the decision needs ${what} in its context`, {
+    hint: 'load the streams that contextRequirements(command) names and pass their states',
+    details: { missing: what },
+  });
+
+/** Exhaustiveness check for switch statements over unions. */
+export function assertNever(value: never): never {
+  throw new TypeError(`unhandled case ${JSON.stringify(value)}`);
+}
