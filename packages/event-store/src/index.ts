@@ -7,3 +7,5 @@ export * from './appendValidation.js';
 export * from './chainEvents.js';
 export * from './commandReplay.js';
 export * from './chainVerifier.js';
+export * from './sqliteEventStore.js';
+export * from './postgresEventStore.js';
