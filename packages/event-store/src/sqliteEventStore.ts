@@ -1,0 +1,481 @@
+import Database from 'better-sqlite3';
+import { isRatsfachError } from '@ratsfach/domain';
+import {
+  validateAppend,
+  validateReadAll,
+  validateReadStream,
+  type ValidatedAppend,
+} from './appendValidation.js';
+import { chainEvents } from './chainEvents.js';
+import { ChainVerifier } from './chainVerifier.js';
+import { replayedResult } from './commandReplay.js';
+import { ConcurrencyError, StoreIntegrityError, StoreUnavailableError } from './errors.js';
+import {
+  defaultLimits,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventStoreLimits,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamHead,
+  type SubscribeOptions,
+  type Subscription,
+  type VerifyReport,
+} from './eventStore.js';
+import { describeExpected, satisfiesExpected, type ExpectedRevision } from './expectedRevision.js';
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file; its directory must exist. */
+  readonly path: string;
+  readonly limits?: EventStoreLimits;
+  /** Events per page when reading (readStream, readAll, verify). Default 1000. */
+  readonly readPageSize?: number;
+  /** Default page of a subscription (events fetched ahead of the consumer). Default 256. */
+  readonly subscriptionPageSize?: number;
+  /**
+   * How often an idle subscription looks for commits made by another process (another
+   * connection to the same file). Commits of this store wake it at once. Default 500 ms.
+   */
+  readonly pollIntervalMs?: number;
+  /** Most appends committed in one group transaction. Default 512. */
+  readonly maxAppendsPerCommit?: number;
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS events (
+  global_position INTEGER PRIMARY KEY,
+  stream TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  event_id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  data BLOB NOT NULL,
+  metadata BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  prev_hash BLOB NOT NULL,
+  UNIQUE (stream, revision)
+);
+`;
+
+const columns =
+  'global_position, stream, revision, event_id, type, data, metadata, hash, prev_hash';
+
+type Row = [bigint, string, bigint, string, string, Buffer, Buffer, Buffer, Buffer];
+
+const toRecorded = (row: Row): RecordedEvent => ({
+  globalPosition: row[0],
+  stream: row[1],
+  revision: row[2],
+  eventId: row[3],
+  type: row[4],
+  data: row[5],
+  metadata: row[6],
+  hash: row[7],
+  prevHash: row[8],
+});
+
+interface PendingAppend {
+  readonly append: ValidatedAppend;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Translates a driver failure into the store's typed errors; ours pass through. */
+const storeError = (error: unknown, action: string): Error => {
+  if (isRatsfachError(error)) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return new StoreIntegrityError(`SQLite event store: database file is damaged (${action})`, {
+      cause: error,
+      details: { sqliteCode: code },
+    });
+  }
+  return new StoreUnavailableError(
+    `SQLite event store: ${action} failed: ${(error as Error).message ?? String(error)}`,
+    { cause: error, details: typeof code === 'string' ? { sqliteCode: code } : {} },
+  );
+};
+
+/**
+ * Opens (creating if needed) an SQLite event store: WAL, `synchronous=FULL`, group commit.
+ * Throws StoreUnavailableError when the file cannot be opened.
+ */
+export async function openSqliteEventStore(
+  options: SqliteEventStoreOptions,
+): Promise<SqliteEventStore> {
+  return new SqliteEventStore(options);
+}
+
+/**
+ * The embedded event store on one SQLite file (better-sqlite3).
+ *
+ * Group commit: appends that arrive while the event loop is busy are queued and written, on the
+ * next turn of the loop, in one transaction with one savepoint each; a refused append (stale
+ * revision, reused command id) rolls back to its savepoint and the others commit. Every append
+ * is resolved only after COMMIT returned, and with `synchronous=FULL` that means the WAL was
+ * fsynced: acknowledged appends survive a crash or power loss. Writes run on the calling thread;
+ * one fsync per group keeps the pause short, and a deployment that must never block the API's
+ * event loop runs the store in a worker thread as a whole.
+ *
+ * Reads and subscriptions page through the same connection. A subscription is woken by this
+ * store's commits and polls for commits of other processes.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly #db: Database.Database;
+  readonly #limits: EventStoreLimits;
+  readonly #readPageSize: number;
+  readonly #subscriptionPageSize: number;
+  readonly #pollIntervalMs: number;
+  readonly #maxAppendsPerCommit: number;
+  readonly #statements;
+  readonly #commitListeners = new Set<() => void>();
+  #queue: PendingAppend[] = [];
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.#limits = options.limits ?? defaultLimits;
+    this.#readPageSize = options.readPageSize ?? 1000;
+    this.#subscriptionPageSize = options.subscriptionPageSize ?? 256;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.#maxAppendsPerCommit = options.maxAppendsPerCommit ?? 512;
+    try {
+      this.#db = new Database(options.path);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = FULL');
+      this.#db.pragma('busy_timeout = 5000');
+      this.#db.exec(schema);
+    } catch (error) {
+      throw storeError(error, `opening ${options.path}`);
+    }
+    const db = this.#db;
+    const reader = (sql: string) => db.prepare(sql).raw(true).safeIntegers(true);
+    this.#statements = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT append'),
+      release: db.prepare('RELEASE append'),
+      rollbackTo: db.prepare('ROLLBACK TO append'),
+      head: db
+        .prepare(
+          'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+        )
+        .raw(true)
+        .safeIntegers(true),
+      byEventId: db
+        .prepare('SELECT stream, revision FROM events WHERE event_id = ?')
+        .raw(true)
+        .safeIntegers(true),
+      insert: db.prepare(
+        'INSERT INTO events (stream, revision, event_id, type, data, metadata, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      streamForwards: reader(
+        `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+      ),
+      streamBackwards: reader(
+        `SELECT ${columns} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+      ),
+      all: reader(
+        `SELECT ${columns} FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?`,
+      ),
+    };
+  }
+
+  append(
+    stream: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    let append: ValidatedAppend;
+    try {
+      append = validateAppend(stream, events, expected, options, this.#limits);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ append, resolve, reject });
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // setImmediate, not a microtask: writers whose previous append just resolved get to queue
+    // their next one first, so a group collects every writer that is ready.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** Writes queued appends in group transactions; resolves each only after its COMMIT. */
+  #flush(): void {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxAppendsPerCommit);
+      if (this.#closed) {
+        for (const pending of batch) pending.reject(this.#closedError());
+        continue;
+      }
+      const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
+      const s = this.#statements;
+      try {
+        s.begin.run();
+        for (const pending of batch) {
+          s.savepoint.run();
+          try {
+            outcomes.push({ ok: true, result: this.#appendInTransaction(pending.append) });
+            s.release.run();
+          } catch (error) {
+            s.rollbackTo.run();
+            s.release.run();
+            outcomes.push({ ok: false, error: storeError(error, 'append') });
+          }
+        }
+        s.commit.run();
+      } catch (error) {
+        if (this.#db.inTransaction) {
+          try {
+            s.rollback.run();
+          } catch {
+            // The connection is failing as a whole; the appends are refused below either way.
+          }
+        }
+        const failure = storeError(error, 'commit');
+        for (const pending of batch) pending.reject(failure);
+        continue;
+      }
+      batch.forEach((pending, index) => {
+        const outcome = outcomes[index];
+        if (outcome?.ok === true) pending.resolve(outcome.result);
+        else pending.reject(outcome?.error);
+      });
+      this.#notifyCommit();
+    }
+  }
+
+  #appendInTransaction(append: ValidatedAppend): AppendResult {
+    const s = this.#statements;
+    const previous = s.byEventId.get(append.eventIds[0]) as [string, bigint] | undefined;
+    if (previous !== undefined) {
+      const stored = (
+        s.streamForwards.all(previous[0], previous[1], append.events.length + 1) as Row[]
+      ).map(toRecorded);
+      return replayedResult(append, stored);
+    }
+    const headRow = s.head.get(append.stream) as [bigint, Buffer] | undefined;
+    const head: StreamHead | null =
+      headRow === undefined ? null : { revision: headRow[0], hash: headRow[1] };
+    const actual = head === null ? null : head.revision;
+    if (!satisfiesExpected(append.expected, actual)) {
+      throw new ConcurrencyError(append.stream, describeExpected(append.expected), actual);
+    }
+    let lastPosition = 0n;
+    const chained = chainEvents(append, head);
+    for (const event of chained) {
+      const info = s.insert.run(
+        append.stream,
+        event.revision,
+        event.eventId,
+        event.type,
+        event.data,
+        event.metadata,
+        event.hash,
+        event.prevHash,
+      );
+      lastPosition = BigInt(info.lastInsertRowid);
+    }
+    return {
+      nextExpectedRevision: (chained[chained.length - 1] as { revision: bigint }).revision,
+      lastGlobalPosition: lastPosition,
+      eventIds: append.eventIds,
+      replayed: false,
+    };
+  }
+
+  #notifyCommit(): void {
+    const listeners = [...this.#commitListeners];
+    this.#commitListeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  /** Resolves at the next commit of this store, after `pollIntervalMs`, or when the store closes. */
+  waitForCommit(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#commitListeners.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.#pollIntervalMs);
+      this.#commitListeners.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #closedError(): StoreUnavailableError {
+    return new StoreUnavailableError('SQLite event store is closed', {
+      details: { reason: 'closed' },
+    });
+  }
+
+  #query<T>(action: string, run: () => T): T {
+    if (this.#closed) throw this.#closedError();
+    try {
+      return run();
+    } catch (error) {
+      throw storeError(error, action);
+    }
+  }
+
+  /** One page of the whole log after `after`, in global order. */
+  readAllPage(after: bigint, limit: number): RecordedEvent[] {
+    return this.#query('readAll', () =>
+      (this.#statements.all.all(after, limit) as Row[]).map(toRecorded),
+    );
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    validateReadStream(stream, options);
+    const backwards = options.direction === 'backwards';
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    // Revisions fit in SQLite's signed 64 bits; the largest one stands for "from the end".
+    let from = options.fromRevision ?? (backwards ? 0x7fffffffffffffffn : 0n);
+    while (remaining > 0) {
+      const limit = Math.min(remaining, this.#readPageSize);
+      const statement = backwards
+        ? this.#statements.streamBackwards
+        : this.#statements.streamForwards;
+      const page = this.#query('readStream', () =>
+        (statement.all(stream, from, limit) as Row[]).map(toRecorded),
+      );
+      for (const event of page) yield event;
+      if (page.length < limit) return;
+      remaining -= page.length;
+      const last = page[page.length - 1] as RecordedEvent;
+      if (backwards && last.revision === 0n) return;
+      from = backwards ? last.revision - 1n : last.revision + 1n;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    validateReadAll(options);
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    let after = options.after ?? 0n;
+    while (remaining > 0) {
+      const limit = Math.min(remaining, this.#readPageSize);
+      const page = this.readAllPage(after, limit);
+      for (const event of page) yield event;
+      if (page.length < limit) return;
+      remaining -= page.length;
+      after = (page[page.length - 1] as RecordedEvent).globalPosition;
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    validateReadAll({ after: options.after });
+    return new SqliteSubscription(
+      this,
+      options.after ?? 0n,
+      options.pageSize ?? this.#subscriptionPageSize,
+      options.signal,
+    );
+  }
+
+  async streamHead(stream: string): Promise<StreamHead | null> {
+    validateReadStream(stream);
+    const row = this.#query(
+      'streamHead',
+      () => this.#statements.head.get(stream) as [bigint, Buffer] | undefined,
+    );
+    return row === undefined ? null : { revision: row[0], hash: row[1] };
+  }
+
+  async verify(options: { readonly stream?: string } = {}): Promise<VerifyReport> {
+    const verifier = new ChainVerifier();
+    const events = options.stream === undefined ? this.readAll() : this.readStream(options.stream);
+    for await (const event of events) {
+      const problem = verifier.check(event);
+      if (problem !== null) return { eventsChecked: verifier.eventsChecked, firstProblem: problem };
+    }
+    return { eventsChecked: verifier.eventsChecked, firstProblem: null };
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes what is queued, then closes; later calls refuse with StoreUnavailableError. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.#notifyCommit();
+    this.#db.close();
+  }
+}
+
+/** Pages through the log on demand: at most one page is ever held ahead of the consumer. */
+class SqliteSubscription implements Subscription {
+  readonly #store: SqliteEventStore;
+  readonly #pageSize: number;
+  readonly #abort = new AbortController();
+  #after: bigint;
+  #page: RecordedEvent[] = [];
+  #index = 0;
+  #iterator: AsyncGenerator<RecordedEvent> | undefined;
+
+  constructor(
+    store: SqliteEventStore,
+    after: bigint,
+    pageSize: number,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#store = store;
+    this.#after = after;
+    this.#pageSize = Math.max(1, Math.floor(pageSize));
+    if (signal !== undefined) {
+      if (signal.aborted) this.#abort.abort();
+      else signal.addEventListener('abort', () => this.#abort.abort(), { once: true });
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    this.#iterator ??= this.#run();
+    return this.#iterator;
+  }
+
+  async *#run(): AsyncGenerator<RecordedEvent> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      if (this.#index < this.#page.length) {
+        const event = this.#page[this.#index] as RecordedEvent;
+        this.#index += 1;
+        this.#after = event.globalPosition;
+        yield event;
+        continue;
+      }
+      this.#page = [];
+      this.#index = 0;
+      const page = this.#store.readAllPage(this.#after, this.#pageSize);
+      if (page.length > 0) this.#page = page;
+      else await this.#store.waitForCommit(signal);
+    }
+  }
+
+  bufferedCount(): number {
+    return this.#page.length - this.#index;
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    this.#page = [];
+    this.#index = 0;
+  }
+}
