@@ -1,0 +1,212 @@
+import { t, type Schema } from '../codec/fieldType.js';
+import type { Purpose } from './purpose.js';
+
+/** Lengths of the keys and ciphertexts records carry (suite 1). */
+export const keyLength = {
+  signingPublicKey: 32,
+  kemPublicKey: 1216,
+  kemCiphertext: 1120,
+  aeadNonce: 24,
+  /** A 32-byte key sealed with XChaCha20-Poly1305: key plus 16-byte tag. */
+  sealedKey: 48,
+  enrolmentCodeId: 10,
+  enrolmentMac: 32,
+  signature: 64,
+} as const;
+
+const committeeHead = t.struct([
+  ['length', t.u64],
+  ['hash', t.hash],
+]);
+
+/** One epoch key wrapped for one device (X-Wing + AEAD, see `epochKeyWrap.ts`). */
+export const wrappedKeySchema: Schema = [
+  ['recipient', t.fingerprint],
+  ['kemCiphertext', t.bytes(keyLength.kemCiphertext)],
+  ['nonce', t.bytes(keyLength.aeadNonce)],
+  ['sealedKey', t.bytes(keyLength.sealedKey)],
+];
+
+/** At most this many wrapped keys in one record (every device of every member). */
+export const maxWrappedKeys = 4096;
+
+const wrappedKeys = t.set(t.struct(wrappedKeySchema), maxWrappedKeys);
+
+const head = t.struct([
+  ['stream', t.text(200)],
+  ['length', t.u64],
+  ['hash', t.hash],
+]);
+
+const documentRecord: Schema = [
+  ['tenantId', t.id],
+  ['committeeId', t.id],
+  ['documentId', t.id],
+  ['tenantPosition', t.u64],
+  ['committeeHead', committeeHead],
+];
+
+/**
+ * The body fields of every record, in encoding order (FORMAT.md lists them with their bytes).
+ * Records outside the tenant chain name `tenantPosition`: the length of the tenant chain they
+ * were written against, the position at which their signer's certificate is judged.
+ */
+export const recordSchemas: Readonly<Record<Purpose, Schema>> = {
+  'tenant-created': [
+    ['tenantId', t.id],
+    ['createdAt', t.u64],
+  ],
+  'admin-device-certificate': [
+    ['tenantId', t.id],
+    ['userId', t.id],
+    ['deviceId', t.id],
+    ['signingKey', t.bytes(keyLength.signingPublicKey)],
+    ['kemKey', t.bytes(keyLength.kemPublicKey)],
+    ['notBefore', t.u64],
+    ['notAfter', t.u64],
+  ],
+  'admin-device-revocation': [
+    ['tenantId', t.id],
+    ['deviceId', t.id],
+    ['fingerprint', t.fingerprint],
+    ['reason', t.text(200)],
+  ],
+  heartbeat: [
+    ['tenantId', t.id],
+    ['signerDeviceId', t.id],
+    ['time', t.u64],
+    ['userHeads', t.map(t.hash, 100000)],
+  ],
+  'checkpoint-countersignature': [
+    ['tenantId', t.id],
+    ['signerDeviceId', t.id],
+    ['treeSize', t.u64],
+    ['rootHash', t.hash],
+    ['serviceSignature', t.bytes(keyLength.signature)],
+  ],
+  'user-created': [
+    ['tenantId', t.id],
+    ['userId', t.id],
+    ['tenantPosition', t.u64],
+  ],
+  'device-certificate': [
+    ['tenantId', t.id],
+    ['userId', t.id],
+    ['deviceId', t.id],
+    ['signingKey', t.bytes(keyLength.signingPublicKey)],
+    ['kemKey', t.bytes(keyLength.kemPublicKey)],
+    ['notBefore', t.u64],
+    ['notAfter', t.u64],
+    ['tenantPosition', t.u64],
+    ['enrolmentCodeId', t.optional(t.bytes(keyLength.enrolmentCodeId))],
+  ],
+  'device-revocation': [
+    ['tenantId', t.id],
+    ['userId', t.id],
+    ['deviceId', t.id],
+    ['fingerprint', t.fingerprint],
+    ['tenantPosition', t.u64],
+    ['reason', t.text(200)],
+  ],
+  'heads-seen': [
+    ['tenantId', t.id],
+    ['userId', t.id],
+    ['deviceId', t.id],
+    ['tenantPosition', t.u64],
+    ['heads', t.set(head, 100000)],
+  ],
+  'committee-created': [
+    ['tenantId', t.id],
+    ['committeeId', t.id],
+    ['tenantPosition', t.u64],
+  ],
+  membership: [
+    ['tenantId', t.id],
+    ['committeeId', t.id],
+    ['userId', t.id],
+    ['change', t.choice(['add', 'remove', 'changeRole'])],
+    ['role', t.choice(['staff', 'reader', 'deputy'])],
+    ['tenantPosition', t.u64],
+  ],
+  'membership-cosignature': [
+    ['tenantId', t.id],
+    ['committeeId', t.id],
+    ['membershipSequence', t.u64],
+    ['membershipHash', t.hash],
+    ['tenantPosition', t.u64],
+  ],
+  'key-epoch': [
+    ['tenantId', t.id],
+    ['committeeId', t.id],
+    ['epoch', t.u32],
+    ['reason', t.choice(['initial', 'removal', 'revocation', 'rotation'])],
+    ['tenantPosition', t.u64],
+    ['keyCommitment', t.hash],
+    [
+      'previousKey',
+      t.optional(
+        t.struct([
+          ['nonce', t.bytes(keyLength.aeadNonce)],
+          ['sealedKey', t.bytes(keyLength.sealedKey)],
+        ]),
+      ),
+    ],
+    ['wrappedKeys', wrappedKeys],
+  ],
+  'epoch-keys': [
+    ['tenantId', t.id],
+    ['committeeId', t.id],
+    ['epoch', t.u32],
+    ['tenantPosition', t.u64],
+    ['wrappedKeys', wrappedKeys],
+  ],
+  retention: [
+    ['tenantId', t.id],
+    ['committeeId', t.id],
+    ['tenantPosition', t.u64],
+    ['retentionDays', t.optional(t.u32)],
+  ],
+  'legal-hold': [
+    ['tenantId', t.id],
+    ['committeeId', t.id],
+    ['documentId', t.optional(t.id)],
+    ['active', t.bool],
+    ['reference', t.text(200)],
+    ['tenantPosition', t.u64],
+  ],
+  'document-created': [...documentRecord, ['epoch', t.u32]],
+  version: [
+    ...documentRecord,
+    ['version', t.u32],
+    ['parentVersion', t.optional(t.u32)],
+    ['epoch', t.u32],
+    ['contentHash', t.hash],
+    ['size', t.u64],
+    ['keySlotHash', t.hash],
+    ['authorDeviceId', t.id],
+  ],
+  'document-moved': [...documentRecord, ['epoch', t.u32], ['encryptedMetadata', t.varbytes(16384)]],
+  'document-deleted': documentRecord,
+  'document-restored': documentRecord,
+  'document-erased': documentRecord,
+  'enrolment-request': [
+    ['tenantId', t.id],
+    ['userId', t.id],
+    ['deviceId', t.id],
+    ['codeId', t.bytes(keyLength.enrolmentCodeId)],
+    ['signingKey', t.bytes(keyLength.signingPublicKey)],
+    ['kemKey', t.bytes(keyLength.kemPublicKey)],
+    ['mac', t.bytes(keyLength.enrolmentMac)],
+  ],
+  'login-proof': [
+    ['tenantId', t.id],
+    ['deviceId', t.id],
+    ['challenge', t.bytes(32)],
+  ],
+  checkpoint: [
+    ['tenantId', t.id],
+    ['treeSize', t.u64],
+    ['rootHash', t.hash],
+    ['time', t.u64],
+  ],
+};

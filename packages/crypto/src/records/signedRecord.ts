@@ -1,0 +1,203 @@
+import { recordLabelPrefix } from '@ratsfach/domain';
+import { ByteReader } from '../codec/byteReader.js';
+import { ByteWriter } from '../codec/byteWriter.js';
+import { decodeFields, encodeFields } from '../codec/fieldCodec.js';
+import type { FieldValue } from '../codec/fieldType.js';
+import {
+  CryptoErrorCode,
+  CryptoValidationError,
+  EncodingError,
+  SignatureError,
+} from '../errors.js';
+import { hash512, hashLength, bytesEqual } from '../hash.js';
+import type { SigningKeyPair } from '../keys/deviceKeys.js';
+import { fingerprint } from '../keys/fingerprint.js';
+import { sodium } from '../sodium.js';
+import { currentSuite, requireSuite, type Suite } from '../suite.js';
+import { isPurpose, type Purpose } from './purpose.js';
+import type { RecordBodies } from './recordBodies.js';
+import { keyLength, recordSchemas } from './recordSchemas.js';
+
+/** Where a record sits in its chain: its sequence and the hash of the record before it. */
+export interface ChainLink {
+  /** Position in the chain, from 0 (the chain's length before this record). */
+  readonly sequence: number;
+  /** Hash of the previous record; 64 zero bytes for sequence 0 and for unchained objects. */
+  readonly previousHash: Uint8Array;
+}
+
+/** A record whose signature verified over its exact bytes and whose bytes are canonical. */
+export interface OpenedRecord<P extends Purpose = Purpose> extends ChainLink {
+  readonly purpose: P;
+  /** `ratsfach/v1/<purpose>` */
+  readonly label: string;
+  readonly suite: Suite;
+  readonly signerKey: Uint8Array;
+  readonly signerFingerprint: string;
+  /** BLAKE2b-512 of the exact stored bytes: what the chain's next record names. */
+  readonly hash: Uint8Array;
+  readonly body: RecordBodies[P];
+  /** The exact stored bytes. */
+  readonly bytes: Uint8Array;
+}
+
+/** The position of an unchained object (enrolment request, login proof, service checkpoint). */
+export const unchained: ChainLink = { sequence: 0, previousHash: new Uint8Array(hashLength) };
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Offsets of the fixed-position fields (FORMAT.md, "Envelope"). */
+const signerKeyOffset = 1;
+const labelLengthOffset = signerKeyOffset + keyLength.signingPublicKey;
+/** suite, signer key, label length, sequence, previous hash and signature, with an empty label. */
+const minimumLength = labelLengthOffset + 1 + 8 + hashLength + keyLength.signature;
+
+/** Encodes and signs a record of `purpose` at `link` in its chain. */
+export function signRecord<P extends Purpose>(
+  purpose: P,
+  link: ChainLink,
+  body: RecordBodies[P],
+  signer: SigningKeyPair,
+): Uint8Array {
+  if (link.previousHash.length !== hashLength) {
+    throw new CryptoValidationError(
+      CryptoErrorCode.invalidArgument,
+      `previousHash must be ${hashLength} bytes`,
+    );
+  }
+  const w = new ByteWriter();
+  w.u8(currentSuite);
+  w.bytes(signer.publicKey);
+  const label = utf8.encode(`${recordLabelPrefix}${purpose}`);
+  w.u8(label.length);
+  w.bytes(label);
+  w.u64(link.sequence);
+  w.bytes(link.previousHash);
+  encodeFields(w, recordSchemas[purpose], body as unknown as Record<string, FieldValue>, purpose);
+  const signed = w.finish();
+  const signature = sodium().crypto_sign_detached(signed, signer.privateKey);
+  const out = new Uint8Array(signed.length + signature.length);
+  out.set(signed);
+  out.set(signature, signed.length);
+  return out;
+}
+
+/**
+ * Checks the signature over the exact stored bytes, reading nothing but the suite byte and the
+ * signer key at their fixed offsets. Returns the signer key. Throws UnknownSuiteError,
+ * EncodingError (too short) or SignatureError.
+ */
+export function verifyRecordSignature(bytes: Uint8Array): {
+  readonly suite: Suite;
+  readonly signerKey: Uint8Array;
+} {
+  if (bytes.length < minimumLength) {
+    throw new EncodingError(
+      CryptoErrorCode.malformed,
+      `a record has at least ${minimumLength} bytes, got ${bytes.length}`,
+      { hint: 'The record was truncated; fetch it again.' },
+    );
+  }
+  const suite = requireSuite(bytes[0] as number, 'signed record');
+  const signerKey = bytes.slice(signerKeyOffset, labelLengthOffset);
+  const signed = bytes.subarray(0, bytes.length - keyLength.signature);
+  const signature = bytes.subarray(bytes.length - keyLength.signature);
+  if (!sodium().crypto_sign_verify_detached(signature, signed, signerKey)) {
+    throw new SignatureError(
+      CryptoErrorCode.badSignature,
+      'the record signature does not verify over its bytes',
+      { hint: 'The record was changed after signing; it is refused.' },
+    );
+  }
+  return { suite, signerKey };
+}
+
+/** Reads the label of a record without verifying it (for routing and error messages only). */
+export function peekLabel(bytes: Uint8Array): string | undefined {
+  const length = bytes[labelLengthOffset];
+  if (length === undefined || bytes.length < labelLengthOffset + 1 + length) return undefined;
+  try {
+    return utf8Decoder.decode(
+      bytes.subarray(labelLengthOffset + 1, labelLengthOffset + 1 + length),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verifies and decodes a record of `purpose`: the signature first, over the exact stored bytes;
+ * then the label (a signature for another purpose is refused); then every field, refusing any
+ * encoding but the canonical one. Says nothing about whether the signer may sign this.
+ */
+export function openRecord<P extends Purpose>(bytes: Uint8Array, purpose: P): OpenedRecord<P> {
+  const { suite, signerKey } = verifyRecordSignature(bytes);
+  const expected = `${recordLabelPrefix}${purpose}`;
+  const found = peekLabel(bytes);
+  if (found !== expected) {
+    throw new SignatureError(
+      CryptoErrorCode.wrongPurpose,
+      `signed for ${JSON.stringify(found ?? '?')}, expected ${JSON.stringify(expected)}`,
+      {
+        hint: 'A signature made for one purpose never counts for another.',
+        details: { label: found ?? null, expected },
+      },
+    );
+  }
+  return decodeVerified(bytes, suite, signerKey, purpose);
+}
+
+/**
+ * Verifies and decodes a record of any known purpose (the server's check). Same checks as
+ * `openRecord`, with the purpose taken from the verified label.
+ */
+export function openAnyRecord(bytes: Uint8Array): OpenedRecord {
+  const { suite, signerKey } = verifyRecordSignature(bytes);
+  const label = peekLabel(bytes) ?? '';
+  const purpose = label.startsWith(recordLabelPrefix) ? label.slice(recordLabelPrefix.length) : '';
+  if (!isPurpose(purpose)) {
+    throw new SignatureError(
+      CryptoErrorCode.wrongPurpose,
+      `unknown label ${JSON.stringify(label)}`,
+    );
+  }
+  return decodeVerified(bytes, suite, signerKey, purpose);
+}
+
+function decodeVerified<P extends Purpose>(
+  bytes: Uint8Array,
+  suite: Suite,
+  signerKey: Uint8Array,
+  purpose: P,
+): OpenedRecord<P> {
+  const what = `${purpose} record`;
+  const r = new ByteReader(bytes.subarray(0, bytes.length - keyLength.signature), what);
+  r.u8();
+  r.bytes(keyLength.signingPublicKey);
+  const labelLength = r.u8();
+  const label = utf8Decoder.decode(r.bytes(labelLength));
+  const sequence = r.u64();
+  const previousHash = r.bytes(hashLength);
+  const body = decodeFields(r, recordSchemas[purpose], purpose);
+  r.end();
+  // Belt and braces: the canonical encoding of what was decoded must be these very bytes.
+  const w = new ByteWriter();
+  encodeFields(w, recordSchemas[purpose], body, purpose);
+  const bodyStart = labelLengthOffset + 1 + labelLength + 8 + hashLength;
+  if (!bytesEqual(w.finish(), bytes.subarray(bodyStart, bytes.length - keyLength.signature))) {
+    throw new EncodingError(CryptoErrorCode.nonCanonical, `${what} is not canonically encoded`);
+  }
+  return {
+    purpose,
+    label,
+    suite,
+    signerKey,
+    signerFingerprint: fingerprint(signerKey),
+    sequence,
+    previousHash,
+    hash: hash512(bytes),
+    body: body as unknown as RecordBodies[P],
+    bytes,
+  };
+}
