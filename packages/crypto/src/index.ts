@@ -8,3 +8,4 @@ export * from './records/purpose.js';
 export * from './records/recordBodies.js';
 export { keyLength, maxWrappedKeys } from './records/recordSchemas.js';
 export * from './records/signedRecord.js';
+export * from './records/recordVerifier.js';
