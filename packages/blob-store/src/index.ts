@@ -3,3 +3,4 @@ export * from './blobRef.js';
 export * from './blobStore.js';
 export * from './partHash.js';
 export * from './uploadRules.js';
+export * from './fsBlobStore.js';
