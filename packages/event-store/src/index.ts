@@ -9,3 +9,4 @@ export * from './commandReplay.js';
 export * from './chainVerifier.js';
 export * from './sqliteEventStore.js';
 export * from './postgresEventStore.js';
+export * from './commandHandler.js';
