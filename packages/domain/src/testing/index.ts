@@ -1,0 +1,3 @@
+export * from './fakeRecordVerifier.js';
+export * from './givenWhenThen.js';
+export * from './scenario.js';
