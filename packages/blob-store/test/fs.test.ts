@@ -1,16 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { FsBlobStore } from '../src/index.js';
-import { runBlobStoreContract } from './contract.js';
+import {
+  BlobErrorCode,
+  BlobKind,
+  BlobSessionBusyError,
+  BlobSessionNotFoundError,
+  BlobStoreUnavailableError,
+  FsBlobStore,
+  hashBlobHex,
+} from '../src/index.js';
+import { rejectsWith, runBlobStoreContract } from './contract.js';
 
 const roots: string[] = [];
 t.teardown(async () => {
   for (const root of roots) await rm(root, { recursive: true, force: true });
 });
 
-const roots_of = new WeakMap<object, string>();
+const rootOf = new WeakMap<object, string>();
 
 t.test('the filesystem adapter passes the blob store contract', async (t) => {
   await runBlobStoreContract(t, {
@@ -18,11 +27,158 @@ t.test('the filesystem adapter passes the blob store contract', async (t) => {
       const root = await mkdtemp(join(tmpdir(), 'ratsfach-blob-'));
       roots.push(root);
       const store = await FsBlobStore.open({ root });
-      roots_of.set(store, root);
+      rootOf.set(store, root);
       return store;
     },
     async reopen(store) {
-      return FsBlobStore.open({ root: roots_of.get(store) as string });
+      return FsBlobStore.open({ root: rootOf.get(store) as string });
     },
   });
+});
+
+const freshRoot = async (): Promise<string> => {
+  const root = await mkdtemp(join(tmpdir(), 'ratsfach-blob-'));
+  roots.push(root);
+  return root;
+};
+
+const ref = (bytes: Uint8Array, tenant = 'tenant_a') => ({
+  tenant,
+  kind: BlobKind.blob,
+  hash: hashBlobHex(bytes),
+});
+
+t.test('stores objects in the sharded layout <tenant>/<kind>/<aa>/<bb>/<hash>', async (t) => {
+  const root = await freshRoot();
+  const store = await FsBlobStore.open({ root });
+  t.teardown(() => store.close());
+  const bytes = randomBytes(100);
+  const r = ref(bytes);
+  await store.put({ ...r, size: 100 }, [bytes]);
+  const path = join(root, 'tenant_a', 'blob', r.hash.slice(0, 2), r.hash.slice(2, 4), r.hash);
+  t.same(await readFile(path), bytes, 'the file holds the bytes');
+  t.same(await readdir(join(root, '.tmp')), [], 'no temporary file remains');
+});
+
+t.test('sweeps sessions idle longer than the ttl and keeps recent ones', async (t) => {
+  const root = await freshRoot();
+  const store = await FsBlobStore.open({ root, sessionTtlMs: 60_000 });
+  t.teardown(() => store.close());
+  const bytes = randomBytes(10);
+  const session = await store.createSession({ ...ref(bytes), size: 10 });
+  t.equal(await store.sweepSessions(), 0, 'a fresh session is kept');
+  t.ok(await store.getSession('tenant_a', session.id));
+  t.equal(await store.sweepSessions(new Date(Date.now() + 61_000)), 1, 'an idle one is removed');
+  await rejectsWith(
+    t,
+    store.getSession('tenant_a', session.id),
+    BlobSessionNotFoundError,
+    BlobErrorCode.sessionNotFound,
+    'the swept session',
+  );
+});
+
+t.test('opening a store removes abandoned sessions and temporary files', async (t) => {
+  const root = await freshRoot();
+  const first = await FsBlobStore.open({ root, sessionTtlMs: 60_000 });
+  const bytes = randomBytes(10);
+  const session = await first.createSession({ ...ref(bytes), size: 10 });
+  const kept = await first.createSession({ ...ref(bytes, 'tenant_b'), size: 10 });
+  await first.close();
+  const old = new Date(Date.now() - 120_000);
+  const dir = join(root, '.sessions', 'tenant_a', session.id);
+  await writeFile(
+    join(dir, 'session.json'),
+    JSON.stringify({
+      ...JSON.parse(await readFile(join(dir, 'session.json'), 'utf8')),
+      createdAt: old,
+    }),
+  );
+  await utimes(join(dir, 'data'), old, old);
+  await utimes(dir, old, old);
+  await writeFile(join(root, '.tmp', 'put-leftover'), 'partial');
+  const second = await FsBlobStore.open({ root, sessionTtlMs: 60_000 });
+  t.teardown(() => second.close());
+  await rejectsWith(
+    t,
+    second.getSession('tenant_a', session.id),
+    BlobSessionNotFoundError,
+    BlobErrorCode.sessionNotFound,
+    'the abandoned session',
+  );
+  t.ok(await second.getSession('tenant_b', kept.id), 'a recent session survives the restart');
+  t.same(await readdir(join(root, '.tmp')), [], 'temporary files are removed');
+});
+
+t.test(
+  'a disk error surfaces as BlobStoreUnavailableError and leaves nothing visible',
+  async (t) => {
+    const root = await freshRoot();
+    const store = await FsBlobStore.open({ root });
+    t.teardown(() => store.close());
+    await rm(join(root, '.tmp'), { recursive: true });
+    await writeFile(join(root, '.tmp'), 'not a directory');
+    const bytes = randomBytes(10);
+    await rejectsWith(
+      t,
+      store.put({ ...ref(bytes), size: 10 }, [bytes]),
+      BlobStoreUnavailableError,
+      BlobErrorCode.unavailable,
+      'put with its temporary directory broken',
+    );
+    t.equal(await store.head(ref(bytes)), null, 'nothing visible');
+  },
+);
+
+t.test('a caller stream that fails is reported as itself, not as a disk error', async (t) => {
+  const root = await freshRoot();
+  const store = await FsBlobStore.open({ root });
+  t.teardown(() => store.close());
+  const bytes = randomBytes(10);
+  const failure = new Error('client went away');
+  async function* body() {
+    yield bytes.subarray(0, 5);
+    throw failure;
+  }
+  const error = await store.put({ ...ref(bytes), size: 10 }, body()).catch((e: unknown) => e);
+  t.equal(error, failure, 'the body error passes through');
+  t.equal(await store.head(ref(bytes)), null, 'nothing visible');
+});
+
+t.test('two writes of the same part at once: the second is told the part is busy', async (t) => {
+  const root = await freshRoot();
+  const store = await FsBlobStore.open({ root });
+  t.teardown(() => store.close());
+  const bytes = randomBytes(1000);
+  const session = await store.createSession({ ...ref(bytes), size: 1000 });
+  let release: () => void = () => undefined;
+  let started: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const inFlight = new Promise<void>((r) => (started = r));
+  async function* slow() {
+    yield bytes.subarray(0, 500);
+    started();
+    await gate;
+    yield bytes.subarray(500);
+  }
+  const first = store.putPart('tenant_a', session.id, 0, slow());
+  await inFlight;
+  await rejectsWith(
+    t,
+    store.putPart('tenant_a', session.id, 0, [bytes]),
+    BlobSessionBusyError,
+    BlobErrorCode.sessionBusy,
+    'the second write',
+  );
+  await rejectsWith(
+    t,
+    store.completeSession('tenant_a', session.id),
+    BlobSessionBusyError,
+    BlobErrorCode.sessionBusy,
+    'complete during a write',
+  );
+  release();
+  await first;
+  const info = await store.completeSession('tenant_a', session.id);
+  t.equal(info.size, 1000, 'completes once the write is done');
 });
