@@ -2,10 +2,11 @@ import type { Readable } from 'node:stream';
 import type { BlobKind, BlobRef } from './blobRef.js';
 
 /**
- * Bytes handed to the store: a Node Readable or any async iterable of byte chunks. The store
- * consumes it once, chunk by chunk, and never holds more than a bounded buffer in memory.
+ * Bytes handed to the store: a Node Readable, any async iterable of byte chunks, or (for small
+ * objects and tests) an array of chunks. The store consumes it once with `for await`, chunk by
+ * chunk, and never holds more than a bounded buffer in memory.
  */
-export type BlobBody = AsyncIterable<Uint8Array>;
+export type BlobBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /** What the store knows about a stored object. */
 export interface BlobInfo extends BlobRef {
