@@ -1,0 +1,141 @@
+import { CryptoErrorCode, CryptoValidationError } from '../errors.js';
+import { hashLength, hash512 } from '../hash.js';
+import { sodium } from '../sodium.js';
+
+/**
+ * Size of the parts a blob's hash is defined over: 8 MiB, a multiple of every S3 store's
+ * minimum multipart size, so an upload part and a hash part can be one and the same.
+ */
+export const blobPartSize = 8 * 1024 * 1024;
+
+/** The 21 ASCII bytes the root hash starts with. */
+const rootLabel = new TextEncoder().encode('ratsfach/v1/blob-hash');
+
+/** The hash of a blob, with what it was computed from. */
+export interface BlobDigest {
+  /** BLAKE2b-512 over the label, the part size, the part hashes and the total size. */
+  readonly hash: Uint8Array;
+  /** Total bytes hashed. */
+  readonly size: number;
+  readonly partSize: number;
+  /** BLAKE2b-512 of each part, in order (none for an empty blob). */
+  readonly partHashes: readonly Uint8Array[];
+}
+
+const u64 = (value: number): Uint8Array => {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value));
+  return out;
+};
+
+/**
+ * The root hash from part hashes: BLAKE2b-512( "ratsfach/v1/blob-hash" || u64be(partSize) ||
+ * partHash_0 || ... || partHash_{n-1} || u64be(size) ). The server computes the same with
+ * Node's `blake2b512` (FORMAT-content.md).
+ */
+export const blobRootHash = (
+  partHashes: readonly Uint8Array[],
+  size: number,
+  partSize: number = blobPartSize,
+): Uint8Array => {
+  const input = new Uint8Array(rootLabel.length + 8 + partHashes.length * hashLength + 8);
+  input.set(rootLabel, 0);
+  input.set(u64(partSize), rootLabel.length);
+  let at = rootLabel.length + 8;
+  for (const part of partHashes) {
+    input.set(part, at);
+    at += hashLength;
+  }
+  input.set(u64(size), at);
+  return hash512(input);
+};
+
+/**
+ * Hashes a blob incrementally, while it is encrypted, uploaded or downloaded: feed it the
+ * blob's bytes in chunks of any size, then call `digest()` once. Memory: one BLAKE2b state and
+ * 64 bytes per finished part.
+ */
+export class BlobHasher {
+  private readonly partSize: number;
+  private readonly parts: Uint8Array[] = [];
+  private state: unknown;
+  private inPart = 0;
+  private total = 0;
+  private done = false;
+
+  constructor(partSize: number = blobPartSize) {
+    if (!Number.isInteger(partSize) || partSize < 1024 || partSize > 2 ** 30) {
+      throw new CryptoValidationError(
+        CryptoErrorCode.invalidArgument,
+        `blob part size ${partSize} is out of range`,
+        { hint: 'Use blobPartSize (8 MiB) unless a record names another part size.' },
+      );
+    }
+    this.partSize = partSize;
+  }
+
+  /** Bytes hashed so far. */
+  get size(): number {
+    return this.total;
+  }
+
+  update(data: Uint8Array): void {
+    if (this.done) {
+      throw new CryptoValidationError(
+        CryptoErrorCode.invalidArgument,
+        'BlobHasher used after digest()',
+      );
+    }
+    const s = sodium();
+    let at = 0;
+    while (at < data.length) {
+      if (this.state === undefined) this.state = s.crypto_generichash_init(null, hashLength);
+      const take = Math.min(data.length - at, this.partSize - this.inPart);
+      s.crypto_generichash_update(
+        this.state as Parameters<typeof s.crypto_generichash_update>[0],
+        at === 0 && take === data.length ? data : data.subarray(at, at + take),
+      );
+      at += take;
+      this.inPart += take;
+      this.total += take;
+      if (this.inPart === this.partSize) this.finishPart();
+    }
+  }
+
+  private finishPart(): void {
+    const s = sodium();
+    this.parts.push(
+      s.crypto_generichash_final(
+        this.state as Parameters<typeof s.crypto_generichash_final>[0],
+        hashLength,
+      ),
+    );
+    this.state = undefined;
+    this.inPart = 0;
+  }
+
+  /** The blob's hash; the hasher cannot be used afterwards. */
+  digest(): BlobDigest {
+    if (this.done) {
+      throw new CryptoValidationError(
+        CryptoErrorCode.invalidArgument,
+        'BlobHasher.digest() called twice',
+      );
+    }
+    if (this.inPart > 0) this.finishPart();
+    this.done = true;
+    return {
+      hash: blobRootHash(this.parts, this.total, this.partSize),
+      size: this.total,
+      partSize: this.partSize,
+      partHashes: this.parts,
+    };
+  }
+}
+
+/** The blob hash of bytes already in memory (small blobs, tests). */
+export const blobHash = (data: Uint8Array, partSize: number = blobPartSize): BlobDigest => {
+  const hasher = new BlobHasher(partSize);
+  hasher.update(data);
+  return hasher.digest();
+};
