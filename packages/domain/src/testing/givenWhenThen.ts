@@ -5,9 +5,9 @@ import { RatsfachError } from '../errors.js';
 
 /** The part of a tap `Test` the helper uses (kept structural so the domain needs no tap types). */
 export interface Asserter {
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-  ok(value: unknown, message?: string): unknown;
-  fail(message?: string): unknown;
+  equal(found: unknown, wanted: unknown, message: string): unknown;
+  ok(value: unknown, message: string): unknown;
+  fail(message: string): unknown;
 }
 
 type ErrorClass = abstract new (...args: never[]) => RatsfachError;

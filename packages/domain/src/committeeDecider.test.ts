@@ -1,0 +1,642 @@
+import t from 'tap';
+import {
+  ConflictError,
+  ForbiddenError,
+  IntegrityError,
+  NotFoundError,
+  ValidationError,
+} from './errors.js';
+import { DomainErrorCode } from './domainErrorCode.js';
+import { Scenario, fakeHash } from './testing/index.js';
+import { committeeDecider } from './committeeDecider.js';
+import { given } from './testing/givenWhenThen.js';
+
+const people = () => {
+  const s = new Scenario();
+  s.exec(s.createTenant());
+  s.exec(s.certifyAdminDevice('adm1'));
+  s.exec(s.certifyAdminDevice('adm2'));
+  for (const [userId, deviceId] of [
+    ['alice', 'a1'],
+    ['bob', 'b1'],
+  ] as const) {
+    s.exec(s.createUser(userId));
+    s.exec(s.certifyDevice(userId, deviceId));
+  }
+  return s;
+};
+const meta = (s: Scenario, commandId: string) => ({ commandId, occurredAt: s.now });
+const members = (s: Scenario) => {
+  const committee = s.committee('council');
+  return committee.status === 'active' ? committee.members : {};
+};
+
+t.test('CreateCommittee', async (t) => {
+  t.test('creates a committee signed by an admin device', async (t) => {
+    const s = people();
+    const command = s.createCommittee('council');
+    s.gwt(command).then(t, [
+      {
+        type: 'CommitteeCreated',
+        data: {
+          tenantId: 't1',
+          committeeId: 'council',
+          signerDeviceId: 'adm1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 0,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+  });
+  t.test('refuses a committee created twice', async (t) => {
+    const s = people();
+    s.exec(s.createCommittee('council'));
+    s.gwt(
+      s.createCommittee('council', { sequence: 0, previousHash: new Uint8Array(64) }),
+    ).thenRefuses(t, ConflictError, DomainErrorCode.committeeExists);
+  });
+  t.test('refuses a committee signed by a user device', async (t) => {
+    const s = people();
+    s.gwt(s.createCommittee('council', {}, 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.signerNotAdmin,
+    );
+  });
+  t.test('refuses without the tenant in its context', async (t) => {
+    const s = people();
+    given(committeeDecider, [])
+      .when(s.createCommittee('council'), { verifier: s.verifier })
+      .thenRefuses(t, ValidationError, DomainErrorCode.contextMissing);
+  });
+  t.test('refuses a committee id of the wrong shape', async (t) => {
+    const s = people();
+    const command = s.createCommittee('council');
+    const bad = { ...command, data: { ...command.data, committeeId: 'a-b' } };
+    given(committeeDecider, [])
+      .when(bad, { verifier: s.verifier, tenant: s.tenant() })
+      .thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
+  });
+});
+
+t.test('ChangeMembership', async (t) => {
+  const withCommittee = () => {
+    const s = people();
+    s.exec(s.createCommittee('council'));
+    return s;
+  };
+  t.test('adds a member, pending until staff co-sign', async (t) => {
+    const s = withCommittee();
+    const command = s.changeMembership('council', 'added', 'alice', 'staff');
+    s.gwt(command).then(t, [
+      {
+        type: 'MembershipChanged',
+        data: {
+          change: 'added',
+          userId: 'alice',
+          role: 'staff',
+          signerDeviceId: 'adm1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 1,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    s.exec(command);
+    t.equal(members(s).alice?.cosigned, false, 'the membership is not in effect yet');
+  });
+  t.test('refuses a member added twice', async (t) => {
+    const s = withCommittee();
+    s.exec(s.changeMembership('council', 'added', 'alice', 'staff'));
+    s.gwt(s.changeMembership('council', 'added', 'alice', 'reader')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.memberExists,
+    );
+  });
+  t.test('refuses to add a user that does not exist', async (t) => {
+    const s = withCommittee();
+    s.gwt(s.changeMembership('council', 'added', 'zoe', 'reader')).thenRefuses(
+      t,
+      NotFoundError,
+      DomainErrorCode.userUnknown,
+    );
+  });
+  t.test('removes a member', async (t) => {
+    const s = new Scenario().standard();
+    const command = s.changeMembership('council', 'removed', 'bob', null);
+    const events = s.gwt(command).then(t, [
+      {
+        type: 'MembershipChanged',
+        data: {
+          change: 'removed',
+          userId: 'bob',
+          role: null,
+          signerDeviceId: 'adm1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 7,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    t.equal(events.length, 1);
+    s.exec(command);
+    t.equal(members(s).bob, undefined, 'bob is no member any more');
+    const committee = s.committee('council');
+    t.equal(
+      committee.status === 'active' && committee.rotationRequired,
+      true,
+      'a new epoch is required',
+    );
+  });
+  t.test(
+    'removing a member whose addition was never co-signed requires no new epoch',
+    async (t) => {
+      const s = new Scenario().standard();
+      s.exec(s.changeMembership('council', 'added', 'carol', 'reader'));
+      s.exec(s.changeMembership('council', 'removed', 'carol', null));
+      const committee = s.committee('council');
+      t.equal(committee.status === 'active' && committee.rotationRequired, false);
+    },
+  );
+  t.test('refuses to remove a non-member', async (t) => {
+    const s = withCommittee();
+    s.gwt(s.changeMembership('council', 'removed', 'bob', null)).thenRefuses(
+      t,
+      NotFoundError,
+      DomainErrorCode.memberUnknown,
+    );
+  });
+  t.test('changes a role', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'roleChanged', 'bob', 'deputy'));
+    t.equal(members(s).bob?.role, 'deputy');
+    t.equal(members(s).bob?.cosigned, true, 'a role change keeps the co-signature');
+  });
+  t.test('refuses a role change to the same role', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.changeMembership('council', 'roleChanged', 'bob', 'reader')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.roleUnchanged,
+    );
+  });
+  t.test('refuses an addition without a role', async (t) => {
+    const s = withCommittee();
+    s.gwt(s.changeMembership('council', 'added', 'alice', null)).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.commandMalformed,
+    );
+  });
+  t.test('refuses a removal that names a role', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.changeMembership('council', 'removed', 'bob', 'reader')).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.commandMalformed,
+    );
+  });
+  t.test('refuses a membership change signed by staff (only admins sign membership)', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.changeMembership('council', 'added', 'carol', 'reader', {}, 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.signerNotAdmin,
+    );
+  });
+  t.test('refuses a membership change signed by a revoked admin device', async (t) => {
+    const s = withCommittee();
+    s.exec(s.revokeAdminDevice('adm2'));
+    s.gwt(s.changeMembership('council', 'added', 'alice', 'staff', {}, 'adm2')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.deviceRevoked,
+    );
+  });
+  t.test('refuses a role the admin did not sign', async (t) => {
+    const s = withCommittee();
+    s.gwt(
+      s.changeMembership('council', 'added', 'alice', 'staff', { fields: { role: 'reader' } }),
+    ).thenRefuses(t, IntegrityError, DomainErrorCode.recordMismatch);
+  });
+  t.test('refuses a change to a committee that does not exist', async (t) => {
+    const s = people();
+    s.gwt(s.changeMembership('council', 'added', 'alice', 'staff')).thenRefuses(
+      t,
+      NotFoundError,
+      DomainErrorCode.committeeUnknown,
+    );
+  });
+});
+
+t.test('CoSignMembership', async (t) => {
+  const founded = () => {
+    const s = people();
+    s.exec(s.createCommittee('council'));
+    s.exec(s.changeMembership('council', 'added', 'alice', 'staff'));
+    return s;
+  };
+  t.test('the founding staff member co-signs their own addition', async (t) => {
+    const s = founded();
+    const command = s.coSignMembership('council', 'alice', 'alice', 'a1');
+    s.gwt(command).then(t, [
+      {
+        type: 'MembershipCoSigned',
+        data: {
+          userId: 'alice',
+          membershipHash: command.data.membershipHash,
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 2,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    s.exec(command);
+    t.equal(members(s).alice?.cosigned, true, 'the membership is in effect');
+  });
+  t.test('staff co-sign the addition of another member', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'deputy'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    t.equal(members(s).carol?.cosigned, true);
+  });
+  t.test('refuses a member co-signing their own addition once staff exist', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'staff'));
+    s.gwt(s.coSignMembership('council', 'carol', 'carol', 'cr1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.selfCosign,
+    );
+  });
+  t.test('refuses a founding co-signature of a non-staff member', async (t) => {
+    const s = people();
+    s.exec(s.createCommittee('council'));
+    s.exec(s.changeMembership('council', 'added', 'bob', 'reader'));
+    s.gwt(s.coSignMembership('council', 'bob', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.selfCosign,
+    );
+  });
+  t.test('refuses a co-signature by a reader', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'reader'));
+    s.gwt(s.coSignMembership('council', 'carol', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+  });
+  t.test('refuses a co-signature by a staff member whose own membership is pending', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'staff'));
+    s.exec(s.createUser('dave'));
+    s.exec(s.certifyDevice('dave', 'd1'));
+    s.exec(s.changeMembership('council', 'added', 'dave', 'reader'));
+    s.gwt(s.coSignMembership('council', 'dave', 'carol', 'cr1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.membershipPending,
+    );
+  });
+  t.test('refuses a co-signature by a non-member', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.createUser('dave'));
+    s.exec(s.certifyDevice('dave', 'd1'));
+    s.exec(s.changeMembership('council', 'added', 'dave', 'reader'));
+    s.gwt(s.coSignMembership('council', 'dave', 'carol', 'cr1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.notAMember,
+    );
+  });
+  t.test('refuses a co-signature from a revoked staff device', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'reader'));
+    s.exec(s.revokeDevice('alice', 'a1'));
+    s.gwt(s.coSignMembership('council', 'carol', 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.deviceRevoked,
+    );
+  });
+  t.test('refuses a second co-signature', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.coSignMembership('council', 'bob', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.membershipAlreadyCosigned,
+    );
+  });
+  t.test('refuses a co-signature naming another membership record', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'reader'));
+    s.gwt(
+      s.coSignMembership('council', 'carol', 'alice', 'a1', {}, fakeHash(new Uint8Array([9]))),
+    ).thenRefuses(t, ConflictError, DomainErrorCode.membershipChanged);
+  });
+  t.test('refuses a co-signature for a non-member', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.coSignMembership('council', 'carol', 'alice', 'a1')).thenRefuses(
+      t,
+      NotFoundError,
+      DomainErrorCode.memberUnknown,
+    );
+  });
+  t.test("refuses without the signer's user state in its context", async (t) => {
+    const s = founded();
+    const command = s.coSignMembership('council', 'alice', 'alice', 'a1');
+    given(committeeDecider, s.events(s.committeeStream('council')) as never)
+      .when(command, { verifier: s.verifier })
+      .thenRefuses(t, ValidationError, DomainErrorCode.contextMissing);
+  });
+});
+
+t.test('StartKeyEpoch', async (t) => {
+  t.test('staff start the next epoch', async (t) => {
+    const s = new Scenario().standard();
+    const command = s.startKeyEpoch('council', 2, 'alice', 'a1');
+    s.gwt(command).then(t, [
+      {
+        type: 'KeyEpochStarted',
+        data: {
+          epoch: 2,
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 7,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+  });
+  t.test('a new epoch ends the rotation a removal required', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'removed', 'bob', null));
+    s.exec(s.startKeyEpoch('council', 2, 'alice', 'a1'));
+    const committee = s.committee('council');
+    t.equal(committee.status === 'active' && committee.rotationRequired, false);
+    t.equal(committee.status === 'active' && committee.epoch, 2);
+  });
+  t.test('refuses an epoch that does not follow the current one', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.startKeyEpoch('council', 3, 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.epochNotNext,
+    );
+  });
+  t.test('refuses an epoch started by a reader', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.startKeyEpoch('council', 2, 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+  });
+  t.test('refuses an epoch started by a removed member', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'removed', 'alice', null));
+    s.gwt(s.startKeyEpoch('council', 2, 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.notAMember,
+    );
+  });
+  t.test('refuses an epoch signed by another device than it names', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.startKeyEpoch('council', 2, 'alice', 'a1', { fingerprint: 'fp_b1' })).thenRefuses(
+      t,
+      IntegrityError,
+      DomainErrorCode.signerMismatch,
+    );
+  });
+  t.test('refuses epoch 0', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.startKeyEpoch('council', 0, 'alice', 'a1')).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.commandMalformed,
+    );
+  });
+});
+
+t.test('WrapEpochKeys', async (t) => {
+  const withCarol = () => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'reader'));
+    return s;
+  };
+  t.test('staff wrap the current epoch key for a co-signed member device', async (t) => {
+    const s = withCarol();
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    const command = s.wrapEpochKeys(
+      'council',
+      1,
+      [{ userId: 'carol', deviceId: 'cr1' }],
+      'alice',
+      'a1',
+    );
+    s.gwt(command).then(t, [
+      {
+        type: 'EpochKeysWrapped',
+        data: {
+          epoch: 1,
+          recipients: command.data.recipients,
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 9,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+  });
+  t.test('refuses keys for a member whose addition no staff device co-signed', async (t) => {
+    const s = withCarol();
+    s.gwt(
+      s.wrapEpochKeys('council', 1, [{ userId: 'carol', deviceId: 'cr1' }], 'alice', 'a1'),
+    ).thenRefuses(t, ForbiddenError, DomainErrorCode.recipientNotMember);
+  });
+  t.test('refuses keys for a non-member', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(
+      s.wrapEpochKeys('council', 1, [{ userId: 'carol', deviceId: 'cr1' }], 'alice', 'a1'),
+    ).thenRefuses(t, ForbiddenError, DomainErrorCode.recipientNotMember);
+  });
+  t.test('refuses keys for a revoked device', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.revokeDevice('bob', 'b1'));
+    s.gwt(
+      s.wrapEpochKeys('council', 1, [{ userId: 'bob', deviceId: 'b1' }], 'alice', 'a1'),
+    ).thenRefuses(t, ForbiddenError, DomainErrorCode.recipientDeviceInvalid);
+  });
+  t.test('refuses keys for a device that was never certified', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(
+      s.wrapEpochKeys('council', 1, [{ userId: 'bob', deviceId: 'b7' }], 'alice', 'a1'),
+    ).thenRefuses(t, ForbiddenError, DomainErrorCode.recipientDeviceInvalid);
+  });
+  t.test('refuses an empty key list', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.wrapEpochKeys('council', 1, [], 'alice', 'a1')).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.keyListEmpty,
+    );
+  });
+  t.test('refuses a device named twice', async (t) => {
+    const s = new Scenario().standard();
+    const twice = [
+      { userId: 'bob', deviceId: 'b1' },
+      { userId: 'bob', deviceId: 'b1' },
+    ];
+    s.gwt(s.wrapEpochKeys('council', 1, twice, 'alice', 'a1')).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.commandMalformed,
+    );
+  });
+  t.test('refuses keys of an epoch that is not the current one', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.startKeyEpoch('council', 2, 'alice', 'a1'));
+    s.gwt(
+      s.wrapEpochKeys('council', 1, [{ userId: 'bob', deviceId: 'b1' }], 'alice', 'a1'),
+    ).thenRefuses(t, ConflictError, DomainErrorCode.epochNotCurrent);
+  });
+  t.test('refuses keys wrapped by a reader', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(
+      s.wrapEpochKeys('council', 1, [{ userId: 'bob', deviceId: 'b1' }], 'bob', 'b1'),
+    ).thenRefuses(t, ForbiddenError, DomainErrorCode.roleLacksRight);
+  });
+  t.test('refuses a recipient list the staff device did not sign', async (t) => {
+    const s = new Scenario().standard();
+    const forged = [
+      { userId: 'bob', deviceId: 'b1', wrappedKeyHash: fakeHash(new Uint8Array([6])) },
+    ];
+    s.gwt(
+      s.wrapEpochKeys('council', 1, [{ userId: 'bob', deviceId: 'b1' }], 'alice', 'a1', {
+        fields: { recipients: forged },
+      }),
+    ).thenRefuses(t, IntegrityError, DomainErrorCode.recordMismatch);
+  });
+});
+
+t.test('SetRetention', async (t) => {
+  t.test('an admin device sets the retention rule', async (t) => {
+    const s = new Scenario().standard();
+    const command = s.setRetention('council', 3650);
+    s.gwt(command).then(t, [
+      {
+        type: 'RetentionSet',
+        data: {
+          retentionDays: 3650,
+          signerDeviceId: 'adm1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 7,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    s.exec(command);
+    s.exec(s.setRetention('council', null));
+    const committee = s.committee('council');
+    t.equal(committee.status === 'active' && committee.retentionDays, null, 'null clears the rule');
+  });
+  t.test('refuses a negative retention', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.setRetention('council', -1)).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.commandMalformed,
+    );
+  });
+  t.test('refuses a retention rule signed by staff', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.setRetention('council', 10, {}, 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.signerNotAdmin,
+    );
+  });
+});
+
+t.test('PlaceLegalHold and LiftLegalHold', async (t) => {
+  t.test('an admin device places and lifts a legal hold', async (t) => {
+    const s = new Scenario().standard();
+    const place = s.placeLegalHold('council');
+    s.gwt(place).then(t, [
+      {
+        type: 'LegalHoldPlaced',
+        data: {
+          signerDeviceId: 'adm1',
+          record: place.data.record,
+          recordHash: fakeHash(place.data.record),
+          sequence: 7,
+        },
+        metadata: meta(s, place.metadata.commandId),
+      },
+    ]);
+    s.exec(place);
+    const lift = s.liftLegalHold('council');
+    s.gwt(lift).then(t, [
+      {
+        type: 'LegalHoldLifted',
+        data: {
+          signerDeviceId: 'adm1',
+          record: lift.data.record,
+          recordHash: fakeHash(lift.data.record),
+          sequence: 8,
+        },
+        metadata: meta(s, lift.metadata.commandId),
+      },
+    ]);
+  });
+  t.test('refuses a second hold', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.placeLegalHold('council'));
+    s.gwt(s.placeLegalHold('council')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.legalHoldAlreadyPlaced,
+    );
+  });
+  t.test('refuses to lift a hold that is not placed', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.liftLegalHold('council')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.legalHoldNotPlaced,
+    );
+  });
+  t.test('refuses a hold placed by staff', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.placeLegalHold('council', {}, 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.signerNotAdmin,
+    );
+  });
+  t.test('refuses a lift record that signs a placement', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.placeLegalHold('council'));
+    s.gwt(s.liftLegalHold('council', { fields: { active: true } })).thenRefuses(
+      t,
+      IntegrityError,
+      DomainErrorCode.recordMismatch,
+    );
+  });
+});
