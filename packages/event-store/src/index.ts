@@ -10,3 +10,4 @@ export * from './chainVerifier.js';
 export * from './sqliteEventStore.js';
 export * from './postgresEventStore.js';
 export * from './commandHandler.js';
+export * from './kurrentEventStore.js';
