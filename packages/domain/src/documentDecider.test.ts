@@ -1,0 +1,510 @@
+import t from 'tap';
+import {
+  ConflictError,
+  ForbiddenError,
+  IntegrityError,
+  NotFoundError,
+  ValidationError,
+} from './errors.js';
+import { DomainErrorCode } from './domainErrorCode.js';
+import { Scenario, fakeHash } from './testing/index.js';
+import { documentDecider } from './documentDecider.js';
+import { given } from './testing/givenWhenThen.js';
+import { legacyPartSize } from './upcasters.js';
+
+const meta = (s: Scenario, commandId: string) => ({ commandId, occurredAt: s.now });
+const status = (s: Scenario) => s.document('doc1').status;
+
+t.test('CreateDocument', async (t) => {
+  t.test('staff create a document in their committee', async (t) => {
+    const s = new Scenario().standard();
+    const command = s.createDocument('doc1', 'council', 'alice', 'a1');
+    s.gwt(command).then(t, [
+      {
+        type: 'DocumentCreated',
+        data: {
+          tenantId: 't1',
+          documentId: 'doc1',
+          committeeId: 'council',
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 0,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+  });
+  t.test('refuses a document created twice', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(
+      s.createDocument('doc1', 'council', 'alice', 'a1', {
+        sequence: 0,
+        previousHash: new Uint8Array(64),
+      }),
+    ).thenRefuses(t, ConflictError, DomainErrorCode.documentExists);
+  });
+  t.test('refuses a document by a reader', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.createDocument('doc1', 'council', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+  });
+  t.test('refuses a document by a non-member', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.createDocument('doc1', 'council', 'carol', 'cr1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.notAMember,
+    );
+  });
+  t.test('refuses a document by a staff member whose addition is not co-signed', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'added', 'carol', 'staff'));
+    s.gwt(s.createDocument('doc1', 'council', 'carol', 'cr1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.membershipPending,
+    );
+  });
+  t.test('refuses a document in a committee that does not exist', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.createDocument('doc1', 'nowhere', 'alice', 'a1')).thenRefuses(
+      t,
+      NotFoundError,
+      DomainErrorCode.committeeUnknown,
+    );
+  });
+  t.test('refuses a decision whose context holds another committee', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.createCommittee('finance'));
+    const command = s.createDocument('doc1', 'council', 'alice', 'a1');
+    given(documentDecider, [])
+      .when(command, {
+        verifier: s.verifier,
+        committee: s.committee('finance'),
+        users: { alice: s.user('alice') },
+      })
+      .thenRefuses(t, ValidationError, DomainErrorCode.contextMismatch);
+  });
+  t.test('refuses without the committee in its context', async (t) => {
+    const s = new Scenario().standard();
+    given(documentDecider, [])
+      .when(s.createDocument('doc1', 'council', 'alice', 'a1'), { verifier: s.verifier })
+      .thenRefuses(t, ValidationError, DomainErrorCode.contextMissing);
+  });
+});
+
+t.test('CommitVersion', async (t) => {
+  t.test('staff commit the first version on the current epoch and committee state', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.createDocument('doc1', 'council', 'alice', 'a1'));
+    const command = s.commitVersion('doc1', 'alice', 'a1');
+    const committee = s.committee('council');
+    if (committee.status !== 'active') throw new Error('no committee');
+    s.gwt(command).then(t, [
+      {
+        type: 'VersionCommitted',
+        data: {
+          version: 1,
+          parentVersion: null,
+          epoch: 1,
+          committeeSequence: committee.chain.length,
+          committeeHead: committee.chain.head,
+          contentHash: command.data.contentHash,
+          size: 1000,
+          partSize: legacyPartSize,
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 1,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+  });
+  t.test('a second version builds on the head', async (t) => {
+    const s = new Scenario().withDocument();
+    const events = s.exec(s.commitVersion('doc1', 'alice', 'a1'));
+    t.equal(events[0]?.type === 'VersionCommitted' && events[0].data.parentVersion, 1);
+    const document = s.document('doc1');
+    t.equal(document.status === 'active' && document.headVersion, 2);
+  });
+  t.test('refuses a version whose parent is not the head', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { parentVersion: null, version: 2 })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.parentNotHead,
+    );
+  });
+  t.test('refuses a version number that skips', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { version: 5 })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.versionNotNext,
+    );
+  });
+  t.test('refuses a version that names an old epoch', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.startKeyEpoch('council', 2, 'alice', 'a1'));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { epoch: 1 })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.epochNotCurrent,
+    );
+  });
+  t.test('refuses a version written against an older committee state', async (t) => {
+    const s = new Scenario().withDocument();
+    const stale = s.commitVersion('doc1', 'alice', 'a1');
+    s.exec(s.setRetention('council', 30));
+    s.gwt(stale).thenRefuses(t, ConflictError, DomainErrorCode.committeeStateStale);
+  });
+  t.test('refuses any version after a member left until a new epoch starts', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.changeMembership('council', 'removed', 'bob', null));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.epochRotationRequired,
+    );
+    s.exec(s.startKeyEpoch('council', 2, 'alice', 'a1'));
+    t.equal(
+      s.exec(s.commitVersion('doc1', 'alice', 'a1'))[0]?.type,
+      'VersionCommitted',
+      'writing resumes under the new epoch',
+    );
+  });
+  t.test('refuses a version by a removed member', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.changeMembership('council', 'removed', 'alice', null));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.notAMember,
+    );
+  });
+  t.test('refuses a version from a revoked device', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.revokeDevice('alice', 'a1'));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.deviceRevoked,
+    );
+  });
+  t.test('refuses a version by a reader', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+  });
+  t.test('refuses a version signed by a key other than the named device', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', {}, { fingerprint: 'fp_root' })).thenRefuses(
+      t,
+      IntegrityError,
+      DomainErrorCode.signerMismatch,
+    );
+  });
+  t.test('refuses a size the device did not sign', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', {}, { fields: { size: 5 } })).thenRefuses(
+      t,
+      IntegrityError,
+      DomainErrorCode.recordMismatch,
+    );
+  });
+  t.test('refuses a version record on a stale document chain', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', {}, { sequence: 1 })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.chainStale,
+    );
+  });
+  t.test('refuses a version of a deleted document until it is restored', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.deleteDocument('doc1', 'alice', 'a1'));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentDeleted,
+    );
+    s.exec(s.restoreDocument('doc1', 'alice', 'a1'));
+    t.equal(
+      s.exec(s.commitVersion('doc1', 'alice', 'a1'))[0]?.type,
+      'VersionCommitted',
+      'a restored document takes versions',
+    );
+  });
+  t.test('refuses a version of an erased document', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.eraseDocument('doc1', 'alice', 'a1'));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentErased,
+    );
+  });
+  t.test('refuses a version of a document that does not exist', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { committeeSequence: 1 })).thenRefuses(
+      t,
+      NotFoundError,
+      DomainErrorCode.documentUnknown,
+    );
+  });
+  t.test('refuses a content hash of the wrong length', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { contentHash: new Uint8Array(32) })).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.commandMalformed,
+    );
+  });
+  t.test('refuses a negative size', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { size: -1 })).thenRefuses(
+      t,
+      ValidationError,
+      DomainErrorCode.commandMalformed,
+    );
+  });
+  t.test('refuses a record over the size limit', async (t) => {
+    const s = new Scenario().withDocument();
+    const command = s.commitVersion('doc1', 'alice', 'a1');
+    const bad = { ...command, data: { ...command.data, record: new Uint8Array(64 * 1024 + 1) } };
+    s.gwt(bad).thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
+  });
+});
+
+t.test('MoveDocument', async (t) => {
+  t.test('staff move a document', async (t) => {
+    const s = new Scenario().withDocument();
+    const command = s.moveDocument('doc1', 'alice', 'a1');
+    s.gwt(command).then(t, [
+      {
+        type: 'DocumentMoved',
+        data: {
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 2,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+  });
+  t.test('refuses a move by a reader', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.moveDocument('doc1', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+  });
+  t.test('refuses to move a deleted document', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.deleteDocument('doc1', 'alice', 'a1'));
+    s.gwt(s.moveDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentDeleted,
+    );
+  });
+  t.test('refuses a record signed for deletion as a move', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.moveDocument('doc1', 'alice', 'a1', { purpose: 'document-deleted' })).thenRefuses(
+      t,
+      IntegrityError,
+      'RATSFACH_CRYPTO_RECORD_PURPOSE',
+    );
+  });
+});
+
+t.test('DeleteDocument', async (t) => {
+  t.test('staff delete a document', async (t) => {
+    const s = new Scenario().withDocument();
+    const command = s.deleteDocument('doc1', 'alice', 'a1');
+    s.gwt(command).then(t, [
+      {
+        type: 'DocumentDeleted',
+        data: {
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 2,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    s.exec(command);
+    t.equal(status(s), 'deleted');
+  });
+  t.test('refuses a deletion under legal hold', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.placeLegalHold('council'));
+    s.gwt(s.deleteDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.legalHoldActive,
+    );
+  });
+  t.test('refuses a second deletion', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.deleteDocument('doc1', 'alice', 'a1'));
+    s.gwt(s.deleteDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentDeleted,
+    );
+  });
+  t.test('refuses a deletion by a revoked device', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.revokeDevice('alice', 'a1'));
+    s.gwt(s.deleteDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.deviceRevoked,
+    );
+  });
+});
+
+t.test('RestoreDocument', async (t) => {
+  t.test('staff restore a deleted document', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.deleteDocument('doc1', 'alice', 'a1'));
+    const command = s.restoreDocument('doc1', 'alice', 'a1');
+    s.gwt(command).then(t, [
+      {
+        type: 'DocumentRestored',
+        data: {
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 3,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    s.exec(command);
+    t.equal(status(s), 'active');
+  });
+  t.test('refuses to restore a document that is not deleted', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.restoreDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentNotDeleted,
+    );
+  });
+  t.test('refuses to restore an erased document', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.deleteDocument('doc1', 'alice', 'a1'));
+    s.exec(s.eraseDocument('doc1', 'alice', 'a1'));
+    s.gwt(s.restoreDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentErased,
+    );
+  });
+  t.test('refuses a restore by a reader', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.deleteDocument('doc1', 'alice', 'a1'));
+    s.gwt(s.restoreDocument('doc1', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+  });
+});
+
+t.test('EraseDocument', async (t) => {
+  t.test('staff erase a document, which then takes nothing more', async (t) => {
+    const s = new Scenario().withDocument();
+    const command = s.eraseDocument('doc1', 'alice', 'a1');
+    s.gwt(command).then(t, [
+      {
+        type: 'DocumentErased',
+        data: {
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 2,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    s.exec(command);
+    t.equal(status(s), 'erased');
+    s.gwt(s.moveDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentErased,
+    );
+    s.gwt(s.deleteDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentErased,
+    );
+    s.gwt(s.eraseDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.documentErased,
+    );
+  });
+  t.test('refuses an erasure under legal hold', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.placeLegalHold('council'));
+    s.gwt(s.eraseDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.legalHoldActive,
+    );
+    s.exec(s.liftLegalHold('council'));
+    t.equal(
+      s.exec(s.eraseDocument('doc1', 'alice', 'a1'))[0]?.type,
+      'DocumentErased',
+      'erasure works once the hold is lifted',
+    );
+  });
+  t.test('refuses an erasure before the retention period ran out', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.setRetention('council', 30));
+    s.gwt(s.eraseDocument('doc1', 'alice', 'a1', { now: '2026-02-08T10:00:00.000Z' })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.retentionActive,
+    );
+    const later = s.eraseDocument('doc1', 'alice', 'a1', { now: '2026-02-09T10:00:00.000Z' });
+    t.equal(s.exec(later)[0]?.type, 'DocumentErased', 'erasure works once the period has run out');
+  });
+  t.test('refuses an erasure by a reader', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.eraseDocument('doc1', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+  });
+  t.test('refuses an erasure of a document that does not exist', async (t) => {
+    const s = new Scenario().standard();
+    s.gwt(s.eraseDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      NotFoundError,
+      DomainErrorCode.documentUnknown,
+    );
+  });
+});
