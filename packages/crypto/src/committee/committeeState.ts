@@ -1,0 +1,327 @@
+import { linkChain } from '../chain/linkChain.js';
+import { ChainError, CryptoErrorCode, EncodingError, KeyListError, TrustError } from '../errors.js';
+import type { TrustView, CertifiedDevice } from '../identity/trustView.js';
+import type {
+  ChainHead,
+  CommitteeRole,
+  RecordBodies,
+  WrappedKey,
+} from '../records/recordBodies.js';
+import { openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
+import { bytesEqual } from '../hash.js';
+
+/** A member of a committee, as the admin-signed membership records say. */
+export interface Member {
+  readonly userId: string;
+  readonly role: CommitteeRole;
+  /** Whether a staff device co-signed the addition: only then are keys wrapped for them. */
+  readonly cosigned: boolean;
+  /** Sequence and hash of the membership record that added them. */
+  readonly addedBy: { readonly sequence: number; readonly hash: Uint8Array };
+}
+
+/** One key epoch as its records state it. */
+export interface EpochState {
+  readonly epoch: number;
+  /** Position of the key-epoch record in the committee chain. */
+  readonly sequence: number;
+  readonly keyCommitment: Uint8Array;
+  readonly previousKey: RecordBodies['key-epoch']['previousKey'];
+  /** Wrapped keys by recipient fingerprint, from the key-epoch and epoch-keys records. */
+  readonly wrapped: ReadonlyMap<string, WrappedKey>;
+}
+
+/** What held at one position of the committee chain (for judging document records). */
+export interface CommitteeSnapshot {
+  readonly keyHolders: ReadonlySet<string>;
+  readonly staff: ReadonlySet<string>;
+  readonly epoch: number;
+}
+
+const refuse = (code: string, message: string, details: Record<string, unknown> = {}): TrustError =>
+  new TrustError(code as never, message, {
+    hint: 'The committee chain is refused: a record is signed by a device not allowed to sign it.',
+    details,
+  });
+
+/**
+ * The fold of a committee's chain: who the members are (admin-signed membership records), whose
+ * addition a staff device co-signed, the key epochs and wrapped keys (staff-signed), retention
+ * and legal holds. Nothing else tells a device who is in a committee. Throws on the first
+ * record that fails.
+ */
+export class CommitteeState {
+  readonly tenantId: string;
+  readonly committeeId: string;
+  readonly head: ChainHead;
+  readonly hashes: readonly Uint8Array[];
+  private readonly memberMap = new Map<string, Member>();
+  private readonly epochMap = new Map<number, EpochState>();
+  private readonly snapshots: CommitteeSnapshot[] = [];
+  private current = -1;
+  private lastPosition = 0;
+  /** Days documents are kept after deletion (null: for good). */
+  retentionDays: number | null = null;
+  /** Active legal holds: `*` for the whole committee, else document ids. */
+  readonly legalHolds = new Set<string>();
+
+  private constructor(
+    private readonly trust: TrustView,
+    records: readonly OpenedRecord[],
+  ) {
+    this.hashes = linkChain(records, 'committee');
+    const first = records[0];
+    if (first === undefined || first.purpose !== 'committee-created') {
+      throw refuse(
+        CryptoErrorCode.unauthorisedSigner,
+        'a committee chain starts with committee-created',
+      );
+    }
+    const created = first.body as RecordBodies['committee-created'];
+    this.tenantId = created.tenantId;
+    this.committeeId = created.committeeId;
+    for (const record of records) {
+      this.fold(record);
+      this.snapshots.push({
+        keyHolders: new Set(this.keyHolders()),
+        staff: new Set(this.staff()),
+        epoch: this.current,
+      });
+    }
+    this.head = { length: records.length, hash: this.hashes[records.length - 1] as Uint8Array };
+  }
+
+  /** Folds a committee chain (stored bytes, from its first record) under `trust`. */
+  static fold(trust: TrustView, chain: readonly Uint8Array[]): CommitteeState {
+    return new CommitteeState(
+      trust,
+      chain.map((bytes) => openAnyRecord(bytes)),
+    );
+  }
+
+  get members(): ReadonlyMap<string, Member> {
+    return this.memberMap;
+  }
+
+  /** Members whose addition a staff device co-signed: keys are wrapped for their devices. */
+  keyHolders(): string[] {
+    return [...this.memberMap.values()]
+      .filter((m) => m.cosigned)
+      .map((m) => m.userId)
+      .sort();
+  }
+
+  /** Co-signed members with the staff role. */
+  staff(): string[] {
+    return [...this.memberMap.values()]
+      .filter((m) => m.cosigned && m.role === 'staff')
+      .map((m) => m.userId)
+      .sort();
+  }
+
+  /** The current epoch number, or -1 before the first. */
+  get currentEpoch(): number {
+    return this.current;
+  }
+
+  epoch(epoch: number): EpochState | undefined {
+    return this.epochMap.get(epoch);
+  }
+
+  /** The tenant position the newest record names: new records must name at least this. */
+  get tenantPosition(): number {
+    return this.lastPosition;
+  }
+
+  /** What held once the chain had `length` records. */
+  snapshotAt(length: number): CommitteeSnapshot | undefined {
+    return this.snapshots[length - 1];
+  }
+
+  /**
+   * Whether a new epoch is due: a key holder of the current epoch was removed, or one of the
+   * devices holding its key is revoked or no longer a member's.
+   */
+  needsNewEpoch(): boolean {
+    const current = this.epochMap.get(this.current);
+    if (current === undefined) return true;
+    const holders = new Set(this.keyHolders());
+    for (const fp of current.wrapped.keys()) {
+      const device = this.trust.device(fp);
+      if (device === undefined || device.revokedAt !== undefined || !holders.has(device.userId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The user device that signed `record`, if it is certified and valid at the tenant position the
+   * record names and belongs to a staff member (per `snapshot`). Throws TrustError otherwise.
+   */
+  requireStaffDevice(
+    record: OpenedRecord,
+    position: number,
+    staff: ReadonlySet<string>,
+  ): CertifiedDevice {
+    const device = this.trust.requireDeviceAt(record.signerFingerprint, position, 'user');
+    if (!staff.has(device.userId)) {
+      throw refuse(
+        CryptoErrorCode.unauthorisedSigner,
+        `${record.purpose} at ${record.sequence} is signed by ${device.userId}, not a staff member`,
+        { userId: device.userId, sequence: record.sequence },
+      );
+    }
+    return device;
+  }
+
+  private fold(record: OpenedRecord): void {
+    const body = record.body as { tenantId: string; committeeId: string; tenantPosition: number };
+    if (body.tenantId !== this.tenantId || body.committeeId !== this.committeeId) {
+      throw refuse(CryptoErrorCode.unauthorisedSigner, `${record.purpose} names another committee`);
+    }
+    if (body.tenantPosition < this.lastPosition) {
+      throw new ChainError(
+        CryptoErrorCode.chainBroken,
+        `committee record ${record.sequence} names tenant position ${body.tenantPosition}, older than ${this.lastPosition}`,
+        { hint: 'A record may not be back-dated before its chain; refused.' },
+      );
+    }
+    this.lastPosition = body.tenantPosition;
+    const position = body.tenantPosition;
+    const staff = new Set(this.staff());
+    switch (record.purpose) {
+      case 'committee-created':
+        if (record.sequence !== 0)
+          throw refuse(CryptoErrorCode.unauthorisedSigner, 'committee created twice');
+        this.trust.requireDeviceAt(record.signerFingerprint, position, 'admin');
+        return;
+      case 'membership': {
+        this.trust.requireDeviceAt(record.signerFingerprint, position, 'admin');
+        const m = record.body as RecordBodies['membership'];
+        if (!this.trust.hasUser(m.userId)) {
+          throw refuse(CryptoErrorCode.untrustedKey, `membership names unknown user ${m.userId}`);
+        }
+        const existing = this.memberMap.get(m.userId);
+        if (m.change === 'add') {
+          this.memberMap.set(m.userId, {
+            userId: m.userId,
+            role: m.role,
+            cosigned: false,
+            addedBy: { sequence: record.sequence, hash: record.hash },
+          });
+        } else if (existing === undefined) {
+          throw refuse(
+            CryptoErrorCode.unauthorisedSigner,
+            `${m.change} of ${m.userId}, who is not a member`,
+          );
+        } else if (m.change === 'remove') {
+          this.memberMap.delete(m.userId);
+        } else {
+          this.memberMap.set(m.userId, { ...existing, role: m.role });
+        }
+        return;
+      }
+      case 'membership-cosignature': {
+        const c = record.body as RecordBodies['membership-cosignature'];
+        const target = [...this.memberMap.values()].find(
+          (m) =>
+            m.addedBy.sequence === c.membershipSequence &&
+            bytesEqual(m.addedBy.hash, c.membershipHash),
+        );
+        if (target === undefined) {
+          throw refuse(CryptoErrorCode.unauthorisedSigner, 'co-signature of no pending addition');
+        }
+        // Bootstrap: with no staff yet, the first staff member's own device accepts the addition.
+        const device = this.trust.requireDeviceAt(record.signerFingerprint, position, 'user');
+        const bootstrap =
+          staff.size === 0 && target.role === 'staff' && device.userId === target.userId;
+        if (!bootstrap) this.requireStaffDevice(record, position, staff);
+        this.memberMap.set(target.userId, { ...target, cosigned: true });
+        return;
+      }
+      case 'key-epoch': {
+        this.requireStaffDevice(record, position, staff);
+        const e = record.body as RecordBodies['key-epoch'];
+        if (e.epoch !== this.current + 1 || (e.epoch === 0) !== (e.previousKey === null)) {
+          throw new EncodingError(
+            CryptoErrorCode.malformed,
+            `key epoch ${e.epoch} after ${this.current}, previous key ${e.previousKey === null ? 'missing' : 'present'}`,
+            { hint: 'Epochs count up from 0; every later epoch seals its predecessor.' },
+          );
+        }
+        const wrapped = this.checkWrappedKeys(e.wrappedKeys, position);
+        this.epochMap.set(e.epoch, {
+          epoch: e.epoch,
+          sequence: record.sequence,
+          keyCommitment: e.keyCommitment,
+          previousKey: e.previousKey,
+          wrapped,
+        });
+        this.current = e.epoch;
+        return;
+      }
+      case 'epoch-keys': {
+        this.requireStaffDevice(record, position, staff);
+        const k = record.body as RecordBodies['epoch-keys'];
+        const epoch = this.epochMap.get(k.epoch);
+        if (epoch === undefined || k.epoch !== this.current) {
+          throw refuse(
+            CryptoErrorCode.unauthorisedSigner,
+            `keys for epoch ${k.epoch}, current is ${this.current}`,
+          );
+        }
+        const added = this.checkWrappedKeys(k.wrappedKeys, position);
+        this.epochMap.set(k.epoch, { ...epoch, wrapped: new Map([...epoch.wrapped, ...added]) });
+        return;
+      }
+      case 'retention': {
+        const device = this.trust.device(record.signerFingerprint);
+        if (device?.kind === 'admin')
+          this.trust.requireDeviceAt(record.signerFingerprint, position, 'admin');
+        else this.requireStaffDevice(record, position, staff);
+        this.retentionDays = (record.body as RecordBodies['retention']).retentionDays;
+        return;
+      }
+      case 'legal-hold': {
+        this.trust.requireDeviceAt(record.signerFingerprint, position, 'admin');
+        const h = record.body as RecordBodies['legal-hold'];
+        const key = h.documentId ?? '*';
+        if (h.active) this.legalHolds.add(key);
+        else this.legalHolds.delete(key);
+        return;
+      }
+      default:
+        throw refuse(
+          CryptoErrorCode.unauthorisedSigner,
+          `a ${record.purpose} record does not belong in a committee chain`,
+        );
+    }
+  }
+
+  /**
+   * A key list is accepted only if it is not empty and every recipient is a certified, unrevoked
+   * device of a co-signed member at the record's position.
+   */
+  private checkWrappedKeys(keys: readonly WrappedKey[], position: number): Map<string, WrappedKey> {
+    if (keys.length === 0) {
+      throw new KeyListError(CryptoErrorCode.emptyKeyList, 'a key record with an empty key list', {
+        hint: 'An empty key list never means "no encryption"; the record is refused.',
+      });
+    }
+    const holders = new Set(this.keyHolders());
+    const out = new Map<string, WrappedKey>();
+    for (const key of keys) {
+      const device = this.trust.requireDeviceAt(key.recipient, position, 'user');
+      if (!holders.has(device.userId)) {
+        throw refuse(
+          CryptoErrorCode.untrustedKey,
+          `a key wrapped for ${device.userId}, who is not a co-signed member`,
+          { userId: device.userId },
+        );
+      }
+      out.set(key.recipient, key);
+    }
+    return out;
+  }
+}

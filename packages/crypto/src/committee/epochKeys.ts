@@ -1,0 +1,182 @@
+import { CryptoErrorCode, KeyListError } from '../errors.js';
+import type { TrustView } from '../identity/trustView.js';
+import type { DeviceKeys } from '../keys/deviceKeys.js';
+import { fingerprint } from '../keys/fingerprint.js';
+import type { EpochReason, WrappedKey } from '../records/recordBodies.js';
+import { signRecord } from '../records/signedRecord.js';
+import type { CommitteeState } from './committeeState.js';
+import {
+  epochKeyCommitment,
+  generateEpochKey,
+  openPreviousEpochKey,
+  requireEpochKeyCommitment,
+  sealPreviousEpochKey,
+  unwrapEpochKey,
+  wrapEpochKey,
+  type EpochRef,
+} from './epochKeyWrap.js';
+import { requireFresh, defaultStalenessSeconds } from './staleness.js';
+
+/** What a staff device needs to wrap keys: the folded state, its keys and its clock. */
+export interface WrapContext {
+  readonly trust: TrustView;
+  readonly committee: CommitteeState;
+  /** This (staff) device's keys. */
+  readonly self: DeviceKeys;
+  /** This device's clock, Unix seconds: used only for the staleness bound. */
+  readonly now: number;
+  readonly stalenessSeconds?: number;
+}
+
+const wrapAll = (
+  ref: EpochRef,
+  key: Uint8Array,
+  trust: TrustView,
+  userIds: readonly string[],
+): WrappedKey[] => {
+  const recipients = trust.recipientsAt(userIds);
+  if (recipients.length === 0) {
+    throw new KeyListError(CryptoErrorCode.emptyKeyList, 'no device to wrap the epoch key for', {
+      hint: 'Every key holder needs a certified device named by the newest heartbeat.',
+    });
+  }
+  return recipients.map((device) =>
+    wrapEpochKey(ref, key, { fingerprint: device.fingerprint, kemKey: device.kemKey }),
+  );
+};
+
+/**
+ * Starts a new epoch: a fresh key, wrapped for every certified device (valid at the newest admin
+ * heartbeat's heads) of every co-signed member, sealing the previous epoch's key. Refuses when
+ * the committee state is stale. Returns the signed key-epoch record and the new key.
+ */
+export function startEpoch(
+  context: WrapContext,
+  reason: EpochReason,
+  previousKey: Uint8Array | null,
+): { readonly record: Uint8Array; readonly epochKey: Uint8Array } {
+  const { trust, committee } = context;
+  requireFresh(trust, context.now, context.stalenessSeconds ?? defaultStalenessSeconds);
+  const ref: EpochRef = {
+    tenantId: committee.tenantId,
+    committeeId: committee.committeeId,
+    epoch: committee.currentEpoch + 1,
+  };
+  const epochKey = generateEpochKey();
+  const wrappedKeys = wrapAll(ref, epochKey, trust, committee.keyHolders());
+  const record = signRecord(
+    'key-epoch',
+    { sequence: committee.head.length, previousHash: committee.head.hash },
+    {
+      tenantId: ref.tenantId,
+      committeeId: ref.committeeId,
+      epoch: ref.epoch,
+      reason,
+      tenantPosition: trust.tenantHead.length,
+      keyCommitment: epochKeyCommitment(ref, epochKey),
+      previousKey: previousKey === null ? null : sealPreviousEpochKey(ref, epochKey, previousKey),
+      wrappedKeys,
+    },
+    context.self.signing,
+  );
+  return { record, epochKey };
+}
+
+/**
+ * Wraps the current epoch key for certified member devices that lack it (a newly certified
+ * device, a newly co-signed member). Returns the signed epoch-keys record, or undefined when
+ * every device has the key. Refuses when the committee state is stale.
+ */
+export function wrapForNewDevices(
+  context: WrapContext,
+  epochKey: Uint8Array,
+): Uint8Array | undefined {
+  const { trust, committee } = context;
+  requireFresh(trust, context.now, context.stalenessSeconds ?? defaultStalenessSeconds);
+  const epoch = committee.epoch(committee.currentEpoch);
+  if (epoch === undefined) {
+    throw new KeyListError(CryptoErrorCode.noWrappedKey, 'the committee has no epoch yet');
+  }
+  const ref: EpochRef = {
+    tenantId: committee.tenantId,
+    committeeId: committee.committeeId,
+    epoch: epoch.epoch,
+  };
+  requireEpochKeyCommitment(ref, epochKey, epoch.keyCommitment);
+  const missing = trust
+    .recipientsAt(committee.keyHolders())
+    .filter((d) => !epoch.wrapped.has(d.fingerprint));
+  if (missing.length === 0) return undefined;
+  return signRecord(
+    'epoch-keys',
+    { sequence: committee.head.length, previousHash: committee.head.hash },
+    {
+      tenantId: ref.tenantId,
+      committeeId: ref.committeeId,
+      epoch: ref.epoch,
+      tenantPosition: trust.tenantHead.length,
+      wrappedKeys: missing.map((d) =>
+        wrapEpochKey(ref, epochKey, { fingerprint: d.fingerprint, kemKey: d.kemKey }),
+      ),
+    },
+    context.self.signing,
+  );
+}
+
+/**
+ * Opens every epoch key this device can reach: the newest epoch with a key wrapped for it, then
+ * each predecessor through the key sealed in its successor's record; each checked against its
+ * commitment. Throws KeyListError `noWrappedKey` when no epoch holds a key for this device.
+ */
+export function openEpochKeys(
+  committee: CommitteeState,
+  self: DeviceKeys,
+): Map<number, Uint8Array> {
+  const me = fingerprint(self.signing.publicKey);
+  const keys = new Map<number, Uint8Array>();
+  for (let epoch = committee.currentEpoch; epoch >= 0; epoch--) {
+    const state = committee.epoch(epoch);
+    const wrapped = state?.wrapped.get(me);
+    if (state === undefined || wrapped === undefined) continue;
+    const ref = { tenantId: committee.tenantId, committeeId: committee.committeeId, epoch };
+    let key = unwrapEpochKey(ref, wrapped, { fingerprint: me, kem: self.kem });
+    requireEpochKeyCommitment(ref, key, state.keyCommitment);
+    keys.set(epoch, key);
+    for (let older = epoch; older > 0; older--) {
+      const olderState = committee.epoch(older);
+      const sealed = olderState?.previousKey;
+      if (sealed === null || sealed === undefined) break;
+      const olderRef = { ...ref, epoch: older - 1 };
+      key = openPreviousEpochKey({ ...ref, epoch: older }, key, sealed);
+      requireEpochKeyCommitment(
+        olderRef,
+        key,
+        (committee.epoch(older - 1) as { keyCommitment: Uint8Array }).keyCommitment,
+      );
+      keys.set(older - 1, key);
+    }
+    return keys;
+  }
+  throw new KeyListError(
+    CryptoErrorCode.noWrappedKey,
+    'no epoch of this committee holds a key for this device',
+    {
+      hint: 'Ask a staff device to wrap the current key for this device (it must be a co-signed member).',
+    },
+  );
+}
+
+/** The key of `epoch` among `keys`, or KeyListError `noWrappedKey` (a removed member's later epochs). */
+export function requireEpochKey(keys: ReadonlyMap<number, Uint8Array>, epoch: number): Uint8Array {
+  const key = keys.get(epoch);
+  if (key === undefined) {
+    throw new KeyListError(
+      CryptoErrorCode.noWrappedKey,
+      `this device holds no key for epoch ${epoch}`,
+      {
+        hint: 'This device is not a key holder of that epoch.',
+      },
+    );
+  }
+  return key;
+}

@@ -1,0 +1,413 @@
+import { linkChain } from '../chain/linkChain.js';
+import { ChainError, CryptoErrorCode, StaleCommitteeStateError, TrustError } from '../errors.js';
+import { bytesEqual } from '../hash.js';
+import { fingerprint } from '../keys/fingerprint.js';
+import type { ChainHead, RecordBodies } from '../records/recordBodies.js';
+import { openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
+import { requirePinnedRoot } from './enrolmentCode.js';
+
+/** A device certified by the root (admin) or by an admin device (user device). */
+export interface CertifiedDevice {
+  readonly kind: 'admin' | 'user';
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly fingerprint: string;
+  readonly signingKey: Uint8Array;
+  readonly kemKey: Uint8Array;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  /** Tenant position from which the certificate counts. */
+  readonly certifiedAt: number;
+  /** Position in the user's chain of the certificate (user devices); -1 for admin devices. */
+  readonly userSequence: number;
+  /** Tenant position from which the device counts as revoked, if revoked. */
+  readonly revokedAt: number | undefined;
+  /** Position in the user's chain of the revocation (user devices). */
+  readonly revokedUserSequence: number | undefined;
+}
+
+/** The newest admin heartbeat in the tenant chain. */
+export interface HeartbeatState {
+  readonly sequence: number;
+  readonly time: number;
+  readonly signerFingerprint: string;
+  readonly userHeads: Readonly<Record<string, Uint8Array>>;
+}
+
+/** The chains a device folds into its view of who is who. */
+export interface TrustInput {
+  /** The root pin from the enrolment code (first 20 bytes of the root's fingerprint). */
+  readonly rootPin: Uint8Array;
+  /** The tenant chain, from its first record. */
+  readonly tenantChain: readonly Uint8Array[];
+  /** Every user's chain, from its first record, by user id. */
+  readonly userChains: Readonly<Record<string, readonly Uint8Array[]>>;
+}
+
+const untrusted = (code: string, message: string, details: Record<string, unknown>): TrustError =>
+  new TrustError(code as never, message, {
+    hint: 'The record is refused: its signer is not vouched for by the pinned root at that position.',
+    details,
+  });
+
+/**
+ * Who is who, folded from the tenant chain and the users' chains, trusting only the pinned
+ * root. Certificate validity is judged at the tenant position a record names (`tenantPosition`,
+ * or its own position in the tenant chain): the time at a position is the newest admin
+ * heartbeat before it, never today's date. Throws on the first record that fails.
+ */
+export class TrustView {
+  readonly tenantId: string;
+  readonly rootKey: Uint8Array;
+  readonly tenantHead: ChainHead;
+  /** Hashes of the tenant chain by position. */
+  readonly tenantHashes: readonly Uint8Array[];
+  /** Hashes of every user chain by position. */
+  readonly userHashes: ReadonlyMap<string, readonly Uint8Array[]>;
+  private readonly times: number[] = [];
+  private readonly devices = new Map<string, CertifiedDevice>();
+  private readonly users = new Set<string>();
+  private heartbeat: HeartbeatState | undefined;
+
+  private constructor(input: TrustInput) {
+    const tenant = input.tenantChain.map((bytes) => openAnyRecord(bytes));
+    this.tenantHashes = linkChain(tenant, 'tenant');
+    const first = tenant[0];
+    if (first === undefined || first.purpose !== 'tenant-created') {
+      throw untrusted(
+        CryptoErrorCode.untrustedRoot,
+        'the tenant chain does not start with its root',
+        {},
+      );
+    }
+    requirePinnedRoot(input.rootPin, first.signerKey);
+    this.rootKey = first.signerKey;
+    const created = first.body as RecordBodies['tenant-created'];
+    this.tenantId = created.tenantId;
+    this.times.push(created.createdAt);
+    for (const record of tenant.slice(1)) this.foldTenant(record);
+    this.tenantHead = {
+      length: tenant.length,
+      hash: this.tenantHashes[tenant.length - 1] as Uint8Array,
+    };
+    const userHashes = new Map<string, readonly Uint8Array[]>();
+    for (const userId of Object.keys(input.userChains).sort()) {
+      const records = (input.userChains[userId] ?? []).map((bytes) => openAnyRecord(bytes));
+      userHashes.set(userId, linkChain(records, `user ${userId}`));
+      this.foldUser(userId, records);
+    }
+    this.userHashes = userHashes;
+  }
+
+  /** Folds the chains; throws TrustError, ChainError or a codec error on the first bad record. */
+  static build(input: TrustInput): TrustView {
+    return new TrustView(input);
+  }
+
+  /** The time at tenant position `position`: of the newest heartbeat before it. */
+  timeAt(position: number): number {
+    if (position < 1 || position > this.times.length) {
+      throw new ChainError(
+        CryptoErrorCode.chainBroken,
+        `tenant position ${position} is outside the known tenant chain (1..${this.times.length})`,
+        { hint: 'Sync the tenant chain, then verify again.', details: { position } },
+      );
+    }
+    return this.times[position - 1] as number;
+  }
+
+  /** The newest admin heartbeat, if any. */
+  get latestHeartbeat(): HeartbeatState | undefined {
+    return this.heartbeat;
+  }
+
+  /** A certified device by fingerprint (whatever its validity), or undefined. */
+  device(fingerprintHex: string): CertifiedDevice | undefined {
+    return this.devices.get(fingerprintHex);
+  }
+
+  /** Every device ever certified for `userId`, so a user can see each new one. */
+  devicesOf(userId: string): CertifiedDevice[] {
+    return [...this.devices.values()].filter((d) => d.kind === 'user' && d.userId === userId);
+  }
+
+  /** Whether `userId` has a user chain started by an admin. */
+  hasUser(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
+  /**
+   * The device with `fingerprintHex`, if it is certified, of `kind`, not revoked, and within its
+   * validity at tenant position `position`. Throws TrustError naming what failed.
+   */
+  requireDeviceAt(
+    fingerprintHex: string,
+    position: number,
+    kind: 'admin' | 'user',
+  ): CertifiedDevice {
+    const device = this.devices.get(fingerprintHex);
+    const details = { fingerprint: fingerprintHex, position, kind };
+    if (device === undefined || device.kind !== kind || device.certifiedAt > position) {
+      throw untrusted(
+        CryptoErrorCode.untrustedKey,
+        `no ${kind} device certificate for this key`,
+        details,
+      );
+    }
+    if (device.revokedAt !== undefined && device.revokedAt <= position) {
+      throw untrusted(
+        CryptoErrorCode.revoked,
+        `${kind} device ${device.deviceId} is revoked`,
+        details,
+      );
+    }
+    const time = this.timeAt(position);
+    if (time < device.notBefore || time > device.notAfter) {
+      throw untrusted(
+        CryptoErrorCode.certificateNotValid,
+        `${kind} device ${device.deviceId} is outside its validity at position ${position}`,
+        { ...details, time, notBefore: device.notBefore, notAfter: device.notAfter },
+      );
+    }
+    return device;
+  }
+
+  /**
+   * The devices to wrap keys for, for the members `userIds`: those of each member's user chain
+   * up to the head the newest admin heartbeat names, unrevoked there and valid at the
+   * heartbeat's time. Throws StaleCommitteeStateError when there is no heartbeat, when it does
+   * not name a member, or when this device has not seen the head it names.
+   */
+  recipientsAt(userIds: readonly string[]): CertifiedDevice[] {
+    const heartbeat = this.heartbeat;
+    if (heartbeat === undefined) {
+      throw new StaleCommitteeStateError('no admin heartbeat in the tenant chain');
+    }
+    const out: CertifiedDevice[] = [];
+    for (const userId of [...userIds].sort()) {
+      const named = heartbeat.userHeads[userId];
+      const hashes = this.userHashes.get(userId) ?? [];
+      const length = named === undefined ? -1 : hashes.findIndex((h) => bytesEqual(h, named)) + 1;
+      if (length <= 0) {
+        throw new StaleCommitteeStateError(
+          `the newest heartbeat does not name a user-chain head of ${userId} this device knows`,
+          { details: { userId } },
+        );
+      }
+      for (const device of this.devicesOf(userId)) {
+        if (device.userSequence >= length) continue;
+        if (device.revokedUserSequence !== undefined && device.revokedUserSequence < length)
+          continue;
+        if (heartbeat.time < device.notBefore || heartbeat.time > device.notAfter) continue;
+        out.push(device);
+      }
+    }
+    return out;
+  }
+
+  private foldTenant(record: OpenedRecord): void {
+    const position = record.sequence;
+    let time = this.times[position - 1] as number;
+    switch (record.purpose) {
+      case 'admin-device-certificate': {
+        this.requireRoot(record);
+        const body = record.body as RecordBodies['admin-device-certificate'];
+        this.requireTenant(body.tenantId, record);
+        this.addDevice({
+          kind: 'admin',
+          userId: body.userId,
+          deviceId: body.deviceId,
+          fingerprint: fingerprint(body.signingKey),
+          signingKey: body.signingKey,
+          kemKey: body.kemKey,
+          notBefore: body.notBefore,
+          notAfter: body.notAfter,
+          certifiedAt: position + 1,
+          userSequence: -1,
+          revokedAt: undefined,
+          revokedUserSequence: undefined,
+        });
+        break;
+      }
+      case 'admin-device-revocation': {
+        this.requireRoot(record);
+        const body = record.body as RecordBodies['admin-device-revocation'];
+        this.requireTenant(body.tenantId, record);
+        this.revoke(body.fingerprint, 'admin', position + 1, undefined);
+        break;
+      }
+      case 'heartbeat': {
+        const body = record.body as RecordBodies['heartbeat'];
+        this.requireTenant(body.tenantId, record);
+        const admin = this.requireDeviceAt(record.signerFingerprint, position, 'admin');
+        if (body.time < time || body.time > admin.notAfter) {
+          throw new ChainError(
+            CryptoErrorCode.chainBroken,
+            `heartbeat ${position} has time ${body.time}, before ${time} or after its signer's validity`,
+            { hint: 'The tenant chain is refused.', details: { position } },
+          );
+        }
+        time = body.time;
+        this.heartbeat = {
+          sequence: position,
+          time,
+          signerFingerprint: record.signerFingerprint,
+          userHeads: body.userHeads,
+        };
+        break;
+      }
+      case 'checkpoint-countersignature': {
+        const body = record.body as RecordBodies['checkpoint-countersignature'];
+        this.requireTenant(body.tenantId, record);
+        this.requireDeviceAt(record.signerFingerprint, position, 'admin');
+        break;
+      }
+      default:
+        throw untrusted(
+          CryptoErrorCode.unauthorisedSigner,
+          `a ${record.purpose} record does not belong in the tenant chain`,
+          { position },
+        );
+    }
+    this.times.push(time);
+  }
+
+  private foldUser(userId: string, records: readonly OpenedRecord[]): void {
+    let lastPosition = 0;
+    for (const record of records) {
+      const body = record.body as { tenantId?: string; userId?: string; tenantPosition?: number };
+      this.requireTenant(body.tenantId ?? '', record);
+      const position = body.tenantPosition ?? -1;
+      if (body.userId !== userId || position < lastPosition) {
+        throw new ChainError(
+          CryptoErrorCode.chainBroken,
+          `user ${userId}: record ${record.sequence} names another user or an older tenant position`,
+          { hint: 'The user chain is refused.', details: { userId, sequence: record.sequence } },
+        );
+      }
+      lastPosition = position;
+      if (record.sequence === 0 && record.purpose !== 'user-created') {
+        throw untrusted(
+          CryptoErrorCode.unauthorisedSigner,
+          `user ${userId}: chain does not start with user-created`,
+          { userId },
+        );
+      }
+      switch (record.purpose) {
+        case 'user-created':
+          if (record.sequence !== 0) {
+            throw untrusted(CryptoErrorCode.unauthorisedSigner, 'user-created after the start', {
+              userId,
+            });
+          }
+          this.requireDeviceAt(record.signerFingerprint, position, 'admin');
+          this.users.add(userId);
+          break;
+        case 'device-certificate': {
+          this.requireDeviceAt(record.signerFingerprint, position, 'admin');
+          const cert = record.body as RecordBodies['device-certificate'];
+          this.addDevice({
+            kind: 'user',
+            userId,
+            deviceId: cert.deviceId,
+            fingerprint: fingerprint(cert.signingKey),
+            signingKey: cert.signingKey,
+            kemKey: cert.kemKey,
+            notBefore: cert.notBefore,
+            notAfter: cert.notAfter,
+            certifiedAt: position,
+            userSequence: record.sequence,
+            revokedAt: undefined,
+            revokedUserSequence: undefined,
+          });
+          break;
+        }
+        case 'device-revocation': {
+          this.requireDeviceAt(record.signerFingerprint, position, 'admin');
+          const revocation = record.body as RecordBodies['device-revocation'];
+          this.revoke(revocation.fingerprint, 'user', position, record.sequence);
+          break;
+        }
+        case 'heads-seen': {
+          const device = this.requireDeviceAt(record.signerFingerprint, position, 'user');
+          if (device.userId !== userId) {
+            throw untrusted(
+              CryptoErrorCode.unauthorisedSigner,
+              'heads-seen signed by another user',
+              { userId },
+            );
+          }
+          break;
+        }
+        default:
+          throw untrusted(
+            CryptoErrorCode.unauthorisedSigner,
+            `a ${record.purpose} record does not belong in a user chain`,
+            { userId },
+          );
+      }
+    }
+  }
+
+  private requireRoot(record: OpenedRecord): void {
+    if (!bytesEqual(record.signerKey, this.rootKey)) {
+      throw untrusted(
+        CryptoErrorCode.untrustedKey,
+        `${record.purpose} at ${record.sequence} is not signed by the pinned root`,
+        { position: record.sequence },
+      );
+    }
+  }
+
+  private requireTenant(tenantId: string, record: OpenedRecord): void {
+    if (tenantId !== this.tenantId) {
+      throw untrusted(CryptoErrorCode.untrustedKey, `${record.purpose} names another tenant`, {
+        tenantId,
+      });
+    }
+  }
+
+  private addDevice(device: CertifiedDevice): void {
+    const existing = this.devices.get(device.fingerprint);
+    // A renewal keeps the key: it extends validity, and a revoked key stays revoked.
+    if (existing !== undefined) {
+      if (
+        existing.userId !== device.userId ||
+        existing.kind !== device.kind ||
+        existing.revokedAt !== undefined
+      ) {
+        throw untrusted(
+          CryptoErrorCode.untrustedKey,
+          'a key certified twice for different owners or after revocation',
+          {
+            fingerprint: device.fingerprint,
+          },
+        );
+      }
+      this.devices.set(device.fingerprint, {
+        ...existing,
+        notBefore: Math.min(existing.notBefore, device.notBefore),
+        notAfter: Math.max(existing.notAfter, device.notAfter),
+      });
+      return;
+    }
+    this.devices.set(device.fingerprint, device);
+  }
+
+  private revoke(
+    fp: string,
+    kind: 'admin' | 'user',
+    at: number,
+    userSequence: number | undefined,
+  ): void {
+    const device = this.devices.get(fp);
+    if (device === undefined || device.kind !== kind) {
+      throw untrusted(CryptoErrorCode.untrustedKey, 'revocation of an unknown device', {
+        fingerprint: fp,
+      });
+    }
+    if (device.revokedAt === undefined) {
+      this.devices.set(fp, { ...device, revokedAt: at, revokedUserSequence: userSequence });
+    }
+  }
+}
