@@ -44,12 +44,19 @@ export interface SqliteEventStoreOptions {
   readonly maxAppendsPerCommit?: number;
 }
 
+/**
+ * `events` holds the exact bytes; `commands` makes appends idempotent. Event ids are unique by
+ * construction (UUIDv5 of tenant, command id and index; one command id is stored once per
+ * tenant), so the only random-keyed index is one row per append in `commands`: a UNIQUE index
+ * on every event id would dirty one random B-tree page per event, and a 100-event append would
+ * write some 100 extra pages to the WAL.
+ */
 const schema = `
 CREATE TABLE IF NOT EXISTS events (
   global_position INTEGER PRIMARY KEY,
   stream TEXT NOT NULL,
   revision INTEGER NOT NULL,
-  event_id TEXT NOT NULL UNIQUE,
+  event_id TEXT NOT NULL,
   type TEXT NOT NULL,
   data BLOB NOT NULL,
   metadata BLOB NOT NULL,
@@ -57,8 +64,12 @@ CREATE TABLE IF NOT EXISTS events (
   prev_hash BLOB NOT NULL,
   UNIQUE (stream, revision)
 );
+CREATE TABLE IF NOT EXISTS commands (
+  first_event_id TEXT PRIMARY KEY,
+  stream TEXT NOT NULL,
+  first_revision INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
-
 const columns =
   'global_position, stream, revision, event_id, type, data, metadata, hash, prev_hash';
 
@@ -82,10 +93,16 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
-/** Translates a driver failure into the store's typed errors; ours pass through. */
+/**
+ * Translates a driver failure into the store's typed errors; ours pass through, and so do
+ * programming errors (a TypeError of our own is a bug to see, not an outage to retry).
+ */
 const storeError = (error: unknown, action: string): Error => {
   if (isRatsfachError(error)) return error;
-  const code = (error as { code?: unknown }).code;
+  const closed =
+    error instanceof TypeError && /database connection is not open/.test(error.message);
+  if (!(error instanceof Database.SqliteError) && !closed) return error as Error;
+  const code = closed ? 'closed' : (error as InstanceType<typeof Database.SqliteError>).code;
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
     return new StoreIntegrityError(`SQLite event store: database file is damaged (${action})`, {
       cause: error,
@@ -93,8 +110,8 @@ const storeError = (error: unknown, action: string): Error => {
     });
   }
   return new StoreUnavailableError(
-    `SQLite event store: ${action} failed: ${(error as Error).message ?? String(error)}`,
-    { cause: error, details: typeof code === 'string' ? { sqliteCode: code } : {} },
+    `SQLite event store: ${action} failed: ${(error as Error).message}`,
+    { cause: error, details: { sqliteCode: code } },
   );
 };
 
@@ -148,7 +165,16 @@ export class SqliteEventStore implements EventStore {
       this.#db.pragma('busy_timeout = 5000');
       this.#db.exec(schema);
     } catch (error) {
-      throw storeError(error, `opening ${options.path}`);
+      // The driver reports a missing directory as a TypeError; any failure to open is an outage.
+      const mapped = storeError(error, `opening ${options.path}`);
+      throw isRatsfachError(mapped)
+        ? mapped
+        : new StoreUnavailableError(
+            `SQLite event store: cannot open ${options.path}: ${mapped.message}`,
+            {
+              cause: error,
+            },
+          );
     }
     const db = this.#db;
     const reader = (sql: string) => db.prepare(sql).raw(true).safeIntegers(true);
@@ -165,10 +191,13 @@ export class SqliteEventStore implements EventStore {
         )
         .raw(true)
         .safeIntegers(true),
-      byEventId: db
-        .prepare('SELECT stream, revision FROM events WHERE event_id = ?')
+      command: db
+        .prepare('SELECT stream, first_revision FROM commands WHERE first_event_id = ?')
         .raw(true)
         .safeIntegers(true),
+      insertCommand: db.prepare(
+        'INSERT INTO commands (first_event_id, stream, first_revision) VALUES (?, ?, ?)',
+      ),
       insert: db.prepare(
         'INSERT INTO events (stream, revision, event_id, type, data, metadata, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -261,7 +290,7 @@ export class SqliteEventStore implements EventStore {
 
   #appendInTransaction(append: ValidatedAppend): AppendResult {
     const s = this.#statements;
-    const previous = s.byEventId.get(append.eventIds[0]) as [string, bigint] | undefined;
+    const previous = s.command.get(append.eventIds[0]) as [string, bigint] | undefined;
     if (previous !== undefined) {
       const stored = (
         s.streamForwards.all(previous[0], previous[1], append.events.length + 1) as Row[]
@@ -277,6 +306,11 @@ export class SqliteEventStore implements EventStore {
     }
     let lastPosition = 0n;
     const chained = chainEvents(append, head);
+    s.insertCommand.run(
+      append.eventIds[0],
+      append.stream,
+      (chained[0] as { revision: bigint }).revision,
+    );
     for (const event of chained) {
       const info = s.insert.run(
         append.stream,
