@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs, builds and starts ratsfach on embedded defaults (SQLite and a filesystem blob
+# directory under one data directory), in the foreground, until Ctrl-C.
+#   RATSFACH_DATA_DIR (default .data), RATSFACH_HOST (127.0.0.1), RATSFACH_PORT (8480)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+log "installing dependencies (pnpm $PNPM_VERSION; the first run builds better-sqlite3, about a minute)"
+pnpm_ install --frozen-lockfile --reporter=append-only >&2
+log "building"
+pnpm_ exec tsc -b
+export RATSFACH_DATA_DIR="$DATA_DIR"
+exec node services/api/dist/main.js

@@ -1,0 +1,116 @@
+import t from 'tap';
+import { Writable } from 'node:stream';
+import {
+  ConflictError,
+  ForbiddenError,
+  IntegrityError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '@ratsfach/domain';
+import { buildApp } from '../src/buildApp.js';
+import { createLogger } from '../src/logger.js';
+
+const silent = () => createLogger('silent');
+
+t.test('health reports ok when every component answers', async (t) => {
+  const app = await buildApp(
+    { logger: silent(), checks: [{ name: 'db', check: async () => {} }] },
+    { version: '1.2.3' },
+  );
+  t.teardown(() => app.close());
+  const res = await app.inject({ method: 'GET', url: '/healthz' });
+  t.equal(res.statusCode, 200);
+  t.same(res.json(), { status: 'ok', version: '1.2.3', components: { db: { status: 'ok' } } });
+});
+
+t.test('health is 503 and names the failing component', async (t) => {
+  const app = await buildApp(
+    {
+      logger: silent(),
+      checks: [
+        { name: 'db', check: async () => {} },
+        {
+          name: 'blobs',
+          check: async () => {
+            throw new Error('disk gone');
+          },
+        },
+      ],
+    },
+    { version: '1' },
+  );
+  t.teardown(() => app.close());
+  const res = await app.inject({ method: 'GET', url: '/healthz' });
+  t.equal(res.statusCode, 503);
+  t.same(res.json().components.blobs, { status: 'failing', error: 'disk gone' });
+});
+
+t.test('maps each typed error to its status code with code and hint', async (t) => {
+  const cases = [
+    [new ValidationError('RATSFACH_X_BAD', 'bad', { hint: 'fix it' }), 400],
+    [new ForbiddenError('RATSFACH_X_FORBIDDEN', 'no'), 403],
+    [new NotFoundError('RATSFACH_X_MISSING', 'gone'), 404],
+    [new ConflictError('RATSFACH_X_CONFLICT', 'raced'), 409],
+    [new IntegrityError('RATSFACH_X_TAMPERED', 'tampered'), 422],
+    [new UnavailableError('RATSFACH_X_DOWN', 'down'), 503],
+  ] as const;
+  const app = await buildApp({ logger: silent(), checks: [] }, { version: '1' });
+  t.teardown(() => app.close());
+  cases.forEach(([error], i) =>
+    app.get(`/throw/${i}`, async () => {
+      throw error;
+    }),
+  );
+  for (const [i, [error, status]] of cases.entries()) {
+    const res = await app.inject({ method: 'GET', url: `/throw/${i}` });
+    t.equal(res.statusCode, status, error.code);
+    t.equal(res.json().error.code, error.code);
+  }
+  const withHint = await app.inject({ method: 'GET', url: '/throw/0' });
+  t.equal(withHint.json().error.hint, 'fix it');
+});
+
+t.test('masks unexpected errors as 500 without leaking the message', async (t) => {
+  const app = await buildApp({ logger: silent(), checks: [] }, { version: '1' });
+  t.teardown(() => app.close());
+  app.get('/boom', async () => {
+    throw new Error('secret internal detail');
+  });
+  const res = await app.inject({ method: 'GET', url: '/boom' });
+  t.equal(res.statusCode, 500);
+  t.equal(res.json().error.code, 'RATSFACH_INTERNAL');
+  t.notMatch(res.body, /secret internal detail/);
+});
+
+t.test('unknown routes get a typed 404', async (t) => {
+  const app = await buildApp({ logger: silent(), checks: [] }, { version: '1' });
+  t.teardown(() => app.close());
+  const res = await app.inject({ method: 'GET', url: '/nope?x=1' });
+  t.equal(res.statusCode, 404);
+  t.equal(res.json().error.code, 'RATSFACH_ROUTE_NOT_FOUND');
+});
+
+t.test('the request log never contains an authorization header', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const app = await buildApp({ logger: createLogger('trace', sink), checks: [] }, { version: '1' });
+  t.teardown(() => app.close());
+  app.get('/echo', async (request) => {
+    request.log.info({ headers: request.headers }, 'seen');
+    return {};
+  });
+  await app.inject({
+    method: 'GET',
+    url: '/echo',
+    headers: { authorization: 'Bearer very-secret-token' },
+  });
+  t.ok(lines.length > 0);
+  t.notMatch(lines.join(''), /very-secret-token/);
+  t.match(lines.join(''), /\[redacted\]/);
+});
