@@ -19,3 +19,6 @@ export * from './committee/epochKeyWrap.js';
 export * from './committee/committeeState.js';
 export * from './committee/epochKeys.js';
 export * from './committee/staleness.js';
+export * from './chain/headsSeen.js';
+export * from './keys/keyStore.js';
+export * from './documents/documentState.js';

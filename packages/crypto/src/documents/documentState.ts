@@ -1,0 +1,133 @@
+import { linkChain } from '../chain/linkChain.js';
+import type { CommitteeState } from '../committee/committeeState.js';
+import { ChainError, CryptoErrorCode, TrustError } from '../errors.js';
+import { bytesEqual } from '../hash.js';
+import type { ChainHead, RecordBodies } from '../records/recordBodies.js';
+import { openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
+
+/** A verified version of a document. */
+export interface VerifiedVersion {
+  readonly body: RecordBodies['version'];
+  readonly sequence: number;
+  readonly hash: Uint8Array;
+  readonly authorFingerprint: string;
+}
+
+const refuse = (message: string, details: Record<string, unknown> = {}): TrustError =>
+  new TrustError(CryptoErrorCode.unauthorisedSigner, message, {
+    hint: 'The document change is refused and local files stay as they are.',
+    details,
+  });
+
+/**
+ * The fold of a document's chain: only records signed by a staff device of the committee, valid
+ * at the positions they name, written against a committee head this device has verified. A
+ * document, version, move, deletion or erasure the server made up never appears here; a device
+ * changes or wipes local plaintext only on what this fold returns.
+ */
+export class DocumentState {
+  readonly documentId: string;
+  readonly head: ChainHead;
+  readonly versions: readonly VerifiedVersion[] = [];
+  /** The newest encrypted metadata from a move (null until moved). */
+  encryptedMetadata: Uint8Array | null = null;
+  deleted = false;
+  erased = false;
+
+  private constructor(
+    private readonly committee: CommitteeState,
+    records: readonly OpenedRecord[],
+  ) {
+    const hashes = linkChain(records, 'document');
+    const first = records[0];
+    if (first === undefined || first.purpose !== 'document-created') {
+      throw refuse('a document chain starts with document-created');
+    }
+    this.documentId = (first.body as RecordBodies['document-created']).documentId;
+    for (const record of records) this.fold(record);
+    this.head = { length: records.length, hash: hashes[records.length - 1] as Uint8Array };
+  }
+
+  /** Folds a document chain (stored bytes, from its first record) under a verified committee. */
+  static fold(committee: CommitteeState, chain: readonly Uint8Array[]): DocumentState {
+    return new DocumentState(
+      committee,
+      chain.map((bytes) => openAnyRecord(bytes)),
+    );
+  }
+
+  /** The newest version, if any. */
+  get latest(): VerifiedVersion | undefined {
+    return this.versions[this.versions.length - 1];
+  }
+
+  private fold(record: OpenedRecord): void {
+    const body = record.body as RecordBodies['document-deleted'];
+    const c = this.committee;
+    if (
+      body.tenantId !== c.tenantId ||
+      body.committeeId !== c.committeeId ||
+      (record.sequence > 0 && body.documentId !== this.documentId)
+    ) {
+      throw refuse(`${record.purpose} names another committee or document`);
+    }
+    const named = body.committeeHead;
+    const snapshot = c.snapshotAt(named.length);
+    if (
+      snapshot === undefined ||
+      !bytesEqual(c.hashes[named.length - 1] as Uint8Array, named.hash)
+    ) {
+      throw new ChainError(
+        CryptoErrorCode.chainBroken,
+        `${record.purpose} names a committee head this device has not verified`,
+        { hint: 'Sync the committee chain, then verify again.', details: { length: named.length } },
+      );
+    }
+    if (this.erased) throw refuse(`${record.purpose} after erasure`);
+    c.requireStaffDevice(record, body.tenantPosition, snapshot.staff);
+    switch (record.purpose) {
+      case 'document-created':
+        if (record.sequence !== 0) throw refuse('document created twice');
+        return;
+      case 'version': {
+        const v = record.body as RecordBodies['version'];
+        const previous = this.latest?.body.version ?? null;
+        if (
+          v.version !== (previous ?? 0) + 1 ||
+          v.parentVersion !== previous ||
+          v.epoch !== snapshot.epoch
+        ) {
+          throw refuse(
+            `version ${v.version} (parent ${v.parentVersion}, epoch ${v.epoch}) does not follow`,
+            {
+              version: v.version,
+            },
+          );
+        }
+        if (this.deleted) throw refuse('a version of a deleted document');
+        (this.versions as VerifiedVersion[]).push({
+          body: v,
+          sequence: record.sequence,
+          hash: record.hash,
+          authorFingerprint: record.signerFingerprint,
+        });
+        return;
+      }
+      case 'document-moved':
+        this.encryptedMetadata = (record.body as RecordBodies['document-moved']).encryptedMetadata;
+        return;
+      case 'document-deleted':
+        this.deleted = true;
+        return;
+      case 'document-restored':
+        if (!this.deleted) throw refuse('restore of a document that is not deleted');
+        this.deleted = false;
+        return;
+      case 'document-erased':
+        this.erased = true;
+        return;
+      default:
+        throw refuse(`a ${record.purpose} record does not belong in a document chain`);
+    }
+  }
+}
