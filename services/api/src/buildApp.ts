@@ -20,7 +20,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   const serverOptions: FastifyServerOptions = {
     loggerInstance: deps.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: false,
   };
   const app = Fastify(serverOptions);
   app.setErrorHandler(errorHandler);
