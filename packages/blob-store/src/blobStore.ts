@@ -11,7 +11,10 @@ export type BlobBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 /** What the store knows about a stored object. */
 export interface BlobInfo extends BlobRef {
   readonly size: number;
-  /** When the object became visible (or was last written): the age the garbage collector uses. */
+  /**
+   * When the object became visible, or was last stored again: the age the garbage collector
+   * judges it by.
+   */
   readonly createdAt: Date;
 }
 
@@ -36,8 +39,9 @@ export interface CreateSessionInput extends BlobRef {
   /** Exact size of the object in bytes. */
   readonly size: number;
   /**
-   * Part size of the blob hash; it must equal the store's `partSize` (the hash is defined over
-   * parts of that size). Omit it to use the store's.
+   * Part size the blob hash was computed over (the version record names it); upload parts have
+   * this size too. Omit it for the store's default `partSize`. Outside the adapter's range
+   * (at least 1 KiB, at most 1 GiB; S3 at least 5 MiB) it is refused with BlobOptionInvalidError.
    */
   readonly partSize?: number;
 }
@@ -63,9 +67,11 @@ export interface PartInfo {
   readonly hash: string;
 }
 
-/** What a one-shot `put` needs: the key and the exact size. */
+/** What a one-shot `put` needs: the key, the exact size, and the hash's part size. */
 export interface PutInput extends BlobRef {
   readonly size: number;
+  /** Part size the hash was computed over; defaults to the store's `partSize`. */
+  readonly partSize?: number;
 }
 
 /** A time-limited URL that lets a device fetch one object without the API process in the path. */
@@ -97,14 +103,14 @@ export const MAX_PRESIGN_TTL_SECONDS = 60;
  * - backend failures surface as BlobStoreUnavailableError, never as the backend's own error.
  */
 export interface BlobStore {
-  /** Part size of uploads and of the blob hash, in bytes. */
+  /** Default part size of uploads and of the blob hash, in bytes (8 MiB unless configured). */
   readonly partSize: number;
   readonly capabilities: BlobStoreCapabilities;
 
   /**
    * Starts an upload of one object. Throws BlobKeyInvalidError for a bad ref and
-   * BlobOptionInvalidError for a negative or non-integer size or a part size other than the
-   * store's. Creating a session for an object that already exists is allowed.
+   * BlobOptionInvalidError for a negative or non-integer size or a part size out of range.
+   * Creating a session for an object that already exists is allowed.
    */
   createSession(input: CreateSessionInput): Promise<UploadSession>;
 
@@ -136,7 +142,9 @@ export interface BlobStore {
    * the size (BlobSizeMismatchError) and the blob hash over the part hashes
    * (BlobHashMismatchError), then makes the object visible and ends the session. A failed
    * check leaves the session as it was (parts can be replaced) and nothing visible. When the
-   * object already exists, this is a success that changes nothing.
+   * object already exists, this is a success that leaves its bytes alone but restarts its age
+   * (`createdAt`), so that the garbage collector's grace period protects it until the record
+   * about to name it is committed.
    */
   completeSession(tenant: string, sessionId: string): Promise<BlobInfo>;
 
@@ -149,7 +157,8 @@ export interface BlobStore {
   /**
    * Stores a whole object from one stream: the same checks as a session (size, hash), for
    * key slots and small blobs. Throws BlobSizeMismatchError or BlobHashMismatchError and leaves
-   * nothing visible when they fail; a no-op success when the object exists.
+   * nothing visible when they fail. When the object exists: a success that restarts its age,
+   * as `completeSession` does.
    */
   put(input: PutInput, body: BlobBody): Promise<BlobInfo>;
 

@@ -3,6 +3,7 @@ import { constants as fsConstants } from 'node:fs';
 import {
   link,
   mkdir,
+  utimes,
   open,
   opendir,
   readdir,
@@ -34,14 +35,13 @@ import type {
 } from './blobStore.js';
 import {
   BlobNotFoundError,
-  BlobOptionInvalidError,
   BlobSessionBusyError,
   BlobSessionNotFoundError,
   BlobStoreUnavailableError,
 } from './errors.js';
 import {
   BLOB_PART_SIZE,
-  BlobHasher,
+  createObjectHasher,
   createPartHash,
   partCountFor,
   partLengthFor,
@@ -53,7 +53,7 @@ import {
   checkPartIndex,
   checkPresignTtl,
   checkSessionInput,
-  checkSize,
+  checkPartSize,
   checkWholeHash,
   checkWholeSize,
   isSessionId,
@@ -192,11 +192,7 @@ export class FsBlobStore implements BlobStore {
     this.partSize = options.partSize ?? BLOB_PART_SIZE;
     this.#sessionTtlMs = options.sessionTtlMs ?? 24 * 3600_000;
     this.#faultHook = options.faultHook;
-    if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) {
-      throw new BlobOptionInvalidError(
-        `part size ${String(this.partSize)} is not a positive integer`,
-      );
-    }
+    checkPartSize(this.partSize);
   }
 
   /**
@@ -409,13 +405,12 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(input: PutInput, body: BlobBody): Promise<BlobInfo> {
-    assertBlobRef(input);
-    checkSize(input.size);
+    const partSize = checkSessionInput(input, this.partSize);
     const tmp = join(this.root, TMP, `put-${randomBytes(16).toString('hex')}`);
     try {
       const fh = await open(tmp, 'wx');
       try {
-        const hasher = new BlobHasher(this.partSize);
+        const hasher = createObjectHasher(input.kind, partSize);
         for await (const chunk of body) {
           if (hasher.size + chunk.length > input.size) {
             checkWholeSize(hasher.size + chunk.length, input.size);
@@ -654,8 +649,11 @@ export class FsBlobStore implements BlobStore {
     try {
       await link(source, path);
     } catch (error) {
-      // The object exists already: same key, same hash, same bytes. Nothing to overwrite.
       if (!isErrno(error, 'EEXIST')) throw error;
+      // The object exists already: same key, same hash, same bytes, so nothing is written.
+      // Its age restarts, so the collector's grace period covers the record about to name it.
+      const now = new Date();
+      await utimes(path, now, now);
     }
     await fsyncDir(dir);
     const info = await this.head(ref);

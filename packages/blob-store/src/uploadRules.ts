@@ -1,4 +1,4 @@
-import { assertBlobRef, isBlobHash } from './blobRef.js';
+import { assertBlobRef, BlobKind, isBlobHash } from './blobRef.js';
 import {
   MAX_PRESIGN_TTL_SECONDS,
   type ByteRange,
@@ -14,7 +14,14 @@ import {
   BlobSessionIncompleteError,
   BlobSizeMismatchError,
 } from './errors.js';
-import { combinePartHashes, partCountFor, partLengthFor } from './partHash.js';
+import {
+  combinePartHashes,
+  MAX_KEYSLOT_SIZE,
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  partCountFor,
+  partLengthFor,
+} from './partHash.js';
 
 /**
  * The checks every adapter makes the same way, so that the filesystem and S3 adapters refuse
@@ -24,15 +31,45 @@ import { combinePartHashes, partCountFor, partLengthFor } from './partHash.js';
 /** Largest object size accepted: 5 TiB, S3's limit, and far below 2^53. */
 export const MAX_BLOB_SIZE = 5 * 1024 ** 4;
 
-/** Checks a session's input; returns the part size to use. */
-export function checkSessionInput(input: CreateSessionInput, storePartSize: number): number {
+/** The part sizes an adapter accepts (S3 needs at least 5 MiB for multipart parts). */
+export interface PartSizeRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The hash's own bounds; an adapter may narrow them. */
+export const HASH_PART_SIZE_RANGE: PartSizeRange = { min: MIN_PART_SIZE, max: MAX_PART_SIZE };
+
+/**
+ * Checks a session's (or a put's) input; returns the part size to use: the caller's (the hash
+ * is defined over it, and a record names it) or the store's default.
+ */
+export function checkSessionInput(
+  input: CreateSessionInput,
+  defaultPartSize: number,
+  range: PartSizeRange = HASH_PART_SIZE_RANGE,
+): number {
   assertBlobRef(input);
   checkSize(input.size);
-  const partSize = input.partSize ?? storePartSize;
-  if (partSize !== storePartSize) {
+  const partSize = checkPartSize(input.partSize ?? defaultPartSize, range);
+  if (input.kind === BlobKind.keyslot && input.size > Math.min(MAX_KEYSLOT_SIZE, partSize)) {
     throw new BlobOptionInvalidError(
-      `part size ${String(partSize)} differs from the store's ${String(storePartSize)}`,
-      { details: { partSize, expected: storePartSize } },
+      `a key slot of ${String(input.size)} bytes is larger than ${String(Math.min(MAX_KEYSLOT_SIZE, partSize))}`,
+      { details: { size: input.size, max: Math.min(MAX_KEYSLOT_SIZE, partSize) } },
+    );
+  }
+  return partSize;
+}
+
+/** Checks a part size against a range; returns it. */
+export function checkPartSize(
+  partSize: number,
+  range: PartSizeRange = HASH_PART_SIZE_RANGE,
+): number {
+  if (!Number.isSafeInteger(partSize) || partSize < range.min || partSize > range.max) {
+    throw new BlobOptionInvalidError(
+      `part size ${String(partSize)} is not an integer in [${String(range.min)}, ${String(range.max)}]`,
+      { details: { partSize, min: range.min, max: range.max } },
     );
   }
   return partSize;
@@ -95,11 +132,16 @@ export function checkPartHash(index: number, actual: string, expected: string | 
 
 /**
  * The checks of `completeSession` over the stored parts: all present, sizes adding up, and the
- * blob hash over the part hashes. Throws BlobSessionIncompleteError, BlobSizeMismatchError or
+ * object hash: the blob hash over the part hashes, or for a key slot its one part's hash. Throws BlobSessionIncompleteError, BlobSizeMismatchError or
  * BlobHashMismatchError.
  */
 export function checkCompletion(
-  session: { readonly size: number; readonly partSize: number; readonly hash: string },
+  session: {
+    readonly kind: BlobKind;
+    readonly size: number;
+    readonly partSize: number;
+    readonly hash: string;
+  },
   parts: readonly PartInfo[],
 ): void {
   const count = partCountFor(session.size, session.partSize);
@@ -117,7 +159,8 @@ export function checkCompletion(
   for (let i = 0; i < count; i++) {
     const part = byIndex.get(i) as PartInfo;
     total += part.size;
-    hashes.push(Buffer.from(part.hash, 'hex'));
+    // The empty part of an empty blob is uploaded but contributes no part hash.
+    if (part.size > 0) hashes.push(Buffer.from(part.hash, 'hex'));
   }
   if (total !== session.size) {
     throw new BlobSizeMismatchError(
@@ -125,7 +168,15 @@ export function checkCompletion(
       { details: { expected: session.size, actual: total } },
     );
   }
-  checkWholeHash(combinePartHashes(hashes).toString('hex'), session.hash);
+  if (session.kind === BlobKind.keyslot) {
+    // A key slot is one part, and its key is the plain hash of its bytes: that part's hash.
+    checkWholeHash((byIndex.get(0) as PartInfo).hash, session.hash);
+    return;
+  }
+  checkWholeHash(
+    combinePartHashes(hashes, session.size, session.partSize).toString('hex'),
+    session.hash,
+  );
 }
 
 /** Throws BlobHashMismatchError when the computed blob hash differs from the key's hash. */

@@ -18,6 +18,7 @@ import {
   BlobStoreUnavailableError,
   createPartHash,
   hashBlobHex,
+  hashKeySlotHex,
   hashPart,
   partCountFor,
   type BlobRef,
@@ -215,7 +216,7 @@ export async function runBlobStoreContract(
         t.same(await readAll(got.body), bytes, `${size} bytes read back through a session`);
         t.match(await store.head(ref), { size, hash }, `${size} bytes: head`);
 
-        const slot = { tenant, kind: BlobKind.keyslot, hash };
+        const slot = { tenant, kind: BlobKind.keyslot, hash: hashKeySlotHex(bytes) };
         const put = await store.put({ ...slot, size }, once(bytes));
         t.match(put, { kind: 'keyslot', size }, `${size} bytes: put`);
         t.same(
@@ -276,7 +277,7 @@ export async function runBlobStoreContract(
   t.test('refuses a wrong size and leaves nothing visible', async (t) => {
     const tenant = freshTenant();
     const bytes = randomBytes(3000);
-    const hash = hashBlobHex(bytes, P);
+    const hash = hashKeySlotHex(bytes);
     const ref = { tenant, kind: BlobKind.keyslot, hash };
     for (const size of [2999, 3001, 0]) {
       await rejectsWith(
@@ -315,13 +316,41 @@ export async function runBlobStoreContract(
         `session of size ${size}`,
       );
     }
+    for (const partSize of [1023, 2 ** 30 + 1, 1.5]) {
+      await rejectsWith(
+        t,
+        store.createSession({ ...ref, size: 10, partSize }),
+        BlobOptionInvalidError,
+        BlobErrorCode.invalidOption,
+        `session with part size ${partSize}`,
+      );
+    }
+  });
+
+  t.test('hashes with the part size the session names', async (t) => {
+    const tenant = freshTenant();
+    const bytes = randomBytes(3000);
+    const partSize = 2 * P;
+    const hash = hashBlobHex(bytes, partSize);
+    t.not(hash, hashBlobHex(bytes, P), 'the part size is part of the hash');
+    const ref = { tenant, kind: BlobKind.blob, hash };
+    const session = await store.createSession({ ...ref, size: 3000, partSize });
+    t.equal(session.partSize, partSize, 'the session keeps its part size');
+    await store.putPart(tenant, session.id, 0, once(bytes));
+    t.match(await store.completeSession(tenant, session.id), { hash, size: 3000 });
+    const again = { tenant: freshTenant(), kind: BlobKind.blob, hash };
+    t.match(await store.put({ ...again, size: 3000, partSize }, once(bytes)), { size: 3000 });
+    const other = { tenant: freshTenant(), kind: BlobKind.blob, hash };
+    const wrong = await store.createSession({ ...other, size: 3000 });
+    await store.putPart(other.tenant, wrong.id, 0, once(bytes));
     await rejectsWith(
       t,
-      store.createSession({ ...ref, size: 10, partSize: P + 1 }),
-      BlobOptionInvalidError,
-      BlobErrorCode.invalidOption,
-      'session with another part size',
+      store.completeSession(other.tenant, wrong.id),
+      BlobHashMismatchError,
+      BlobErrorCode.hashMismatch,
+      'a session with the default part size for a hash over other parts',
     );
+    await notVisible(t, store, other, 'after the part size mismatch');
   });
 
   t.test('refuses parts out of range, too short, too long or in the wrong place', async (t) => {
@@ -426,7 +455,7 @@ export async function runBlobStoreContract(
     t.same(await hashStream((await store.get(ref)).body, P), { hash, size }, 'object intact');
 
     const small = randomBytes(2048);
-    const smallRef = { tenant, kind: BlobKind.keyslot, hash: hashBlobHex(small, P) };
+    const smallRef = { tenant, kind: BlobKind.keyslot, hash: hashKeySlotHex(small) };
     const puts = await Promise.all(
       Array.from({ length: 8 }, () => store.put({ ...smallRef, size: 2048 }, once(small))),
     );
@@ -439,16 +468,23 @@ export async function runBlobStoreContract(
     t.equal(objects.length, 1, 'stored once');
   });
 
-  t.test('completing an object that already exists is an idempotent success', async (t) => {
+  t.test('completing an object that already exists succeeds and restarts its age', async (t) => {
     const tenant = freshTenant();
     const bytes = randomBytes(100);
     const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, P) };
     const first = await store.put({ ...ref, size: 100 }, once(bytes));
     const session = await store.createSession({ ...ref, size: 100 });
     await store.putPart(tenant, session.id, 0, once(bytes));
+    // Ages may have a resolution of one second (S3's Last-Modified).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const second = await store.completeSession(tenant, session.id);
     t.equal(second.size, 100);
-    t.equal(second.createdAt.getTime(), first.createdAt.getTime(), 'the object was not rewritten');
+    t.ok(
+      second.createdAt.getTime() > first.createdAt.getTime(),
+      'its age restarts, so the collector spares it until the new record is committed',
+    );
+    const head = await store.head(ref);
+    t.ok(head !== null && head.createdAt.getTime() > first.createdAt.getTime(), 'head agrees');
     await rejectsWith(
       t,
       store.completeSession(tenant, session.id),
@@ -614,20 +650,53 @@ export async function runBlobStoreContract(
     );
   });
 
-  t.test('key slots can be deleted; blobs of the same hash are another object', async (t) => {
+  t.test('key slots can be deleted; a blob of the same bytes is another object', async (t) => {
     const tenant = freshTenant();
     const bytes = randomBytes(200);
-    const hash = hashBlobHex(bytes, P);
-    const slot = { tenant, kind: BlobKind.keyslot, hash };
-    const blob = { tenant, kind: BlobKind.blob, hash };
+    const slot = { tenant, kind: BlobKind.keyslot, hash: hashKeySlotHex(bytes) };
+    const blob = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, P) };
     await store.put({ ...slot, size: 200 }, once(bytes));
     await store.put({ ...blob, size: 200 }, once(bytes));
     t.equal(await store.delete(slot), true, 'delete reports the slot existed');
     await notVisible(t, store, slot, 'deleted key slot');
     t.equal(await store.delete(slot), false, 'deleting again reports it absent');
-    t.match(await store.head(blob), { size: 200 }, 'the blob of the same hash stays');
+    t.match(await store.head(blob), { size: 200 }, 'the blob of the same bytes stays');
     await store.put({ ...slot, size: 200 }, once(bytes));
     t.match(await store.head(slot), { size: 200 }, 'a deleted slot can be stored again');
+  });
+
+  t.test('a key slot is keyed by the plain hash of its bytes and stays small', async (t) => {
+    const tenant = freshTenant();
+    const bytes = randomBytes(100);
+    const asBlob = { tenant, kind: BlobKind.keyslot, hash: hashBlobHex(bytes, P) };
+    await rejectsWith(
+      t,
+      store.put({ ...asBlob, size: 100 }, once(bytes)),
+      BlobHashMismatchError,
+      BlobErrorCode.hashMismatch,
+      'a key slot named by the part-wise blob hash',
+    );
+    await notVisible(t, store, asBlob, 'the misnamed key slot');
+    const session = await store.createSession({ ...asBlob, size: 100 });
+    await store.putPart(tenant, session.id, 0, once(bytes));
+    await rejectsWith(
+      t,
+      store.completeSession(tenant, session.id),
+      BlobHashMismatchError,
+      BlobErrorCode.hashMismatch,
+      'a key slot session named by the part-wise blob hash',
+    );
+    const slot = { tenant, kind: BlobKind.keyslot, hash: hashKeySlotHex(bytes) };
+    const fixed = await store.createSession({ ...slot, size: 100 });
+    await store.putPart(tenant, fixed.id, 0, once(bytes));
+    t.match(await store.completeSession(tenant, fixed.id), { size: 100 }, 'through a session');
+    await rejectsWith(
+      t,
+      store.createSession({ ...slot, size: 64 * 1024 + 1 }),
+      BlobOptionInvalidError,
+      BlobErrorCode.invalidOption,
+      'a key slot above 64 KiB',
+    );
   });
 
   t.test('lists objects, tenants and sessions', async (t) => {
