@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import {
+  BlobErrorCode,
+  BlobHashMismatchError,
+  BlobKind,
+  BlobOptionInvalidError,
+  BlobSizeMismatchError,
+  BlobStoreUnavailableError,
+  BlobVersionedBucketError,
+  hashBlobHex,
+  hashKeySlotHex,
+  openS3BlobStore,
+  S3BlobErrorCode,
+  S3CredentialsRefusedError,
+  type BlobStore,
+} from '../src/index.js';
+import {
+  freshTenant,
+  hashStream,
+  Pattern,
+  readAll,
+  rejectsWith,
+  runBlobStoreContract,
+} from './contract.js';
+import {
+  randomBucket,
+  rawClient,
+  removeBucket,
+  s3Options,
+  s3ServerCommand,
+  s3TestServer,
+} from './s3TestServer.js';
+
+const server = s3TestServer();
+const bucket = randomBucket(server);
+const options = s3Options(server, bucket);
+const extraBuckets: string[] = [];
+t.teardown(async () => {
+  for (const b of [bucket, ...extraBuckets]) await removeBucket(server, b);
+});
+
+const MiB = 1024 * 1024;
+
+t.test('the S3 adapter on radosgw passes the blob store contract', async (t) => {
+  await runBlobStoreContract(t, {
+    create: () => openS3BlobStore(options),
+    // Another instance is what another API process would be: no cached session state.
+    reopen: () => openS3BlobStore(options),
+    // Only the gateway stops: the cluster behind it keeps the parts already stored.
+    interrupt: () => s3ServerCommand(server, 'stop-rgw'),
+    restore: () => s3ServerCommand(server, 'start-rgw'),
+  });
+});
+
+t.test('creates its bucket at start and opens an existing one', async (t) => {
+  const own = randomBucket(server);
+  extraBuckets.push(own);
+  const raw = rawClient(server);
+  t.equal(await raw.bucketExists(own), false, 'no bucket before');
+  const first = await openS3BlobStore(s3Options(server, own));
+  await first.close();
+  t.equal(await raw.bucketExists(own), true, 'the bucket exists after open');
+  const second = await openS3BlobStore(s3Options(server, own));
+  t.equal(second.bucket, own, 'opening again uses the existing bucket');
+  await second.close();
+});
+
+t.test('refuses a bucket with versioning, enabled or suspended', async (t) => {
+  const raw = rawClient(server);
+  for (const status of ['Enabled', 'Suspended'] as const) {
+    const versioned = randomBucket(server);
+    extraBuckets.push(versioned);
+    await raw.makeBucket(versioned);
+    await raw.setBucketVersioning(versioned, { Status: 'Enabled' });
+    if (status === 'Suspended') await raw.setBucketVersioning(versioned, { Status: 'Suspended' });
+    const error = await rejectsWith(
+      t,
+      openS3BlobStore(s3Options(server, versioned)),
+      BlobVersionedBucketError,
+      BlobErrorCode.versionedBucketRefused,
+      `a bucket with versioning ${status}`,
+    );
+    t.match(error?.hint, /new bucket/, 'the hint says to use a bucket without versioning');
+    t.equal(error?.details['versioning'], status);
+  }
+});
+
+t.test('wrong credentials are a typed error with a hint about the keys', async (t) => {
+  const wrongSecret = { ...options, secretKey: 'not-the-secret' };
+  const e1 = await rejectsWith(
+    t,
+    openS3BlobStore(wrongSecret),
+    S3CredentialsRefusedError,
+    S3BlobErrorCode.credentialsRefused,
+    'a wrong secret key',
+  );
+  t.match(e1?.hint, /access key and secret key/);
+  t.equal(e1?.kind, 'unavailable', 'an outage for the callers, not their fault');
+  await rejectsWith(
+    t,
+    openS3BlobStore({ ...options, accessKey: 'NOSUCHACCESSKEY' }),
+    S3CredentialsRefusedError,
+    S3BlobErrorCode.credentialsRefused,
+    'an unknown access key',
+  );
+});
+
+t.test('an unreachable server is BlobStoreUnavailableError naming the endpoint', async (t) => {
+  const error = await rejectsWith(
+    t,
+    openS3BlobStore({ ...options, port: 1, retry: { attempts: 2, baseDelayMs: 10 } }),
+    BlobStoreUnavailableError,
+    BlobErrorCode.unavailable,
+    'a closed port',
+  );
+  t.match(error?.hint, /http:\/\/127\.0\.0\.1:1\b/, 'the hint names the endpoint');
+  t.equal(error?.details['s3Code'], 'ECONNREFUSED');
+});
+
+t.test('refuses a part size below S3 multipart minimum and a malformed bucket name', async (t) => {
+  await rejectsWith(
+    t,
+    openS3BlobStore({ ...options, partSize: 4 * MiB }),
+    BlobOptionInvalidError,
+    BlobErrorCode.invalidOption,
+    'a 4 MiB part size',
+  );
+  await rejectsWith(
+    t,
+    openS3BlobStore({ ...options, bucket: 'Not_A_Bucket' }),
+    BlobOptionInvalidError,
+    BlobErrorCode.invalidOption,
+    'an upper-case bucket name',
+  );
+});
+
+t.test(
+  'a large put goes up in parts and reports the stored size, not the empty ETag',
+  async (t) => {
+    const store: BlobStore = await openS3BlobStore(options);
+    t.teardown(() => store.close());
+    const tenant = freshTenant();
+    const pattern = new Pattern(3 * store.partSize + 123);
+    const hash = await pattern.hash(store.partSize);
+    const ref = { tenant, kind: BlobKind.blob, hash };
+    const info = await store.put({ ...ref, size: pattern.size }, pattern.range());
+    t.match(info, { hash, size: pattern.size }, 'put reports the object');
+    t.same(await store.head(ref), info, 'head agrees with put');
+    t.same(await hashStream((await store.get(ref)).body, store.partSize), {
+      hash,
+      size: pattern.size,
+    });
+    const again = await store.put({ ...ref, size: pattern.size }, pattern.range());
+    t.ok(again.createdAt >= info.createdAt, 'a second put restarts the age');
+    t.same(await store.head(ref), again, 'head agrees with the second put');
+    t.same(await hashStream((await store.get(ref)).body, store.partSize), {
+      hash,
+      size: pattern.size,
+    });
+  },
+);
+
+t.test('a failed large put leaves no object and no unfinished upload behind', async (t) => {
+  const store = await openS3BlobStore(options);
+  t.teardown(() => store.close());
+  const tenant = freshTenant();
+  const pattern = new Pattern(2 * store.partSize + 10);
+  const wrongHash = hashBlobHex(randomBytes(16), store.partSize);
+  const ref = { tenant, kind: BlobKind.blob, hash: wrongHash };
+  await rejectsWith(
+    t,
+    store.put({ ...ref, size: pattern.size }, pattern.range()),
+    BlobHashMismatchError,
+    BlobErrorCode.hashMismatch,
+    'a large put with a wrong hash',
+  );
+  await rejectsWith(
+    t,
+    store.put({ ...ref, size: pattern.size - 1 }, pattern.range()),
+    BlobSizeMismatchError,
+    BlobErrorCode.sizeMismatch,
+    'a large put running past its size',
+  );
+  await rejectsWith(
+    t,
+    store.put({ ...ref, size: pattern.size + 1 }, pattern.range()),
+    BlobSizeMismatchError,
+    BlobErrorCode.sizeMismatch,
+    'a large put ending early',
+  );
+  t.equal(await store.head(ref), null, 'nothing visible');
+  const uploads: unknown[] = [];
+  for await (const u of rawClient(server).listIncompleteUploads(bucket, `${tenant}/`, true)) {
+    uploads.push(u);
+  }
+  t.same(uploads, [], 'every multipart upload was aborted');
+});
+
+t.test('a deleted key slot leaves no version behind on S3', async (t) => {
+  const store = await openS3BlobStore(options);
+  t.teardown(() => store.close());
+  const tenant = freshTenant();
+  const bytes = randomBytes(300);
+  const slot = { tenant, kind: BlobKind.keyslot, hash: hashKeySlotHex(bytes) };
+  await store.put({ ...slot, size: 300 }, [bytes]);
+  t.same(await readAll((await store.get(slot)).body), bytes);
+  t.equal(await store.delete(slot), true);
+  const versions: unknown[] = [];
+  const stream = rawClient(server).listObjects(bucket, `${tenant}/`, true, {
+    IncludeVersion: true,
+  });
+  for await (const v of stream) versions.push(v);
+  t.same(versions, [], 'no object and no older version under the tenant');
+});
+
+t.test('session state lives on S3: another instance lists and completes the session', async (t) => {
+  const a = await openS3BlobStore(options);
+  const b = await openS3BlobStore(options);
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  const tenant = freshTenant();
+  const pattern = new Pattern(a.partSize + 5);
+  const hash = await pattern.hash(a.partSize);
+  const session = await a.createSession({ tenant, kind: BlobKind.blob, hash, size: pattern.size });
+  await a.putPart(tenant, session.id, 0, pattern.part(0, a.partSize));
+  const seen = [];
+  for await (const s of b.listSessions(tenant)) seen.push(s.id);
+  t.same(seen, [session.id], 'the other instance lists the session');
+  await b.putPart(tenant, session.id, 1, pattern.part(1, a.partSize));
+  t.same(
+    (await a.listParts(tenant, session.id)).map((p) => p.index),
+    [0, 1],
+    'each instance sees the parts of the other',
+  );
+  const info = await b.completeSession(tenant, session.id);
+  t.equal(info.size, pattern.size);
+  t.match(await a.head({ tenant, kind: BlobKind.blob, hash }), { size: pattern.size });
+});
