@@ -2,7 +2,6 @@ import type * as KurrentClientModule from '@kurrent/kurrentdb-client';
 import type {
   AllStreamResolvedEvent,
   AllStreamSubscription,
-  Filter,
   KurrentDBClient,
   ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
@@ -55,9 +54,19 @@ import {
   toStoreError,
   type KurrentErrorContext,
 } from './kurrentErrors.js';
-import { fromGlobalPosition, isSystemEvent, toGlobalPosition } from './kurrentPosition.js';
+import {
+  toLogPage,
+  type KurrentEntry,
+  type KurrentLogPage,
+  type KurrentRecord,
+} from './kurrentLogPage.js';
+import { fromGlobalPosition, toGlobalPosition } from './kurrentPosition.js';
+import { KurrentStreamNames } from './kurrentStreamNames.js';
+import { KurrentSubscription } from './kurrentSubscription.js';
 
 export { KurrentAppendTooLargeError, KurrentConnectionStringError } from './kurrentErrors.js';
+export { KurrentStreamNames } from './kurrentStreamNames.js';
+export type { KurrentRecord } from './kurrentLogPage.js';
 
 export interface KurrentEventStoreOptions {
   /** Connection string, for example `kurrentdb://127.0.0.1:2113?tls=false` (services read it from KURRENTDB_URL). */
@@ -99,12 +108,6 @@ interface Settings {
 /** The official client's module, loaded only when a KurrentDB store is opened. */
 type KurrentModule = typeof KurrentClientModule;
 
-/** The kind of record the client yields from stream and log reads. */
-export type KurrentRecord = NonNullable<ResolvedEvent['event']>;
-
-const namespacePattern = /^[a-z0-9_]{1,64}$/;
-/** Every ratsfach stream name starts with its kind in lowercase letters. */
-const ownStreamWithoutNamespace = /^[a-z][^:!]*$/;
 const CLAIM_TYPE = 'ratsfach.CommandClaimed';
 
 const positiveInteger = (value: number | undefined, fallback: number, name: string): number => {
@@ -114,46 +117,6 @@ const positiveInteger = (value: number | undefined, fallback: number, name: stri
   }
   return value;
 };
-
-/**
- * How ratsfach stream names map to KurrentDB stream ids: `<namespace>:<stream>` for data,
- * `<namespace>!command-<first event id>` for the command claims that make a command id
- * single-stream. Claims never match the data prefix, so reads of the log skip them.
- */
-export class KurrentStreamNames {
-  readonly #prefix: string;
-  readonly #claimPrefix: string;
-
-  constructor(namespace: string | undefined) {
-    if (namespace !== undefined && !namespacePattern.test(namespace)) {
-      throw new RangeError('namespace must be 1 to 64 of [a-z0-9_]');
-    }
-    this.#prefix = namespace === undefined ? '' : `${namespace}:`;
-    this.#claimPrefix = `${namespace ?? ''}!command-`;
-  }
-
-  toKurrent(stream: string): string {
-    return `${this.#prefix}${stream}`;
-  }
-
-  claimOf(firstEventId: string): string {
-    return `${this.#claimPrefix}${firstEventId}`;
-  }
-
-  /** The ratsfach stream name of a KurrentDB stream id, or null when it is not one of ours. */
-  fromKurrent(streamId: string): string | null {
-    if (this.#prefix === '') return ownStreamWithoutNamespace.test(streamId) ? streamId : null;
-    return streamId.startsWith(this.#prefix) ? streamId.slice(this.#prefix.length) : null;
-  }
-
-  /** A server-side filter for subscriptions; readers still check every event themselves. */
-  serverFilter(): Filter {
-    // The shape the client's streamNameFilter() builds, without loading the client for it.
-    return this.#prefix === ''
-      ? { filterOn: 'streamName', checkpointInterval: 1, regex: ownStreamWithoutNamespace.source }
-      : { filterOn: 'streamName', checkpointInterval: 1, prefixes: [this.#prefix] };
-  }
-}
 
 /**
  * Converts a record read from KurrentDB into the store's RecordedEvent, unwrapping the chain
@@ -188,15 +151,6 @@ export function fromKurrentRecord(
   };
 }
 
-/** One page of the log: our records after a position, and how far the page read. */
-interface LogPage {
-  readonly records: ReadonlyArray<{ readonly stream: string; readonly record: KurrentRecord }>;
-  /** Global position of the last record the server returned (ours or not). */
-  readonly last: bigint | undefined;
-  /** True when the server had nothing more after this page. */
-  readonly exhausted: boolean;
-}
-
 /**
  * The event store on KurrentDB through the official client (`@kurrent/kurrentdb-client`).
  *
@@ -218,7 +172,7 @@ export class KurrentEventStore implements EventStore {
   readonly #client: KurrentDBClient;
   readonly #settings: Settings;
   readonly #names: KurrentStreamNames;
-  readonly #subscriptions = new Set<KurrentSubscription>();
+  readonly #subscriptions = new Set<KurrentSubscription<KurrentEntry>>();
   readonly #streamQueues = new Map<string, Promise<void>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
@@ -282,7 +236,7 @@ export class KurrentEventStore implements EventStore {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
       throw new InvalidReadOptionsError('pageSize is not a positive integer');
     }
-    const subscription = new KurrentSubscription({
+    const subscription: KurrentSubscription<KurrentEntry> = new KurrentSubscription<KurrentEntry>({
       after: options.after,
       pageSize,
       signal: options.signal,
@@ -291,7 +245,8 @@ export class KurrentEventStore implements EventStore {
       watch: (after, wake, fail) => this.#watch(after, wake, fail),
       onClose: () => this.#subscriptions.delete(subscription),
     });
-    this.#subscriptions.add(subscription);
+    // One created with an aborted signal is closed from the start and never registers.
+    if (options.signal?.aborted !== true) this.#subscriptions.add(subscription);
     return subscription;
   }
 
@@ -306,7 +261,7 @@ export class KurrentEventStore implements EventStore {
     this.#assertOpen();
     if (options.stream !== undefined) validateReadStream(options.stream);
     const verifier = new ChainVerifier();
-    const records: AsyncIterable<{ stream: string; record: KurrentRecord }> =
+    const records: AsyncIterable<KurrentEntry> =
       options.stream === undefined
         ? this.#rawAll(undefined)
         : this.#rawStream(options.stream, 'forwards', 'start', undefined);
@@ -571,7 +526,7 @@ export class KurrentEventStore implements EventStore {
     direction: 'forwards' | 'backwards',
     fromRevision: 'start' | 'end' | bigint,
     maxCount: number | undefined,
-  ): AsyncGenerator<{ stream: string; record: KurrentRecord }> {
+  ): AsyncGenerator<KurrentEntry> {
     const context: KurrentErrorContext = { operation: 'readStream', stream };
     let iterator: AsyncIterator<ResolvedEvent>;
     try {
@@ -603,7 +558,7 @@ export class KurrentEventStore implements EventStore {
    * One page of the log after `after`. KurrentDB reads $all from a position inclusively, so the
    * page asks for one more than it needs and drops what is at or before `after`.
    */
-  async #readPage(after: bigint | undefined, count: number): Promise<LogPage> {
+  async #readPage(after: bigint | undefined, count: number): Promise<KurrentLogPage> {
     const requested = count + 1;
     const page: AllStreamResolvedEvent[] = [];
     try {
@@ -617,23 +572,10 @@ export class KurrentEventStore implements EventStore {
     } catch (error) {
       throw toStoreError(error, { operation: 'readAll' });
     }
-    const records: Array<{ stream: string; record: KurrentRecord }> = [];
-    let last = after;
-    for (const { event: record } of page) {
-      if (record === undefined) continue;
-      const position = toGlobalPosition(record.position, `an event of stream ${record.streamId}`);
-      if (after !== undefined && position <= after) continue;
-      last = position;
-      if (isSystemEvent(record.streamId, record.type)) continue;
-      const stream = this.#names.fromKurrent(record.streamId);
-      if (stream !== null) records.push({ stream, record });
-    }
-    return { records, last, exhausted: page.length < requested };
+    return toLogPage(page, after, count, requested, this.#names);
   }
 
-  async *#rawAll(
-    after: bigint | undefined,
-  ): AsyncGenerator<{ stream: string; record: KurrentRecord }> {
+  async *#rawAll(after: bigint | undefined): AsyncGenerator<KurrentEntry> {
     let from = after;
     for (;;) {
       const page = await this.#readPage(from, this.#settings.readPageSize);
@@ -696,120 +638,6 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
-}
-
-interface SubscriptionSource {
-  readonly after: bigint | undefined;
-  readonly pageSize: number;
-  readonly signal: AbortSignal | undefined;
-  readPage(after: bigint | undefined, count: number): Promise<LogPage>;
-  toRecorded(entry: { stream: string; record: KurrentRecord }): RecordedEvent;
-  watch(
-    after: bigint | undefined,
-    wake: () => void,
-    fail: (error: Error) => void,
-  ): () => Promise<void>;
-  onClose(): void;
-}
-
-/**
- * A subscription to the whole log. It reads the log in pages by global position and fetches the
- * next page only when the consumer has taken the last one, so at most one page waits in memory
- * (back-pressure). Once caught up it starts a watch from the last position it read and sleeps
- * until the watch sees something after it: positions carry it from catch-up to live, so nothing
- * is missed or repeated across the switch.
- */
-class KurrentSubscription implements Subscription {
-  readonly #source: SubscriptionSource;
-  #page: RecordedEvent[] = [];
-  #closed = false;
-  #started = false;
-  #pendingWake = false;
-  #failure: Error | undefined;
-  #waiter: (() => void) | undefined;
-  #stopWatch: (() => Promise<void>) | undefined;
-  readonly #onAbort = (): void => {
-    void this.close();
-  };
-
-  constructor(source: SubscriptionSource) {
-    this.#source = source;
-    if (source.signal?.aborted === true) this.#closed = true;
-    else source.signal?.addEventListener('abort', this.#onAbort, { once: true });
-  }
-
-  bufferedCount(): number {
-    return this.#page.length;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    if (this.#started) throw new RangeError('a subscription can be iterated once');
-    this.#started = true;
-    return this.#events();
-  }
-
-  async *#events(): AsyncGenerator<RecordedEvent> {
-    let after = this.#source.after;
-    try {
-      while (!this.#closed) {
-        const next = this.#page.shift();
-        if (next !== undefined) {
-          yield next;
-          continue;
-        }
-        const page = await this.#source.readPage(after, this.#source.pageSize);
-        if (this.#closed) return;
-        after = page.last;
-        this.#page = page.records.map((entry) => this.#source.toRecorded(entry));
-        if (this.#page.length > 0 || !page.exhausted) continue;
-        await this.#sleepUntilWoken(after);
-      }
-    } finally {
-      await this.close();
-    }
-  }
-
-  /** Caught up: start the watch once, then wait for it to see an event, or for close. */
-  async #sleepUntilWoken(after: bigint | undefined): Promise<void> {
-    if (this.#stopWatch === undefined) {
-      this.#stopWatch = this.#source.watch(
-        after,
-        () => this.#wake(),
-        (error) => {
-          this.#failure = error;
-          this.#wake();
-        },
-      );
-    }
-    if (!this.#pendingWake && this.#failure === undefined && !this.#closed) {
-      await new Promise<void>((resolve) => {
-        this.#waiter = resolve;
-      });
-    }
-    this.#pendingWake = false;
-    if (this.#failure !== undefined && !this.#closed) throw this.#failure;
-  }
-
-  #wake(): void {
-    this.#pendingWake = true;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.();
-  }
-
-  async close(): Promise<void> {
-    const first = !this.#closed;
-    this.#closed = true;
-    this.#page = [];
-    if (first) {
-      this.#source.signal?.removeEventListener('abort', this.#onAbort);
-      this.#source.onClose();
-    }
-    this.#wake();
-    const stop = this.#stopWatch;
-    this.#stopWatch = undefined;
-    await stop?.();
-  }
 }
 
 /**
