@@ -85,138 +85,182 @@ const rawEvents = (prefix: string, from: number, count: number): RawEvent[] =>
     metadata,
   }));
 
-/** Runs every scenario against the adapter and the raw driver of one backend. */
+interface Scenario {
+  readonly name: string;
+  /** Runs once on the adapter; returns the number of events it wrote or read. */
+  adapter(store: EventStore, round: number): Promise<number>;
+  raw(raw: RawDriver, round: number): Promise<number>;
+}
+
+const newEvent = (n: number) => ({ type: 'VersionCommitted.v1', data: payload(n), metadata });
+
+const scenarios = (sizes: BenchSizes): Scenario[] => [
+  {
+    name: 'single-event appends, 1 writer',
+    async adapter(store, round) {
+      for (let i = 0; i < sizes.singleAppends; i += 1) {
+        await store.append(`document-bench-r${round}s${i}`, [newEvent(i)], 'no_stream', {
+          commandId: `r${round}s${i}`,
+        });
+      }
+      return sizes.singleAppends;
+    },
+    async raw(raw, round) {
+      for (let i = 0; i < sizes.singleAppends; i += 1) {
+        await raw.append(`document-bench-r${round}s${i}`, 0, rawEvents(`r${round}s`, i, 1));
+      }
+      return sizes.singleAppends;
+    },
+  },
+  {
+    name: `single-event appends, ${sizes.writers} concurrent writers on distinct streams`,
+    async adapter(store, round) {
+      const each = Math.ceil(sizes.concurrentAppends / sizes.writers);
+      await Promise.all(
+        Array.from({ length: sizes.writers }, async (_, w) => {
+          for (let i = 0; i < each; i += 1) {
+            const expected = i === 0 ? 'no_stream' : BigInt(i - 1);
+            await store.append(`document-bench-r${round}w${w}`, [newEvent(i)], expected, {
+              commandId: `r${round}w${w}-${i}`,
+            });
+          }
+        }),
+      );
+      return each * sizes.writers;
+    },
+    async raw(raw, round) {
+      const each = Math.ceil(sizes.concurrentAppends / sizes.writers);
+      await Promise.all(
+        Array.from({ length: sizes.writers }, async (_, w) => {
+          for (let i = 0; i < each; i += 1) {
+            await raw.append(`document-bench-r${round}w${w}`, i, rawEvents(`r${round}w${w}`, i, 1));
+          }
+        }),
+      );
+      return each * sizes.writers;
+    },
+  },
+  {
+    name: `${sizes.batchSize}-event batches of one stream`,
+    async adapter(store, round) {
+      const { batches, batchSize } = sizes;
+      for (let b = 0; b < batches; b += 1) {
+        const events = Array.from({ length: batchSize }, (_, i) => newEvent(b * batchSize + i));
+        const expected = b === 0 ? 'no_stream' : BigInt(b * batchSize - 1);
+        await store.append(`document-bench-r${round}batched`, events, expected, {
+          commandId: `r${round}b${b}`,
+        });
+      }
+      return batches * batchSize;
+    },
+    async raw(raw, round) {
+      const { batches, batchSize } = sizes;
+      for (let b = 0; b < batches; b += 1) {
+        await raw.append(
+          `document-bench-r${round}batched`,
+          b * batchSize,
+          rawEvents(`r${round}b`, b * batchSize, batchSize),
+        );
+      }
+      return batches * batchSize;
+    },
+  },
+  {
+    name: 'replay of the whole log (readAll)',
+    async adapter(store) {
+      let count = 0;
+      for await (const _event of store.readAll()) count += 1;
+      return count;
+    },
+    raw: (raw) => raw.readAll(),
+  },
+];
+
+export interface BenchRun {
+  readonly results: ScenarioResult[];
+  /** Per round and scenario: [adapter events/s, raw events/s]. */
+  readonly rounds: [number, number][][];
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+/**
+ * Runs every scenario against the adapter and the raw driver of one backend, `rounds` times,
+ * alternating which of the two goes first so that drift in the machine's load hits both alike;
+ * reports the median of the rounds.
+ */
 export async function benchBackend(
   backend: BenchBackend,
   sizes: BenchSizes = defaultSizes,
-): Promise<ScenarioResult[]> {
+  rounds = 3,
+): Promise<BenchRun> {
   const store = await backend.openAdapter();
   const raw = await backend.openRaw();
-  const results: ScenarioResult[] = [];
+  const list = scenarios(sizes);
+  const perRound: [number, number][][] = [];
+  const events: number[] = list.map(() => 0);
   try {
-    {
-      const n = sizes.singleAppends;
-      const adapterMs = await time(async () => {
-        for (let i = 0; i < n; i += 1) {
-          await store.append(
-            `document-bench-single${i}`,
-            [{ type: 'VersionCommitted.v1', data: payload(i), metadata }],
-            'no_stream',
-            { commandId: `single-${i}` },
-          );
+    for (let round = 0; round < rounds; round += 1) {
+      const row: [number, number][] = [];
+      for (const [index, scenario] of list.entries()) {
+        let adapterRate = 0;
+        let rawRate = 0;
+        const runAdapter = async () => {
+          let n = 0;
+          const ms = await time(async () => (n = await scenario.adapter(store, round)));
+          adapterRate = perSecond(n, ms);
+          events[index] = n;
+        };
+        const runRaw = async () => {
+          let n = 0;
+          const ms = await time(async () => (n = await scenario.raw(raw, round)));
+          rawRate = perSecond(n, ms);
+        };
+        if (round % 2 === 0) {
+          await runAdapter();
+          await runRaw();
+        } else {
+          await runRaw();
+          await runAdapter();
         }
-      });
-      const rawMs = await time(async () => {
-        for (let i = 0; i < n; i += 1)
-          await raw.append(`document-bench-single${i}`, 0, rawEvents('single', i, 1));
-      });
-      results.push({
-        scenario: 'single-event appends, 1 writer',
-        events: n,
-        adapterPerSecond: perSecond(n, adapterMs),
-        rawPerSecond: perSecond(n, rawMs),
-      });
-    }
-    {
-      const { writers } = sizes;
-      const each = Math.ceil(sizes.concurrentAppends / writers);
-      const n = each * writers;
-      const adapterMs = await time(() =>
-        Promise.all(
-          Array.from({ length: writers }, async (_, w) => {
-            const stream = `document-bench-w${w}`;
-            for (let i = 0; i < each; i += 1) {
-              await store.append(
-                stream,
-                [{ type: 'VersionCommitted.v1', data: payload(i), metadata }],
-                i === 0 ? 'no_stream' : BigInt(i - 1),
-                { commandId: `w${w}-${i}` },
-              );
-            }
-          }),
-        ),
-      );
-      const rawMs = await time(() =>
-        Promise.all(
-          Array.from({ length: writers }, async (_, w) => {
-            for (let i = 0; i < each; i += 1)
-              await raw.append(`document-bench-w${w}`, i, rawEvents(`w${w}`, i, 1));
-          }),
-        ),
-      );
-      results.push({
-        scenario: `single-event appends, ${writers} concurrent writers`,
-        events: n,
-        adapterPerSecond: perSecond(n, adapterMs),
-        rawPerSecond: perSecond(n, rawMs),
-      });
-    }
-    {
-      const { batches, batchSize } = sizes;
-      const n = batches * batchSize;
-      const adapterMs = await time(async () => {
-        for (let b = 0; b < batches; b += 1) {
-          const events = Array.from({ length: batchSize }, (_, i) => ({
-            type: 'VersionCommitted.v1',
-            data: payload(b * batchSize + i),
-            metadata,
-          }));
-          await store.append(
-            'document-bench-batched',
-            events,
-            b === 0 ? 'no_stream' : BigInt(b * batchSize - 1),
-            { commandId: `batch-${b}` },
-          );
-        }
-      });
-      const rawMs = await time(async () => {
-        for (let b = 0; b < batches; b += 1) {
-          await raw.append(
-            'document-bench-batched',
-            b * batchSize,
-            rawEvents('batch', b * batchSize, batchSize),
-          );
-        }
-      });
-      results.push({
-        scenario: `${batchSize}-event batches of one stream`,
-        events: n,
-        adapterPerSecond: perSecond(n, adapterMs),
-        rawPerSecond: perSecond(n, rawMs),
-      });
-    }
-    {
-      let adapterCount = 0;
-      const adapterMs = await time(async () => {
-        for await (const _event of store.readAll()) adapterCount += 1;
-      });
-      let rawCount = 0;
-      const rawMs = await time(async () => {
-        rawCount = await raw.readAll();
-      });
-      if (adapterCount !== rawCount)
-        throw new Error(`replay read ${adapterCount} events from the adapter, ${rawCount} raw`);
-      results.push({
-        scenario: 'replay of the whole log (readAll)',
-        events: adapterCount,
-        adapterPerSecond: perSecond(adapterCount, adapterMs),
-        rawPerSecond: perSecond(rawCount, rawMs),
-      });
+        row.push([adapterRate, rawRate]);
+      }
+      perRound.push(row);
     }
   } finally {
     await store.close();
     await raw.close();
     await backend.cleanup();
   }
-  return results;
+  const results = list.map((scenario, index) => ({
+    scenario: scenario.name,
+    events: events[index] as number,
+    adapterPerSecond: median(perRound.map((row) => (row[index] as [number, number])[0])),
+    rawPerSecond: median(perRound.map((row) => (row[index] as [number, number])[1])),
+  }));
+  return { results, rounds: perRound };
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** A Markdown table of one backend's results. */
-export function formatResults(label: string, results: readonly ScenarioResult[]): string {
+export function formatResults(label: string, run: BenchRun): string {
+  const { results } = run;
   const lines = [
     `### ${label}`,
+    '',
+    `median of ${run.rounds.length} rounds; events/s per round (adapter / raw):`,
+    '',
+    ...results.map(
+      (r, index) =>
+        `- ${r.scenario}: ${run.rounds.map((row) => (row[index] ?? [0, 0]).map(fmt).join(' / ')).join('; ')}`,
+    ),
     '',
     '| scenario | events | adapter events/s | raw driver events/s | adapter / raw |',
     '|---|---:|---:|---:|---:|',

@@ -17,12 +17,6 @@ export interface HashedEventFields {
   readonly prevHash: Uint8Array;
 }
 
-const lengthPrefix = (length: number): Buffer => {
-  const prefix = Buffer.allocUnsafe(4);
-  prefix.writeUInt32BE(length, 0);
-  return prefix;
-};
-
 /**
  * BLAKE2b-512 over a canonical, length-prefixed encoding:
  * `label || u32be(len) stream || u64be revision || u32be(len) eventId || u32be(len) type ||
@@ -32,26 +26,42 @@ const lengthPrefix = (length: number): Buffer => {
  */
 export function eventHash(fields: HashedEventFields): Uint8Array {
   if (fields.prevHash.length !== 64) throw new RangeError('prevHash must be 64 bytes');
-  const stream = Buffer.from(fields.stream, 'utf8');
-  const eventId = Buffer.from(fields.eventId, 'utf8');
-  const type = Buffer.from(fields.type, 'utf8');
-  const revision = Buffer.allocUnsafe(8);
-  revision.writeBigUInt64BE(fields.revision, 0);
-  return createHash('blake2b512')
-    .update(LABEL)
-    .update(lengthPrefix(stream.length))
-    .update(stream)
-    .update(revision)
-    .update(lengthPrefix(eventId.length))
-    .update(eventId)
-    .update(lengthPrefix(type.length))
-    .update(type)
-    .update(lengthPrefix(fields.data.length))
-    .update(fields.data)
-    .update(lengthPrefix(fields.metadata.length))
-    .update(fields.metadata)
-    .update(fields.prevHash)
-    .digest();
+  const { stream, eventId, type, data, metadata } = fields;
+  const streamLength = Buffer.byteLength(stream, 'utf8');
+  const eventIdLength = Buffer.byteLength(eventId, 'utf8');
+  const typeLength = Buffer.byteLength(type, 'utf8');
+  // One buffer and one update: each update is a call into OpenSSL, which costs more than the copy.
+  const encoded = Buffer.allocUnsafe(
+    LABEL.length +
+      4 +
+      streamLength +
+      8 +
+      4 +
+      eventIdLength +
+      4 +
+      typeLength +
+      4 +
+      data.length +
+      4 +
+      metadata.length +
+      64,
+  );
+  let offset = LABEL.copy(encoded, 0);
+  offset = encoded.writeUInt32BE(streamLength, offset);
+  offset += encoded.write(stream, offset, 'utf8');
+  offset = encoded.writeBigUInt64BE(fields.revision, offset);
+  offset = encoded.writeUInt32BE(eventIdLength, offset);
+  offset += encoded.write(eventId, offset, 'utf8');
+  offset = encoded.writeUInt32BE(typeLength, offset);
+  offset += encoded.write(type, offset, 'utf8');
+  offset = encoded.writeUInt32BE(data.length, offset);
+  encoded.set(data, offset);
+  offset += data.length;
+  offset = encoded.writeUInt32BE(metadata.length, offset);
+  encoded.set(metadata, offset);
+  offset += metadata.length;
+  encoded.set(fields.prevHash, offset);
+  return createHash('blake2b512').update(encoded).digest();
 }
 
 /** Constant-shape byte comparison for hashes and stored bytes. */
