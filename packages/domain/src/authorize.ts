@@ -19,8 +19,8 @@ const signerMismatch = (deviceId: string): IntegrityError =>
   );
 
 /** Refuses a record not signed by the tenant's root. */
-export function requireRootSigner(tenant: ActiveTenant, verified: VerifiedRecord): void {
-  if (verified.signerFingerprint !== tenant.rootFingerprint) {
+export function requireRootSigner(rootFingerprint: string, verified: VerifiedRecord): void {
+  if (verified.signerFingerprint !== rootFingerprint) {
     throw new ForbiddenError(
       DomainErrorCode.signerNotRoot,
       'only the tenant root may sign this record',

@@ -34,3 +34,4 @@ export {
   requireUser,
   requireUserDevice,
 } from './authorize.js';
+export * from './loadContext.js';

@@ -63,18 +63,7 @@ export function decideTenant(
         tenantId,
         rootFingerprint,
       });
-      requireRootSigner(
-        {
-          status: 'active',
-          tenantId,
-          rootFingerprint,
-          adminDevices: {},
-          chain: emptyChain(),
-          lastHeartbeatAt: null,
-          checkpointTreeSize: 0n,
-        },
-        verified,
-      );
+      requireRootSigner(rootFingerprint, verified);
       return [
         {
           type: 'TenantCreated',
@@ -108,7 +97,7 @@ export function decideTenant(
           validUntil,
         },
       );
-      requireRootSigner(tenant, verified);
+      requireRootSigner(tenant.rootFingerprint, verified);
       const taken = Object.values(tenant.adminDevices).some(
         (device) => device.deviceId === deviceId || device.fingerprint === fingerprint,
       );
@@ -152,7 +141,7 @@ export function decideTenant(
           deviceId,
         },
       );
-      requireRootSigner(tenant, verified);
+      requireRootSigner(tenant.rootFingerprint, verified);
       const device = tenant.adminDevices[deviceId];
       if (device === undefined) {
         throw new NotFoundError(
