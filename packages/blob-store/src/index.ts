@@ -5,3 +5,5 @@ export * from './partHash.js';
 export * from './uploadRules.js';
 export * from './fsBlobStore.js';
 export * from './s3BlobStore.js';
+export * from './garbageCollector.js';
+export * from './referencesFromEventLog.js';

@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeEvent, type DomainEvent } from '@ratsfach/domain';
+import t, { type Test } from 'tap';
+import {
+  BlobErrorCode,
+  BlobKind,
+  BlobOptionInvalidError,
+  BlobSessionNotFoundError,
+  FsBlobStore,
+  GarbageCollector,
+  hashBlobHex,
+  hashKeySlotHex,
+  referencesFromEventLog,
+  type BlobRef,
+  type LoggedEvent,
+} from '../src/index.js';
+import { rejectsWith } from './contract.js';
+
+const HOUR = 3600_000;
+
+async function openStore(t: Test): Promise<{ store: FsBlobStore; root: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'ratsfach-gc-'));
+  const store = await FsBlobStore.open({ root, sessionTtlMs: 1000 * HOUR, sweepIntervalMs: 0 });
+  t.teardown(async () => {
+    await store.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  return { store, root };
+}
+
+async function storeBlob(store: FsBlobStore, tenant: string, ageMs: number): Promise<BlobRef> {
+  const bytes = randomBytes(100);
+  const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes) };
+  await store.put({ ...ref, size: 100 }, [bytes]);
+  await age(store, ref, ageMs);
+  return ref;
+}
+
+/** Makes an object look `ageMs` old, as if stored that long ago. */
+async function age(store: FsBlobStore, ref: BlobRef, ageMs: number): Promise<void> {
+  const when = new Date(Date.now() - ageMs);
+  const h = ref.hash;
+  await utimes(join(store.root, ref.tenant, ref.kind, h.slice(0, 2), h.slice(2, 4), h), when, when);
+}
+
+/** Makes a session look idle for `ageMs`. */
+async function ageSession(store: FsBlobStore, tenant: string, id: string, ageMs: number) {
+  const when = new Date(Date.now() - ageMs);
+  const dir = join(store.root, '.sessions', tenant, id);
+  const meta = JSON.parse(await readFile(join(dir, 'session.json'), 'utf8')) as object;
+  await writeFile(join(dir, 'session.json'), JSON.stringify({ ...meta, createdAt: when }));
+  await utimes(join(dir, 'data'), when, when);
+  await utimes(dir, when, when);
+}
+
+async function* fromArray(refs: readonly BlobRef[]): AsyncIterable<BlobRef> {
+  yield* refs;
+}
+
+t.test('deletes old unreferenced objects and abandoned sessions, and nothing else', async (t) => {
+  const { store } = await openStore(t);
+  const tenant = 'city_a';
+  const referenced = await storeBlob(store, tenant, 48 * HOUR);
+  const orphan = await storeBlob(store, tenant, 48 * HOUR);
+  const young = await storeBlob(store, tenant, HOUR);
+  const otherTenantRef = await storeBlob(store, 'city_b', 48 * HOUR);
+
+  // An open session about to complete an object that also exists as an old orphan.
+  const pendingBytes = randomBytes(100);
+  const pending = { tenant, kind: BlobKind.blob, hash: hashBlobHex(pendingBytes) };
+  await store.put({ ...pending, size: 100 }, [pendingBytes]);
+  await age(store, pending, 48 * HOUR);
+  const open = await store.createSession({ ...pending, size: 100 });
+
+  const abandonedBytes = randomBytes(50);
+  const abandoned = await store.createSession({
+    tenant,
+    kind: BlobKind.blob,
+    hash: hashBlobHex(abandonedBytes),
+    size: 50,
+  });
+  await ageSession(store, tenant, abandoned.id, 48 * HOUR);
+
+  const slotBytes = randomBytes(80);
+  const slot = { tenant, kind: BlobKind.keyslot, hash: hashKeySlotHex(slotBytes) };
+  await store.put({ ...slot, size: 80 }, [slotBytes]);
+  await age(store, slot, 48 * HOUR);
+
+  const gc = new GarbageCollector({
+    store,
+    references: () => fromArray([referenced, otherTenantRef]),
+    graceMs: 24 * HOUR,
+    sessionTtlMs: 24 * HOUR,
+  });
+
+  const dry = await gc.collect({ dryRun: true });
+  t.equal(dry.dryRun, true);
+  t.same(
+    dry.deleted.map((o) => o.hash),
+    [orphan.hash],
+    'the dry run names only the old orphan',
+  );
+  t.same(
+    dry.abortedSessions.map((s) => s.id),
+    [abandoned.id],
+    'and only the abandoned session',
+  );
+  t.match(dry, { keptReferenced: 2, keptBySession: 1, keptYoung: 1, scanned: 5 });
+  t.equal(dry.deletedBytes, 100);
+  t.ok(await store.head(orphan), 'a dry run deletes nothing');
+  t.ok(await store.getSession(tenant, abandoned.id), 'a dry run aborts nothing');
+
+  const report = await gc.collect();
+  t.same(
+    report.deleted.map((o) => o.hash),
+    [orphan.hash],
+  );
+  t.equal(await store.head(orphan), null, 'the old orphan is deleted');
+  t.ok(await store.head(referenced), 'a referenced object is kept however old');
+  t.ok(await store.head(otherTenantRef), "another tenant's referenced object is kept");
+  t.ok(await store.head(young), 'an object inside the grace period is kept');
+  t.ok(await store.head(pending), 'the target of an open session is kept');
+  t.ok(await store.head(slot), 'key slots are not collected by default');
+  await rejectsWith(
+    t,
+    store.getSession(tenant, abandoned.id),
+    BlobSessionNotFoundError,
+    BlobErrorCode.sessionNotFound,
+    'the abandoned session',
+  );
+  await store.putPart(tenant, open.id, 0, [pendingBytes]);
+  t.match(
+    await store.completeSession(tenant, open.id),
+    { size: 100 },
+    'the open session still completes',
+  );
+  t.ok(await store.head(pending), 'and its object is there');
+});
+
+t.test('an orphan stored again restarts its age and is spared', async (t) => {
+  const { store } = await openStore(t);
+  const bytes = randomBytes(100);
+  const ref = { tenant: 'city_a', kind: BlobKind.blob, hash: hashBlobHex(bytes) };
+  await store.put({ ...ref, size: 100 }, [bytes]);
+  await age(store, ref, 48 * HOUR);
+  await store.put({ ...ref, size: 100 }, [bytes]);
+  const gc = new GarbageCollector({
+    store,
+    references: () => fromArray([]),
+    graceMs: 24 * HOUR,
+  });
+  const report = await gc.collect();
+  t.same(report.deleted, [], 'nothing deleted');
+  t.ok(await store.head(ref), 'the re-uploaded object is kept for its record');
+});
+
+t.test('refuses a negative grace period or session ttl', async (t) => {
+  const { store } = await openStore(t);
+  for (const options of [{ graceMs: -1 }, { sessionTtlMs: Number.NaN }]) {
+    t.throws(
+      () => new GarbageCollector({ store, references: () => fromArray([]), ...options }),
+      BlobOptionInvalidError,
+      JSON.stringify(options),
+    );
+  }
+});
+
+const hash64 = (): Uint8Array => new Uint8Array(randomBytes(64));
+let commandCounter = 0;
+const meta = () => ({
+  commandId: `c${String(commandCounter++)}`,
+  occurredAt: '2026-11-28T03:00:00.000Z',
+});
+const signed = (sequence: number) => ({
+  signerUserId: 'u1',
+  signerDeviceId: 'd1',
+  record: new Uint8Array([1, 2, 3]),
+  recordHash: hash64(),
+  sequence,
+});
+
+function logged(stream: string, event: DomainEvent): LoggedEvent {
+  return { stream, ...encodeEvent(event) };
+}
+
+function version(stream: string, contentHash: Uint8Array, n: number): LoggedEvent {
+  return logged(stream, {
+    type: 'VersionCommitted',
+    data: {
+      version: n,
+      parentVersion: n === 1 ? null : n - 1,
+      epoch: 1,
+      committeeSequence: 3,
+      committeeHead: hash64(),
+      contentHash,
+      size: 100,
+      partSize: 8 * 1024 * 1024,
+      ...signed(n),
+    },
+    metadata: meta(),
+  });
+}
+
+t.test('builds the referenced set from the event log: live documents only', async (t) => {
+  const [a1, a2, b1, c1] = [hash64(), hash64(), hash64(), hash64()];
+  const events: LoggedEvent[] = [
+    logged('document-city_a-doc1', {
+      type: 'DocumentCreated',
+      data: { tenantId: 'city_a', documentId: 'doc1', committeeId: 'com1', ...signed(0) },
+      metadata: meta(),
+    }),
+    version('document-city_a-doc1', a1, 1),
+    version('document-city_a-doc1', a2, 2),
+    version('document-city_b-doc2', b1, 1),
+    logged('document-city_b-doc2', {
+      type: 'DocumentDeleted',
+      data: signed(2),
+      metadata: meta(),
+    }),
+    version('document-city_a-doc3', c1, 1),
+    logged('document-city_a-doc3', {
+      type: 'DocumentErased',
+      data: signed(2),
+      metadata: meta(),
+    }),
+  ];
+  const source = referencesFromEventLog({
+    async *readAll() {
+      yield* events;
+    },
+  });
+  const refs: BlobRef[] = [];
+  for await (const r of source()) refs.push(r);
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  t.same(
+    refs.map((r) => `${r.tenant} ${r.kind} ${r.hash}`).sort(),
+    [`city_a blob ${hex(a1)}`, `city_a blob ${hex(a2)}`, `city_b blob ${hex(b1)}`].sort(),
+    'every version of a live or deleted document; nothing of an erased one',
+  );
+});
