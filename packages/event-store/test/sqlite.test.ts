@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { openSqliteEventStore, StoreUnavailableError, type EventStore } from '../src/index.js';
+import {
+  NO_STREAM,
+  openSqliteEventStore,
+  StoreUnavailableError,
+  type EventStore,
+} from '../src/index.js';
 import {
   runEventStoreContract,
   type ContractBackend,
@@ -81,3 +86,31 @@ t.test('stores events with WAL and synchronous=FULL', async (t) => {
     .map((c) => c.type);
   t.same(columns, ['BLOB', 'BLOB', 'BLOB', 'BLOB'], 'event bytes are stored as BLOBs');
 });
+
+t.test(
+  'wakes a subscription for appends made through another connection to the same file',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ratsfach-es-sqlite-'));
+    const path = join(dir, 'events.sqlite');
+    const reader = await openSqliteEventStore({ path, pollIntervalMs: 20 });
+    const writer = await openSqliteEventStore({ path });
+    t.teardown(async () => {
+      await reader.close();
+      await writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const subscription = reader.subscribeToAll();
+    const iterator = subscription[Symbol.asyncIterator]();
+    const next = iterator.next();
+    const appended = await writer.append(
+      'document-t1-other',
+      [{ type: 'A.v1', data: new Uint8Array([1]), metadata: new Uint8Array() }],
+      NO_STREAM,
+      { commandId: 'elsewhere' },
+    );
+    const received = await next;
+    t.equal(received.done, false);
+    t.equal(received.done === false ? received.value.eventId : undefined, appended.eventIds[0]);
+    await subscription.close();
+  },
+);
