@@ -47,8 +47,8 @@ export interface BenchSizes {
 }
 
 export const defaultSizes: BenchSizes = {
-  singleAppends: 2_000,
-  concurrentAppends: 32_000,
+  singleAppends: 1_000,
+  concurrentAppends: 12_800,
   writers: 64,
   batches: 1_000,
   batchSize: 100,
