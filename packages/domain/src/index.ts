@@ -35,3 +35,4 @@ export {
   requireUserDevice,
 } from './authorize.js';
 export * from './loadContext.js';
+export * from './blake2b.js';
