@@ -35,9 +35,9 @@ export const byteIterator = (
 };
 
 /**
- * Reads fixed-size records out of chunks of any size. Each record is copied into a buffer the
- * reader owns, because a producer may reuse its chunk after the next pull; callers must be done
- * with a returned record before the call after next (two buffers alternate).
+ * Reads fixed-size records out of chunks of any size. A record that spans pieces is copied into
+ * a buffer the reader owns (two alternate); one inside a single piece is handed out as a view of
+ * it unless `copyAlways`. A caller must be done with a record before its next read.
  */
 export class ByteReader {
   private readonly iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
@@ -47,7 +47,15 @@ export class ByteReader {
   private readonly buffers: [Uint8Array, Uint8Array];
   private which = 0;
 
-  constructor(source: ByteSource, recordSize: number) {
+  /**
+   * `copyAlways`: copy even where a view would do, for a caller that keeps a record across
+   * the next read (the encryptor's look-ahead), since the producer may then reuse its buffer.
+   */
+  constructor(
+    source: ByteSource,
+    recordSize: number,
+    private readonly copyAlways = false,
+  ) {
     this.iterator = byteIterator(source);
     this.buffers = [new Uint8Array(recordSize), new Uint8Array(recordSize)];
   }
@@ -57,6 +65,13 @@ export class ByteReader {
    * empty array at the end.
    */
   async read(length: number): Promise<Uint8Array> {
+    // Fast path: the current piece holds the whole record, hand out a view of it. Only valid
+    // until the next read, which is all the contract promises.
+    if (this.piece.length - this.offset >= length && !this.copyAlways) {
+      const view = this.piece.subarray(this.offset, this.offset + length);
+      this.offset += length;
+      return view;
+    }
     const out = this.buffers[this.which] as Uint8Array;
     this.which ^= 1;
     let filled = 0;

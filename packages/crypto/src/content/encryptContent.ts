@@ -47,7 +47,7 @@ export async function* encryptContent(
   // header from our own randomness, so known-answer vectors are reproducible through the seam.
   const state = s.crypto_secretstream_xchacha20poly1305_init_pull(header.subarray(2), key);
   s.memzero(key);
-  const reader = new ByteReader(source, chunkSize);
+  const reader = new ByteReader(source, chunkSize, true);
   try {
     yield header;
     const none = new Uint8Array(0);
