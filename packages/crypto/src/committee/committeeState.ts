@@ -7,7 +7,7 @@ import type {
   RecordBodies,
   WrappedKey,
 } from '../records/recordBodies.js';
-import { openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
+import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 import { bytesEqual } from '../hash.js';
 
 /** A member of a committee, as the admin-signed membership records say. */
@@ -37,6 +37,16 @@ export interface CommitteeSnapshot {
   readonly staff: ReadonlySet<string>;
   readonly epoch: number;
 }
+
+const committeePurposes: ReadonlySet<string> = new Set([
+  'committee-created',
+  'membership',
+  'membership-cosignature',
+  'key-epoch',
+  'epoch-keys',
+  'retention',
+  'legal-hold',
+]);
 
 const refuse = (code: string, message: string, details: Record<string, unknown> = {}): TrustError =>
   new TrustError(code as never, message, {
@@ -176,6 +186,7 @@ export class CommitteeState {
   }
 
   private fold(record: OpenedRecord): void {
+    if (!committeePurposes.has(record.purpose)) throw misplacedRecord(record, 'a committee chain');
     const body = record.body as { tenantId: string; committeeId: string; tenantPosition: number };
     if (body.tenantId !== this.tenantId || body.committeeId !== this.committeeId) {
       throw refuse(CryptoErrorCode.unauthorisedSigner, `${record.purpose} names another committee`);
@@ -292,10 +303,7 @@ export class CommitteeState {
         return;
       }
       default:
-        throw refuse(
-          CryptoErrorCode.unauthorisedSigner,
-          `a ${record.purpose} record does not belong in a committee chain`,
-        );
+        throw misplacedRecord(record, 'a committee chain');
     }
   }
 

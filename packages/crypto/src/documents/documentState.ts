@@ -3,7 +3,7 @@ import type { CommitteeState } from '../committee/committeeState.js';
 import { ChainError, CryptoErrorCode, TrustError } from '../errors.js';
 import { bytesEqual } from '../hash.js';
 import type { ChainHead, RecordBodies } from '../records/recordBodies.js';
-import { openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
+import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 
 /** A verified version of a document. */
 export interface VerifiedVersion {
@@ -12,6 +12,15 @@ export interface VerifiedVersion {
   readonly hash: Uint8Array;
   readonly authorFingerprint: string;
 }
+
+const documentPurposes: ReadonlySet<string> = new Set([
+  'document-created',
+  'version',
+  'document-moved',
+  'document-deleted',
+  'document-restored',
+  'document-erased',
+]);
 
 const refuse = (message: string, details: Record<string, unknown> = {}): TrustError =>
   new TrustError(CryptoErrorCode.unauthorisedSigner, message, {
@@ -62,6 +71,7 @@ export class DocumentState {
   }
 
   private fold(record: OpenedRecord): void {
+    if (!documentPurposes.has(record.purpose)) throw misplacedRecord(record, 'a document chain');
     const body = record.body as RecordBodies['document-deleted'];
     const c = this.committee;
     if (
@@ -127,7 +137,7 @@ export class DocumentState {
         this.erased = true;
         return;
       default:
-        throw refuse(`a ${record.purpose} record does not belong in a document chain`);
+        throw misplacedRecord(record, 'a document chain');
     }
   }
 }

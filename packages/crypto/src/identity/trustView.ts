@@ -3,7 +3,7 @@ import { ChainError, CryptoErrorCode, StaleCommitteeStateError, TrustError } fro
 import { bytesEqual } from '../hash.js';
 import { fingerprint } from '../keys/fingerprint.js';
 import type { ChainHead, RecordBodies } from '../records/recordBodies.js';
-import { openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
+import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 import { requirePinnedRoot } from './enrolmentCode.js';
 
 /** A device certified by the root (admin) or by an admin device (user device). */
@@ -43,6 +43,13 @@ export interface TrustInput {
   /** Every user's chain, from its first record, by user id. */
   readonly userChains: Readonly<Record<string, readonly Uint8Array[]>>;
 }
+
+const userPurposes: ReadonlySet<string> = new Set([
+  'user-created',
+  'device-certificate',
+  'device-revocation',
+  'heads-seen',
+]);
 
 const untrusted = (code: string, message: string, details: Record<string, unknown>): TrustError =>
   new TrustError(code as never, message, {
@@ -154,7 +161,7 @@ export class TrustView {
         details,
       );
     }
-    if (device.revokedAt !== undefined && device.revokedAt <= position) {
+    if (device.revokedAt !== undefined && device.revokedAt < position) {
       throw untrusted(
         CryptoErrorCode.revoked,
         `${kind} device ${device.deviceId} is revoked`,
@@ -233,7 +240,7 @@ export class TrustView {
         this.requireRoot(record);
         const body = record.body as RecordBodies['admin-device-revocation'];
         this.requireTenant(body.tenantId, record);
-        this.revoke(body.fingerprint, 'admin', position + 1, undefined);
+        this.revoke(body.fingerprint, 'admin', position, undefined);
         break;
       }
       case 'heartbeat': {
@@ -263,11 +270,7 @@ export class TrustView {
         break;
       }
       default:
-        throw untrusted(
-          CryptoErrorCode.unauthorisedSigner,
-          `a ${record.purpose} record does not belong in the tenant chain`,
-          { position },
-        );
+        throw misplacedRecord(record, 'the tenant chain');
     }
     this.times.push(time);
   }
@@ -275,6 +278,8 @@ export class TrustView {
   private foldUser(userId: string, records: readonly OpenedRecord[]): void {
     let lastPosition = 0;
     for (const record of records) {
+      if (!userPurposes.has(record.purpose))
+        throw misplacedRecord(record, `the chain of user ${userId}`);
       const body = record.body as { tenantId?: string; userId?: string; tenantPosition?: number };
       this.requireTenant(body.tenantId ?? '', record);
       const position = body.tenantPosition ?? -1;
@@ -340,11 +345,7 @@ export class TrustView {
           break;
         }
         default:
-          throw untrusted(
-            CryptoErrorCode.unauthorisedSigner,
-            `a ${record.purpose} record does not belong in a user chain`,
-            { userId },
-          );
+          throw misplacedRecord(record, `the chain of user ${userId}`);
       }
     }
   }

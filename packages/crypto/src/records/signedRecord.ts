@@ -201,3 +201,17 @@ function decodeVerified<P extends Purpose>(
     bytes,
   };
 }
+
+/**
+ * The error for a verified record of a purpose that has no place in the chain it was found in
+ * (a login proof among committee records, say): a signature made for another purpose.
+ */
+export const misplacedRecord = (record: OpenedRecord, chain: string): SignatureError =>
+  new SignatureError(
+    CryptoErrorCode.wrongPurpose,
+    `a ${record.purpose} record at position ${record.sequence} has no place in ${chain}`,
+    {
+      hint: 'A signature made for one purpose never counts for another; the chain is refused.',
+      details: { label: record.label, sequence: record.sequence },
+    },
+  );
