@@ -648,26 +648,21 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 export async function openKurrentEventStore(
   options: KurrentEventStoreOptions,
 ): Promise<KurrentEventStore> {
-  const settings: Settings = {
-    limits: Object.freeze({ ...defaultLimits, ...options.limits }),
-    deadlineMs: positiveInteger(options.deadlineMs, 10_000, 'deadlineMs'),
-    idempotencyWindow: positiveInteger(options.idempotencyWindow, 64, 'idempotencyWindow'),
-    readPageSize: positiveInteger(options.readPageSize, 500, 'readPageSize'),
-    maxHeadRetries: positiveInteger(options.maxHeadRetries, 50, 'maxHeadRetries'),
-  };
-  const names = new KurrentStreamNames(options.namespace);
   // Loaded here, not at import: the client loads a native addon that SQLite-only installations
   // (and every package importing the event store) should never need.
   const kurrent: KurrentModule = await import('@kurrent/kurrentdb-client');
+  const deadlineMs = positiveInteger(options.deadlineMs, 10_000, 'deadlineMs');
+  // Checked before a client exists, so a bad namespace leaves no connection behind.
+  new KurrentStreamNames(options.namespace);
   let client: KurrentDBClient;
   try {
     client = kurrent.KurrentDBClient.connectionString(
-      withDeadline(options.connectionString, settings.deadlineMs),
+      withDeadline(options.connectionString, deadlineMs),
     );
   } catch (error) {
     throw new KurrentConnectionStringError(error);
   }
-  const store = new KurrentEventStore(kurrent, client, settings, names);
+  const store = await kurrentEventStoreOnClient(client, options);
   if (options.probe ?? true) {
     try {
       await store.streamHead('tenant-ratsfach_probe');
@@ -677,6 +672,31 @@ export async function openKurrentEventStore(
     }
   }
   return store;
+}
+
+/**
+ * The event store on a client the caller built (with a credentials provider, say, or in tests a
+ * stand-in with the client's interface). The store owns the client from then on and disposes of
+ * it on close. `connectionString` and `probe` are ignored.
+ */
+export async function kurrentEventStoreOnClient(
+  client: KurrentDBClient,
+  options: Omit<KurrentEventStoreOptions, 'connectionString' | 'probe'> = {},
+): Promise<KurrentEventStore> {
+  const settings: Settings = {
+    limits: Object.freeze({ ...defaultLimits, ...options.limits }),
+    deadlineMs: positiveInteger(options.deadlineMs, 10_000, 'deadlineMs'),
+    idempotencyWindow: positiveInteger(options.idempotencyWindow, 64, 'idempotencyWindow'),
+    readPageSize: positiveInteger(options.readPageSize, 500, 'readPageSize'),
+    maxHeadRetries: positiveInteger(options.maxHeadRetries, 50, 'maxHeadRetries'),
+  };
+  const kurrent: KurrentModule = await import('@kurrent/kurrentdb-client');
+  return new KurrentEventStore(
+    kurrent,
+    client,
+    settings,
+    new KurrentStreamNames(options.namespace),
+  );
 }
 
 /**
