@@ -22,3 +22,4 @@ export * from './committee/staleness.js';
 export * from './chain/headsSeen.js';
 export * from './keys/keyStore.js';
 export * from './documents/documentState.js';
+export * from './content/index.js';
