@@ -149,6 +149,8 @@ export class SqliteEventStore implements EventStore {
   readonly #statements;
   readonly #commitListeners = new Set<() => void>();
   #queue: PendingAppend[] = [];
+  #transactions = 0;
+  #appendsCommitted = 0;
   #flushScheduled = false;
   #closed = false;
 
@@ -267,6 +269,8 @@ export class SqliteEventStore implements EventStore {
           }
         }
         s.commit.run();
+        this.#transactions += 1;
+        this.#appendsCommitted += batch.length;
       } catch (error) {
         if (this.#db.inTransaction) {
           try {
@@ -439,6 +443,14 @@ export class SqliteEventStore implements EventStore {
       if (problem !== null) return { eventsChecked: verifier.eventsChecked, firstProblem: problem };
     }
     return { eventsChecked: verifier.eventsChecked, firstProblem: null };
+  }
+
+  /**
+   * How well group commit groups: committed transactions and the appends they carried (refused
+   * ones included). For metrics; `appends / transactions` is the mean group size.
+   */
+  groupCommitStats(): { readonly transactions: number; readonly appends: number } {
+    return { transactions: this.#transactions, appends: this.#appendsCommitted };
   }
 
   get closed(): boolean {

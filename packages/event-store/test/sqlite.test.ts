@@ -114,3 +114,33 @@ t.test(
     await subscription.close();
   },
 );
+
+t.test('commits appends that arrive together in one transaction, acknowledging each', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ratsfach-es-sqlite-'));
+  const store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const results = await Promise.all(
+    Array.from({ length: 64 }, (_, i) =>
+      store.append(
+        `document-t1-g${i}`,
+        [{ type: 'A.v1', data: new Uint8Array([i]), metadata: new Uint8Array() }],
+        NO_STREAM,
+        { commandId: `g${i}` },
+      ),
+    ),
+  );
+  t.equal(results.length, 64);
+  t.same(store.groupCommitStats(), { transactions: 1, appends: 64 }, '64 appends, one transaction');
+  await store.append(
+    'document-t1-g0',
+    [{ type: 'A.v1', data: new Uint8Array(), metadata: new Uint8Array() }],
+    0n,
+    {
+      commandId: 'alone',
+    },
+  );
+  t.same(store.groupCommitStats(), { transactions: 2, appends: 65 });
+});
