@@ -382,12 +382,9 @@ export class KurrentEventStore implements EventStore {
       }
       return {
         nextExpectedRevision: result.nextExpectedRevision,
-        lastGlobalPosition: await this.#lastPositionOf(
-          stream,
-          result.nextExpectedRevision,
-          result.position,
-          wire.length,
-        ),
+        // Should this read fail, the append is reported unavailable although written; a retry of
+        // the same command then returns the stored result, as for any lost acknowledgement.
+        lastGlobalPosition: await this.#lastPositionOf(stream, result.nextExpectedRevision),
         eventIds: [...validated.eventIds],
         replayed: false,
       };
@@ -488,19 +485,12 @@ export class KurrentEventStore implements EventStore {
   }
 
   /**
-   * The global position of the last event of an append. A single event's commit position is in
-   * the append's reply; for several events the reply's position is not documented to be the
-   * last event's, so the adapter reads that event back.
+   * The global position of the last event of an append, read back from the stream. The append's
+   * reply carries a position too, but what it names for a transaction (its start, its commit
+   * record, the last event) is not part of the client's contract; the stored event's own position
+   * is what readAll and subscriptions report, so results and reads always agree.
    */
-  async #lastPositionOf(
-    stream: string,
-    revision: bigint,
-    position: { commit: bigint; prepare: bigint } | undefined,
-    count: number,
-  ): Promise<bigint> {
-    if (count === 1 && position !== undefined && position.commit === position.prepare) {
-      return toGlobalPosition(position, `the event appended to ${stream}`);
-    }
+  async #lastPositionOf(stream: string, revision: bigint): Promise<bigint> {
     const [last] = await collect(this.#readStream(stream, 'forwards', revision, 1));
     if (last === undefined) {
       throw new StoreUnavailableError(`the event just appended to ${stream} cannot be read back`, {
