@@ -1,0 +1,306 @@
+/**
+ * SECURITY.md properties 12 to 14 (records and chains), with the server as the attacker: it
+ * makes up document changes, re-encodes records and replays older chain heads.
+ */
+import t from 'tap';
+import { World, headOf } from './support/world.js';
+import { expectError } from './support/expectError.js';
+import {
+  ChainError,
+  CommitteeState,
+  CryptoErrorCode,
+  DocumentState,
+  EncodingError,
+  SeenHeads,
+  SignatureError,
+  TrustError,
+  createRecordVerifier,
+  generateDeviceKeys,
+  linkChain,
+  openAnyRecord,
+  openRecord,
+  signRecord,
+  sodium,
+  type DeviceKeys,
+  type Purpose,
+  type RecordBodies,
+  type SigningKeyPair,
+} from '../src/index.js';
+
+/** A committee scene plus one document with a first version, all signed honestly by alice's a1. */
+const documentScene = async () => {
+  const { world } = await World.scene();
+  const committee = world.state();
+  const doc: Uint8Array[] = [];
+  const base = (documentId = 'doc_1') => ({
+    tenantId: 'city',
+    committeeId: 'finance',
+    documentId,
+    tenantPosition: world.tenantPosition,
+    committeeHead: committee.head,
+  });
+  const append = <P extends Purpose>(
+    purpose: P,
+    body: RecordBodies[P],
+    signer: SigningKeyPair,
+    chain = doc,
+  ) => {
+    const bytes = signRecord(purpose, headOf(chain), body, signer);
+    chain.push(bytes);
+    return bytes;
+  };
+  const a1 = world.devices.a1 as DeviceKeys;
+  append('document-created', { ...base(), epoch: 0 }, a1.signing);
+  append(
+    'version',
+    {
+      ...base(),
+      version: 1,
+      parentVersion: null,
+      epoch: 0,
+      contentHash: new Uint8Array(64).fill(1),
+      size: 1000,
+      keySlotHash: new Uint8Array(64).fill(2),
+      authorDeviceId: 'a1',
+    },
+    a1.signing,
+  );
+  return { world, committee, doc, base, append, a1 };
+};
+
+t.test(
+  'property 12: the folder tree comes only from records signed by authorised devices',
+  async (t) => {
+    t.test('honest create, version, move, delete, restore and erase fold as signed', async (t) => {
+      const { committee, doc, base, append, a1 } = await documentScene();
+      append(
+        'document-moved',
+        { ...base(), epoch: 0, encryptedMetadata: new Uint8Array(20).fill(7) },
+        a1.signing,
+      );
+      append('document-deleted', base(), a1.signing);
+      t.ok(DocumentState.fold(committee, doc).deleted);
+      append('document-restored', base(), a1.signing);
+      const state = DocumentState.fold(committee, doc);
+      t.notOk(state.deleted);
+      t.equal(state.latest?.body.size, 1000);
+      t.same(state.encryptedMetadata, new Uint8Array(20).fill(7));
+      append('document-erased', base(), a1.signing);
+      t.ok(DocumentState.fold(committee, doc).erased);
+    });
+
+    t.test('a deletion signed by a key the server made is refused', async (t) => {
+      const { committee, doc, base, append } = await documentScene();
+      append('document-deleted', base(), generateDeviceKeys().signing);
+      expectError(
+        t,
+        () => DocumentState.fold(committee, doc),
+        TrustError,
+        CryptoErrorCode.untrustedKey,
+      );
+    });
+
+    t.test('a move, deletion or erasure signed by a reader device is refused', async (t) => {
+      const { world, committee, doc, base, append } = await documentScene();
+      const b1 = world.devices.b1 as DeviceKeys;
+      for (const purpose of ['document-deleted', 'document-erased'] as const) {
+        const chain = [...doc];
+        append(purpose, base(), b1.signing, chain);
+        expectError(
+          t,
+          () => DocumentState.fold(committee, chain),
+          TrustError,
+          CryptoErrorCode.unauthorisedSigner,
+        );
+      }
+      const moved = [...doc];
+      append(
+        'document-moved',
+        { ...base(), epoch: 0, encryptedMetadata: new Uint8Array(4) },
+        b1.signing,
+        moved,
+      );
+      expectError(
+        t,
+        () => DocumentState.fold(committee, moved),
+        TrustError,
+        CryptoErrorCode.unauthorisedSigner,
+      );
+    });
+
+    t.test(
+      "a genuine deletion of another document, replayed into this one's chain, is refused",
+      async (t) => {
+        const { committee, doc, base, append, a1 } = await documentScene();
+        const other: Uint8Array[] = [];
+        append('document-created', { ...base('doc_2'), epoch: 0 }, a1.signing, other);
+        append(
+          'version',
+          {
+            ...base('doc_2'),
+            version: 1,
+            parentVersion: null,
+            epoch: 0,
+            contentHash: new Uint8Array(64),
+            size: 1,
+            keySlotHash: new Uint8Array(64),
+            authorDeviceId: 'a1',
+          },
+          a1.signing,
+          other,
+        );
+        const deletion = append('document-deleted', base('doc_2'), a1.signing, other);
+        // Same position, so the chain link matches only by chance: it does not, the hash differs.
+        expectError(
+          t,
+          () => DocumentState.fold(committee, [...doc, deletion]),
+          ChainError,
+          CryptoErrorCode.chainBroken,
+        );
+      },
+    );
+
+    t.test(
+      'a document record naming a committee head the device has not verified is refused',
+      async (t) => {
+        const { committee, doc, base, append, a1 } = await documentScene();
+        append(
+          'document-deleted',
+          {
+            ...base(),
+            committeeHead: { length: committee.head.length, hash: new Uint8Array(64).fill(9) },
+          },
+          a1.signing,
+        );
+        expectError(
+          t,
+          () => DocumentState.fold(committee, doc),
+          ChainError,
+          CryptoErrorCode.chainBroken,
+        );
+      },
+    );
+
+    t.test('a version with a changed author, size or parent is refused', async (t) => {
+      const { committee, doc } = await documentScene();
+      const version = Uint8Array.from(doc[1] as Uint8Array);
+      // The size field sits 8 + 64 + 1 bytes before the end of the signed part (size, keySlotHash, authorDeviceId 'a1' = 1 + 2).
+      const at = version.length - 64 - 3 - 64 - 8 + 7;
+      version[at] = (version[at] as number) ^ 1;
+      expectError(
+        t,
+        () => DocumentState.fold(committee, [doc[0] as Uint8Array, version]),
+        SignatureError,
+        CryptoErrorCode.badSignature,
+      );
+    });
+  },
+);
+
+t.test(
+  'property 13: a signature covers the one canonical encoding of the exact stored bytes',
+  async (t) => {
+    const { world } = await World.scene();
+    const heartbeat = world.tenant[world.tenant.length - 1] as Uint8Array;
+    const opened = openRecord(heartbeat, 'heartbeat');
+    const signed = Uint8Array.from(heartbeat.subarray(0, heartbeat.length - 64));
+    // Re-encode with the same meaning: swap the two user-head entries (alice, bob) of the map.
+    const entry = (userId: string) => 1 + userId.length + 64;
+    const bobLen = entry('bob');
+    const aliceLen = entry('alice');
+    const end = signed.length;
+    const alice = signed.slice(end - bobLen - aliceLen, end - bobLen);
+    const bob = signed.slice(end - bobLen);
+    const reencoded = Uint8Array.from(signed);
+    reencoded.set(bob, end - bobLen - aliceLen);
+    reencoded.set(alice, end - bobLen - aliceLen + bobLen);
+    t.not(sodium().to_hex(reencoded), sodium().to_hex(signed));
+    // The server cannot re-sign: same signature, other bytes.
+    const byServer = new Uint8Array(heartbeat.length);
+    byServer.set(reencoded);
+    byServer.set(heartbeat.subarray(heartbeat.length - 64), reencoded.length);
+    expectError(
+      t,
+      () => openRecord(byServer, 'heartbeat'),
+      SignatureError,
+      CryptoErrorCode.badSignature,
+    );
+    expectError(
+      t,
+      () => createRecordVerifier().verify(byServer, 'ratsfach/v1/heartbeat'),
+      SignatureError,
+      CryptoErrorCode.badSignature,
+    );
+    // Even the signer's own non-canonical encoding is refused after the signature checks out.
+    const bySigner = new Uint8Array(heartbeat.length);
+    bySigner.set(reencoded);
+    bySigner.set(
+      sodium().crypto_sign_detached(reencoded, world.admin.signing.privateKey),
+      reencoded.length,
+    );
+    expectError(
+      t,
+      () => openRecord(bySigner, 'heartbeat'),
+      EncodingError,
+      CryptoErrorCode.nonCanonical,
+    );
+    t.equal(Object.keys(opened.body.userHeads).join(','), 'alice,bob');
+  },
+);
+
+t.test(
+  'property 14: sequence and previous hash inside the signed bytes; rollback refused',
+  async (t) => {
+    const { world } = await World.scene();
+    const stream = 'committee-city-finance';
+    const records = world.committee.map((b) => openAnyRecord(b));
+    t.test('a dropped record breaks the chain', async (t) => {
+      expectError(
+        t,
+        () => linkChain([records[0]!, ...records.slice(2)], stream),
+        ChainError,
+        CryptoErrorCode.chainBroken,
+      );
+      expectError(
+        t,
+        () =>
+          CommitteeState.fold(world.trust(), [world.committee[0]!, ...world.committee.slice(2)]),
+        ChainError,
+        CryptoErrorCode.chainBroken,
+      );
+    });
+    t.test('reordered records break the chain', async (t) => {
+      const swapped = [records[0]!, records[2]!, records[1]!, ...records.slice(3)];
+      expectError(t, () => linkChain(swapped, stream), ChainError, CryptoErrorCode.chainBroken);
+    });
+    t.test('a replayed older head is refused as a rollback', async (t) => {
+      const seen = new SeenHeads();
+      seen.accept(stream, linkChain(records, stream));
+      expectError(
+        t,
+        () => seen.accept(stream, linkChain(records.slice(0, records.length - 1), stream)),
+        ChainError,
+        CryptoErrorCode.rollback,
+      );
+      t.equal(seen.head(stream)?.length, records.length, 'the newer head is kept');
+    });
+    t.test(
+      "each record names its own position and its predecessor's hash; a record moved to another position is refused",
+      async (t) => {
+        const last = records[records.length - 1]!;
+        t.equal(last.sequence, records.length - 1);
+        t.same(last.previousHash, records[records.length - 2]!.hash);
+        const moved = [
+          ...world.committee.slice(0, -2),
+          world.committee[world.committee.length - 1]!,
+        ];
+        expectError(
+          t,
+          () => CommitteeState.fold(world.trust(), moved),
+          ChainError,
+          CryptoErrorCode.chainBroken,
+        );
+      },
+    );
+  },
+);
