@@ -80,9 +80,10 @@ CREATE TABLE IF NOT EXISTS ${n.events} (
  * at or above that xmin, hence positions above everything delivered. The lock is held for two
  * function calls, not until commit, so transactions still overlap and commit in parallel.
  *
- * Each append runs in its own subtransaction (a PL/pgSQL exception block is a savepoint), so a
- * unique violation refuses that append alone; the name of the violated constraint comes back
- * as its outcome. Nothing is visible to anyone before the caller's COMMIT.
+ * All appends are first inserted together in one savepoint (a PL/pgSQL exception block is one).
+ * If that hits a unique violation, it is rolled back and each append is inserted again in a
+ * savepoint of its own, so a refusal refuses that append alone; the name of the violated
+ * constraint comes back as its outcome. Nothing is visible to anyone before COMMIT.
  */
 function appendBatchSql(n: PostgresNames): string {
   return `
@@ -98,6 +99,7 @@ DECLARE
   v_first int := 1;
   v_last int;
   v_constraint text;
+  v_all_ok boolean;
 BEGIN
   PERFORM pg_advisory_lock(${n.positionLockKey});
   BEGIN
@@ -110,28 +112,50 @@ BEGIN
   END;
   PERFORM pg_advisory_unlock(${n.positionLockKey});
 
-  WHILE v_first <= v_count LOOP
-    v_last := v_first;
-    WHILE v_last < v_count AND p_append[v_last + 1] = p_append[v_first] LOOP
-      v_last := v_last + 1;
+  -- The common case, no refusal: all appends in one insert (unnest is linear; subscripting
+  -- arrays of variable-length values element by element is not).
+  BEGIN
+    INSERT INTO ${n.events}
+      (global_position, xid, stream, revision, event_id, type, data, metadata, hash, prev_hash, command_id)
+    SELECT u.p, v_xid, u.s, u.r, u.e, u.t, u.d, u.m, u.h, u.ph, u.c
+      FROM unnest(v_positions, p_stream, p_revision, p_event_id, p_type, p_data, p_metadata,
+                  p_hash, p_prev_hash, p_command_id) AS u(p, s, r, e, t, d, m, h, ph, c);
+    v_all_ok := true;
+  EXCEPTION WHEN unique_violation THEN
+    v_all_ok := false;
+  END;
+  IF v_all_ok THEN
+    RETURN QUERY SELECT u.a, 'ok'::text, max(u.p)
+      FROM unnest(p_append, v_positions) AS u(a, p) GROUP BY u.a;
+  ELSE
+    -- Some append is refused: again, each append in a savepoint of its own.
+    WHILE v_first <= v_count LOOP
+      v_last := v_first;
+      WHILE v_last < v_count AND p_append[v_last + 1] = p_append[v_first] LOOP
+        v_last := v_last + 1;
+      END LOOP;
+      append_ix := p_append[v_first];
+      BEGIN
+        INSERT INTO ${n.events}
+          (global_position, xid, stream, revision, event_id, type, data, metadata, hash, prev_hash, command_id)
+        SELECT u.p, v_xid, u.s, u.r, u.e, u.t, u.d, u.m, u.h, u.ph, u.c
+          FROM unnest(v_positions[v_first:v_last], p_stream[v_first:v_last],
+                      p_revision[v_first:v_last], p_event_id[v_first:v_last],
+                      p_type[v_first:v_last], p_data[v_first:v_last],
+                      p_metadata[v_first:v_last], p_hash[v_first:v_last],
+                      p_prev_hash[v_first:v_last], p_command_id[v_first:v_last])
+               AS u(p, s, r, e, t, d, m, h, ph, c);
+        outcome := 'ok';
+        last_position := v_positions[v_last];
+      EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+        outcome := coalesce(v_constraint, 'unique_violation');
+        last_position := NULL;
+      END;
+      RETURN NEXT;
+      v_first := v_last + 1;
     END LOOP;
-    append_ix := p_append[v_first];
-    BEGIN
-      INSERT INTO ${n.events}
-        (global_position, xid, stream, revision, event_id, type, data, metadata, hash, prev_hash, command_id)
-      SELECT v_positions[k], v_xid, p_stream[k], p_revision[k], p_event_id[k], p_type[k],
-             p_data[k], p_metadata[k], p_hash[k], p_prev_hash[k], p_command_id[k]
-        FROM generate_series(v_first, v_last) AS k;
-      outcome := 'ok';
-      last_position := v_positions[v_last];
-    EXCEPTION WHEN unique_violation THEN
-      GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
-      outcome := coalesce(v_constraint, 'unique_violation');
-      last_position := NULL;
-    END;
-    RETURN NEXT;
-    v_first := v_last + 1;
-  END LOOP;
+  END IF;
   PERFORM pg_notify('${n.channel}', '');
 END
 $fn$;`;
