@@ -4,17 +4,23 @@
 # Idempotent, runs as root without systemd, listens on 127.0.0.1 only; every path lives under
 # "$DATA_DIR/ceph". Logs go to stderr; `start --env` and `env` print only `export` lines.
 #   scripts/s3-server.sh install|start [--env]|stop|status|wipe|env
-#   scripts/s3-server.sh stop-rgw|start-rgw|restart-rgw   (only the gateway: "server gone mid-upload")
-# RATSFACH_S3_PORT sets the gateway's port (default 7480).
+#   scripts/s3-server.sh stop-rgw|kill-rgw|start-rgw|restart-rgw [spare]
+# The last four act on one gateway only (kill-rgw: SIGKILL, a crash), for "server gone mid-upload" tests; `spare` is a second
+# gateway on the same cluster (started on demand), so such a test can stop its own gateway
+# without failing other tests that use the main one at the same time.
+# RATSFACH_S3_PORT sets the main gateway's port (default 7480), RATSFACH_S3_SPARE_PORT the spare's
+# (default the main port + 1).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S3_PORT="${RATSFACH_S3_PORT:-7480}"
+SPARE_PORT="${RATSFACH_S3_SPARE_PORT:-$((S3_PORT + 1))}"
 CEPH_DIR="$DATA_DIR/ceph"
 CONF="$CEPH_DIR/ceph.conf"
 RUN_DIR="$CEPH_DIR/run"
 LOG_DIR="$CEPH_DIR/log"
 MON_ID="a"
 RGW_NAME="client.rgw.$MON_ID"
+SPARE_NAME="client.rgw.spare"
 # Test credentials only: the gateway listens on loopback and holds throwaway data.
 ACCESS_KEY="RATSFACHTESTACCESSKEY"
 SECRET_KEY="ratsfach-test-secret-key-loopback-only"
@@ -30,6 +36,7 @@ export RATSFACH_TEST_S3_PORT=$S3_PORT
 export RATSFACH_TEST_S3_ACCESS_KEY=$ACCESS_KEY
 export RATSFACH_TEST_S3_SECRET_KEY=$SECRET_KEY
 export RATSFACH_TEST_S3_BUCKET_PREFIX=$BUCKET_PREFIX
+export RATSFACH_TEST_S3_SPARE_PORT=$SPARE_PORT
 ENV
 }
 
@@ -97,6 +104,12 @@ admin_socket = $RUN_DIR/\$cluster-\$name.asok
 pid_file = $RUN_DIR/\$name.pid
 rgw_data = $CEPH_DIR/rgw
 rgw_frontends = beast endpoint=127.0.0.1:$S3_PORT tcp_nodelay=1
+
+[$SPARE_NAME]
+admin_socket = $RUN_DIR/\$cluster-\$name.asok
+pid_file = $RUN_DIR/\$name.pid
+rgw_data = $CEPH_DIR/rgw-spare
+rgw_frontends = beast endpoint=127.0.0.1:$SPARE_PORT tcp_nodelay=1
 CONF
 }
 
@@ -118,6 +131,15 @@ osd_id() { cat "$CEPH_DIR/osd_id" 2>/dev/null; }
 mon_running() { daemon_running "mon.$MON_ID" ceph-mon; }
 osd_running() { daemon_running "osd.$(osd_id)" ceph-osd; }
 rgw_running() { daemon_running "$RGW_NAME" radosgw; }
+
+# The gateway a subcommand acts on: the main one, or `spare`.
+gateway() {
+  case "${1:-}" in
+    "") GW_NAME="$RGW_NAME" GW_PORT="$S3_PORT" ;;
+    spare) GW_NAME="$SPARE_NAME" GW_PORT="$SPARE_PORT" ;;
+    *) die "unknown gateway '$1' (use no name or 'spare')" ;;
+  esac
+}
 
 fail_with_log() {
   local file="$1"; shift
@@ -148,15 +170,36 @@ start_osd() {
   wait_for "$READY_BOUND" "the OSD to be up" osd_up || fail_with_log "$LOG_DIR/osd.$id.log" "the OSD is not up"
 }
 
-rgw_answers() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$S3_PORT/"; }
+rgw_answers() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
 
+# Starts one gateway (the main one unless `spare`) and waits until it answers HTTP.
 start_rgw() {
-  if ! rgw_running; then
-    log "starting radosgw on 127.0.0.1:$S3_PORT"
-    spawn radosgw -c "$CONF" -n "$RGW_NAME" || fail_with_log "$LOG_DIR/$RGW_NAME.log" "radosgw did not start"
+  gateway "${1:-}"
+  local name="$GW_NAME" port="$GW_PORT"
+  if [ ! -f "$CEPH_DIR/$name.keyring" ]; then
+    ceph_ auth get-or-create "$name" mon 'allow rw' osd 'allow rwx' -o "$CEPH_DIR/$name.keyring" >&2
   fi
-  wait_for "$READY_BOUND" "the gateway on 127.0.0.1:$S3_PORT" rgw_answers ||
-    fail_with_log "$LOG_DIR/$RGW_NAME.log" "radosgw does not answer on 127.0.0.1:$S3_PORT"
+  if ! daemon_running "$name" radosgw; then
+    log "starting radosgw $name on 127.0.0.1:$port"
+    spawn radosgw -c "$CONF" -n "$name" || fail_with_log "$LOG_DIR/$name.log" "radosgw did not start"
+  fi
+  wait_for "$READY_BOUND" "the gateway on 127.0.0.1:$port" rgw_answers "$port" ||
+    fail_with_log "$LOG_DIR/$name.log" "radosgw does not answer on 127.0.0.1:$port"
+}
+
+stop_rgw() {
+  gateway "${1:-}"
+  stop_daemon "$GW_NAME" radosgw
+}
+
+# A crash of one gateway: SIGKILL, then wait until it is gone (a zombie counts as gone).
+kill_rgw() {
+  gateway "${1:-}"
+  local pid
+  pid="$(daemon_pid "$GW_NAME" radosgw)" || return 0
+  log "killing $GW_NAME (pid $pid)"
+  kill -KILL "$pid" 2>/dev/null || true
+  wait_for 30 "$GW_NAME to exit" bash -c "! kill -0 $pid 2>/dev/null || ps -o stat= -p $pid | grep -q Z"
 }
 
 bootstrap() {
@@ -188,7 +231,6 @@ bootstrap() {
   echo "$id" >"$CEPH_DIR/osd_id"
   start_osd
 
-  ceph_ auth get-or-create "$RGW_NAME" mon 'allow rw' osd 'allow rwx' -o "$CEPH_DIR/$RGW_NAME.keyring" >&2
   start_rgw
   radosgw-admin -c "$CONF" user create --uid=ratsfach-test --display-name="ratsfach tests" \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null
@@ -234,6 +276,7 @@ stop_daemon() {
 
 stop_all() {
   [ -d "$RUN_DIR" ] || return 0
+  stop_daemon "$SPARE_NAME" radosgw
   stop_daemon "$RGW_NAME" radosgw
   [ -n "$(osd_id)" ] && stop_daemon "osd.$(osd_id)" ceph-osd
   stop_daemon "mon.$MON_ID" ceph-mon
@@ -244,6 +287,7 @@ status() {
   if mon_running; then echo "mon.$MON_ID running"; else echo "mon.$MON_ID stopped"; all=3; fi
   if [ -n "$(osd_id)" ] && osd_running; then echo "osd.$(osd_id) running"; else echo "osd stopped"; all=3; fi
   if rgw_running; then echo "radosgw running on http://127.0.0.1:$S3_PORT"; else echo "radosgw stopped"; all=3; fi
+  if daemon_running "$SPARE_NAME" radosgw; then echo "spare radosgw running on http://127.0.0.1:$SPARE_PORT"; fi
   return "$all"
 }
 
@@ -263,11 +307,12 @@ case "${1:-}" in
     log "wiped $CEPH_DIR"
     ;;
   env) print_env ;;
-  stop-rgw) need_cluster; stop_daemon "$RGW_NAME" radosgw ;;
-  start-rgw) need_cluster; write_conf; start_rgw ;;
-  restart-rgw) need_cluster; stop_daemon "$RGW_NAME" radosgw; write_conf; start_rgw ;;
+  stop-rgw) need_cluster; stop_rgw "${2:-}" ;;
+  kill-rgw) need_cluster; kill_rgw "${2:-}" ;;
+  start-rgw) need_cluster; write_conf; start_rgw "${2:-}" ;;
+  restart-rgw) need_cluster; stop_rgw "${2:-}"; write_conf; start_rgw "${2:-}" ;;
   *)
-    echo "usage: $0 install|start [--env]|stop|status|wipe|env|stop-rgw|start-rgw|restart-rgw" >&2
+    echo "usage: $0 install|start [--env]|stop|status|wipe|env|stop-rgw|kill-rgw|start-rgw|restart-rgw [spare]" >&2
     exit 2
     ;;
 esac

@@ -48,10 +48,10 @@ const tenant = 'bench';
 
 /** The large blob: 1 MiB pieces of one random buffer, each stamped with its index. */
 const piece = randomBytes(MiB);
-function* largeBytes(): Generator<Buffer> {
-  for (let at = 0, i = 0; at < largeSize; at += MiB, i++) {
-    const p = Buffer.from(piece.subarray(0, Math.min(MiB, largeSize - at)));
-    p.writeUInt32BE(i, 0);
+function* largeBytes(start = 0, end = largeSize): Generator<Buffer> {
+  for (let at = start; at < end; at += MiB) {
+    const p = Buffer.from(piece.subarray(0, Math.min(MiB, end - at)));
+    p.writeUInt32BE(at / MiB, 0);
     yield p;
   }
 }
@@ -107,6 +107,15 @@ const rawKey = (ref: BlobRef) => `raw/${ref.hash}`;
 const workloads = {
   'large PUT adapter': async () => {
     await store.put({ ...largeRef, size: largeSize }, largeBytes());
+  },
+  'large session adapter': async () => {
+    // What a device's upload goes through: a session, parts 3 in flight, then complete.
+    const session = await store.createSession({ ...largeRef, size: largeSize });
+    await pool(session.partCount, 3, async (i) => {
+      const end = Math.min(largeSize, (i + 1) * P);
+      await store.putPart(tenant, session.id, i, largeBytes(i * P, end));
+    });
+    await store.completeSession(tenant, session.id);
   },
   'large PUT raw': async () => {
     const h = new BlobHasher(P);
@@ -196,6 +205,8 @@ try {
       }
     }
     await clearLarge();
+    record('large session adapter', await measure(workloads['large session adapter']));
+    await clearLarge();
     for (const concurrency of [1, 16]) {
       const work = smallWork(concurrency);
       for (const kind of ['PUT', 'GET']) {
@@ -231,6 +242,12 @@ const row = (label: string, adapter: string, rawName: string, unit: (s: number) 
 const mbps = (s: number) => `${(largeSize / 1e6 / s).toFixed(0)} MB/s`;
 const ops = (s: number) => `${(smallCount / s).toFixed(0)} /s`;
 row(`${String(largeSize / MiB)} MiB PUT`, 'large PUT adapter', 'large PUT raw', mbps);
+row(
+  `${String(largeSize / MiB)} MiB PUT as a session (parts 3 in flight)`,
+  'large session adapter',
+  'large PUT raw',
+  mbps,
+);
 row(`${String(largeSize / MiB)} MiB GET`, 'large GET adapter', 'large GET raw', mbps);
 for (const c of [1, 16]) {
   for (const kind of ['PUT', 'GET']) {

@@ -19,6 +19,8 @@ export interface S3TestServer {
   readonly accessKey: string;
   readonly secretKey: string;
   readonly bucketPrefix: string;
+  /** Port of the spare gateway (`start-rgw spare`), which a test may stop without harming others. */
+  readonly sparePort: number;
 }
 
 /** The server from the environment; fails with the command that provides it. */
@@ -35,7 +37,8 @@ export function s3TestServer(): S3TestServer {
     );
   }
   const bucketPrefix = env['RATSFACH_TEST_S3_BUCKET_PREFIX'] ?? 'ratsfach-test-';
-  return { endPoint, port, accessKey, secretKey, bucketPrefix };
+  const sparePort = Number(env['RATSFACH_TEST_S3_SPARE_PORT'] ?? port + 1);
+  return { endPoint, port, accessKey, secretKey, bucketPrefix, sparePort };
 }
 
 /** A bucket name no other test run uses. */
@@ -64,10 +67,17 @@ export const rawClient = (server: S3TestServer): Client =>
     region: 'us-east-1',
   });
 
-/** Runs a subcommand of scripts/s3-server.sh (stop-rgw, start-rgw) against the test server. */
-export async function s3ServerCommand(server: S3TestServer, command: string): Promise<void> {
-  await run('bash', [script, command], {
-    env: { ...process.env, RATSFACH_S3_PORT: String(server.port) },
+/**
+ * Runs a subcommand of scripts/s3-server.sh against the test server, e.g.
+ * `kill-rgw spare` or `start-rgw spare`.
+ */
+export async function s3ServerCommand(server: S3TestServer, ...args: string[]): Promise<void> {
+  await run('bash', [script, ...args], {
+    env: {
+      ...process.env,
+      RATSFACH_S3_PORT: String(server.port),
+      RATSFACH_S3_SPARE_PORT: String(server.sparePort),
+    },
   });
 }
 
