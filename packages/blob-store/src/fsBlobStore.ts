@@ -183,7 +183,7 @@ export class FsBlobStore implements BlobStore {
   readonly #sessionTtlMs: number;
   readonly #faultHook: ((point: FsFaultPoint) => Promise<void>) | undefined;
   readonly #activity = new Map<string, SessionActivity>();
-  readonly #knownDirs = new Set<string>();
+  readonly #dirs = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -407,6 +407,9 @@ export class FsBlobStore implements BlobStore {
   async put(input: PutInput, body: BlobBody): Promise<BlobInfo> {
     const partSize = checkSessionInput(input, this.partSize);
     const tmp = join(this.root, TMP, `put-${randomBytes(16).toString('hex')}`);
+    // The shard directories are made (and synced) while the bytes stream in.
+    const dirReady = this.#ensureDir(dirname(this.#objectPath(input)));
+    dirReady.catch(() => undefined);
     try {
       const fh = await open(tmp, 'wx');
       try {
@@ -425,6 +428,7 @@ export class FsBlobStore implements BlobStore {
         await fh.close();
       }
       await this.#fault(FsFaultPoint.putSynced);
+      await dirReady;
       return await this.#linkIntoPlace(input, tmp);
     } catch (error) {
       throw mapError(error);
@@ -661,20 +665,30 @@ export class FsBlobStore implements BlobStore {
     return info;
   }
 
-  /** Creates a directory chain and syncs every parent that gained an entry. */
-  async #ensureDir(dir: string): Promise<void> {
-    if (this.#knownDirs.has(dir)) return;
-    const first = await mkdir(dir, { recursive: true });
-    if (first !== undefined) {
-      let d = dir;
-      const chain: string[] = [];
-      while (d.length >= first.length) {
-        chain.push(dirname(d));
-        d = dirname(d);
-      }
-      for (const p of chain) await fsyncDir(p);
+  /**
+   * Creates a directory (and its missing parents below the root) and syncs each parent that
+   * gained an entry. One promise per directory, shared by concurrent callers, so no caller
+   * links into a directory whose own entry is not yet durable.
+   */
+  #ensureDir(dir: string): Promise<void> {
+    if (dir.length <= this.root.length) return Promise.resolve();
+    let ready = this.#dirs.get(dir);
+    if (ready === undefined) {
+      ready = (async () => {
+        const parent = dirname(dir);
+        await this.#ensureDir(parent);
+        try {
+          await mkdir(dir);
+        } catch (error) {
+          if (isErrno(error, 'EEXIST')) return;
+          throw error;
+        }
+        await fsyncDir(parent);
+      })();
+      this.#dirs.set(dir, ready);
+      ready.catch(() => this.#dirs.delete(dir));
     }
-    this.#knownDirs.add(dir);
+    return ready;
   }
 
   async #readdirOrEmpty(dir: string): Promise<string[]> {

@@ -21,8 +21,9 @@ export interface EventLogReader {
  * erased) document can still be restored, so its blobs stay referenced.
  *
  * Reads the whole log once per run and keeps one entry per version of a live document; only
- * document events are decoded. Key slots are not yielded: their hashes live inside the signed
- * records, and they are deleted when the document is erased.
+ * document events are decoded. When a version event carries `keySlotHash`, that key slot is
+ * yielded as referenced too, and the collector may then be given `kinds: ['blob', 'keyslot']`;
+ * without it, key slots are left to the explicit delete that erases a document.
  */
 export function referencesFromEventLog(log: EventLogReader): ReferenceSource {
   return async function* references(): AsyncIterable<BlobRef> {
@@ -40,17 +41,25 @@ export function referencesFromEventLog(log: EventLogReader): ReferenceSource {
         erased.add(document);
         byDocument.delete(document);
       } else if (decoded.type === 'VersionCommitted' && !erased.has(document)) {
-        let hashes = byDocument.get(document);
-        if (hashes === undefined) {
-          hashes = new Set();
-          byDocument.set(document, hashes);
+        let refs = byDocument.get(document);
+        if (refs === undefined) {
+          refs = new Set();
+          byDocument.set(document, refs);
         }
-        hashes.add(Buffer.from(decoded.data.contentHash).toString('hex'));
+        refs.add(`${BlobKind.blob}/${Buffer.from(decoded.data.contentHash).toString('hex')}`);
+        // Versions that name their key slot make it referenced too (see the module comment).
+        const keySlotHash: unknown = (decoded.data as { keySlotHash?: unknown }).keySlotHash;
+        if (keySlotHash instanceof Uint8Array) {
+          refs.add(`${BlobKind.keyslot}/${Buffer.from(keySlotHash).toString('hex')}`);
+        }
       }
     }
-    for (const [document, hashes] of byDocument) {
+    for (const [document, refs] of byDocument) {
       const tenant = document.slice(0, document.indexOf('/'));
-      for (const hash of hashes) yield { tenant, kind: BlobKind.blob, hash };
+      for (const ref of refs) {
+        const [kind, hash] = ref.split('/') as [BlobKind, string];
+        yield { tenant, kind, hash };
+      }
     }
   };
 }

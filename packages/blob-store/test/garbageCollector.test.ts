@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeEvent, type DomainEvent } from '@ratsfach/domain';
+import {
+  encodeEvent,
+  eventShapes,
+  type DomainEvent,
+  type FieldShape,
+  type ObjectShape,
+} from '@ratsfach/domain';
 import t, { type Test } from 'tap';
 import {
   BlobErrorCode,
@@ -169,63 +175,81 @@ t.test('refuses a negative grace period or session ttl', async (t) => {
 });
 
 const hash64 = (): Uint8Array => new Uint8Array(randomBytes(64));
-let commandCounter = 0;
-const meta = () => ({
-  commandId: `c${String(commandCounter++)}`,
-  occurredAt: '2026-11-28T03:00:00.000Z',
-});
-const signed = (sequence: number) => ({
-  signerUserId: 'u1',
-  signerDeviceId: 'd1',
-  record: new Uint8Array([1, 2, 3]),
-  recordHash: hash64(),
-  sequence,
-});
 
-function logged(stream: string, event: DomainEvent): LoggedEvent {
+/**
+ * A value of any shape the domain declares, so these events keep fitting the domain's event
+ * shapes as fields are added there; the test then sets the fields it is about.
+ */
+function sample(shape: FieldShape): unknown {
+  if (typeof shape === 'string') {
+    switch (shape) {
+      case 'string':
+        return 's';
+      case 'id':
+        return 'x1';
+      case 'int':
+        return 1;
+      case 'bigint':
+        return 1n;
+      case 'bytes':
+        return new Uint8Array([1, 2, 3]);
+      case 'hash':
+        return hash64();
+      case 'boolean':
+        return false;
+      case 'time':
+        return '2026-11-28T03:00:00.000Z';
+      case 'fingerprint':
+        return 'a'.repeat(64);
+    }
+  }
+  if ('nullable' in shape) return null;
+  if ('oneOf' in shape) return shape.oneOf[0];
+  if ('arrayOf' in shape) return [];
+  if ('recordOf' in shape) return {};
+  return sampleObject(shape.object);
+}
+
+function sampleObject(shape: ObjectShape): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, sample(v)]));
+}
+
+let commandCounter = 0;
+function logged(stream: string, type: keyof typeof eventShapes, data: object): LoggedEvent {
+  const event = {
+    type,
+    data: { ...sampleObject(eventShapes[type] as ObjectShape), ...data },
+    metadata: { commandId: `c${String(commandCounter++)}`, occurredAt: '2026-11-28T03:00:00.000Z' },
+  } as unknown as DomainEvent;
   return { stream, ...encodeEvent(event) };
 }
 
-function version(stream: string, contentHash: Uint8Array, n: number): LoggedEvent {
-  return logged(stream, {
-    type: 'VersionCommitted',
-    data: {
-      version: n,
-      parentVersion: n === 1 ? null : n - 1,
-      epoch: 1,
-      committeeSequence: 3,
-      committeeHead: hash64(),
-      contentHash,
-      size: 100,
-      partSize: 8 * 1024 * 1024,
-      ...signed(n),
-    },
-    metadata: meta(),
-  });
-}
+const hasKeySlots = 'keySlotHash' in eventShapes.VersionCommitted;
 
 t.test('builds the referenced set from the event log: live documents only', async (t) => {
-  const [a1, a2, b1, c1] = [hash64(), hash64(), hash64(), hash64()];
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const expected: string[] = [];
+  const version = (stream: string, tenant: string, live: boolean): LoggedEvent => {
+    const contentHash = hash64();
+    const keySlotHash = hash64();
+    if (live) {
+      expected.push(`${tenant} blob ${hex(contentHash)}`);
+      if (hasKeySlots) expected.push(`${tenant} keyslot ${hex(keySlotHash)}`);
+    }
+    return logged(stream, 'VersionCommitted', {
+      contentHash,
+      ...(hasKeySlots ? { keySlotHash } : {}),
+    });
+  };
   const events: LoggedEvent[] = [
-    logged('document-city_a-doc1', {
-      type: 'DocumentCreated',
-      data: { tenantId: 'city_a', documentId: 'doc1', committeeId: 'com1', ...signed(0) },
-      metadata: meta(),
-    }),
-    version('document-city_a-doc1', a1, 1),
-    version('document-city_a-doc1', a2, 2),
-    version('document-city_b-doc2', b1, 1),
-    logged('document-city_b-doc2', {
-      type: 'DocumentDeleted',
-      data: signed(2),
-      metadata: meta(),
-    }),
-    version('document-city_a-doc3', c1, 1),
-    logged('document-city_a-doc3', {
-      type: 'DocumentErased',
-      data: signed(2),
-      metadata: meta(),
-    }),
+    logged('document-city_a-doc1', 'DocumentCreated', {}),
+    version('document-city_a-doc1', 'city_a', true),
+    version('document-city_a-doc1', 'city_a', true),
+    version('document-city_b-doc2', 'city_b', true),
+    logged('document-city_b-doc2', 'DocumentDeleted', {}),
+    version('document-city_a-doc3', 'city_a', false),
+    logged('document-city_a-doc3', 'DocumentErased', {}),
+    logged('committee-city_a-com1', 'CommitteeCreated', {}),
   ];
   const source = referencesFromEventLog({
     async *readAll() {
@@ -234,10 +258,10 @@ t.test('builds the referenced set from the event log: live documents only', asyn
   });
   const refs: BlobRef[] = [];
   for await (const r of source()) refs.push(r);
-  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
   t.same(
     refs.map((r) => `${r.tenant} ${r.kind} ${r.hash}`).sort(),
-    [`city_a blob ${hex(a1)}`, `city_a blob ${hex(a2)}`, `city_b blob ${hex(b1)}`].sort(),
+    expected.sort(),
     'every version of a live or deleted document; nothing of an erased one',
   );
+  t.equal(refs.length, hasKeySlots ? 6 : 3);
 });
