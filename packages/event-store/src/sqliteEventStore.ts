@@ -160,13 +160,16 @@ export class SqliteEventStore implements EventStore {
     this.#subscriptionPageSize = options.subscriptionPageSize ?? 256;
     this.#pollIntervalMs = options.pollIntervalMs ?? 500;
     this.#maxAppendsPerCommit = options.maxAppendsPerCommit ?? 512;
+    let db: Database.Database | undefined;
     try {
-      this.#db = new Database(options.path);
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = FULL');
-      this.#db.pragma('busy_timeout = 5000');
-      this.#db.exec(schema);
+      db = new Database(options.path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(schema);
+      this.#db = db;
     } catch (error) {
+      db?.close();
       // The driver reports a missing directory as a TypeError; any failure to open is an outage.
       const mapped = storeError(error, `opening ${options.path}`);
       throw isRatsfachError(mapped)
@@ -178,7 +181,6 @@ export class SqliteEventStore implements EventStore {
             },
           );
     }
-    const db = this.#db;
     const reader = (sql: string) => db.prepare(sql).raw(true).safeIntegers(true);
     this.#statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),

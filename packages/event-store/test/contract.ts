@@ -191,6 +191,28 @@ export function runEventStoreContract(t: TestContext, factory: EventStoreContrac
     },
   );
 
+  withBackend(
+    'stores a view into a larger buffer and empty data as exactly those bytes',
+    async (t, backend) => {
+      const stream = streamOf(backend, 'document', 'views');
+      const buffer = new Uint8Array([9, 9, 1, 2, 3, 9, 9]);
+      const view = buffer.subarray(2, 5);
+      await backend.store.append(
+        stream,
+        [{ type: 'A.v1', data: view, metadata: new Uint8Array() }],
+        NO_STREAM,
+        { commandId: 'views' },
+      );
+      const [stored] = await collect(backend.store.readStream(stream));
+      t.same([...(stored?.data ?? [])], [1, 2, 3], 'only the bytes of the view');
+      t.equal(stored?.metadata.length, 0, 'empty metadata stays empty');
+      t.ok(
+        stored !== undefined && bytesEqual(stored.hash, eventHash(stored)),
+        'and the hash covers exactly them',
+      );
+    },
+  );
+
   withBackend('honours the expected-revision sentinels and exact revisions', async (t, backend) => {
     const store = backend.store;
     const stream = streamOf(backend, 'user', 'u1');
