@@ -19,7 +19,11 @@ import { PostgresConstraint, type PostgresNames } from './postgresSchema.js';
 export interface PostgresGroupCommitOptions {
   /** Most events in one batch transaction (default 10,000). */
   readonly maxBatchEvents?: number;
-  /** Batch transactions in flight at once, each on its own connection (default 2). */
+  /**
+   * Batch transactions in flight at once, each on its own connection (default 4). A second
+   * batch starts only while a full batch is waiting: smaller batches side by side would pay
+   * more transactions for the same events.
+   */
   readonly maxConcurrentBatches?: number;
   /** Streams whose head (revision, hash) is remembered to save a read (default 10,000). */
   readonly headCacheSize?: number;
@@ -60,6 +64,7 @@ export class PostgresGroupCommit {
   readonly #maxConcurrent: number;
   readonly #headCacheSize: number;
   readonly #queue: Pending[] = [];
+  #queuedEvents = 0;
   readonly #busyStreams = new Set<string>();
   /**
    * Heads this process has read or written. Possibly stale when another process writes too:
@@ -74,13 +79,14 @@ export class PostgresGroupCommit {
     this.#pool = pool;
     this.#names = names;
     this.#maxBatchEvents = options.maxBatchEvents ?? 10_000;
-    this.#maxConcurrent = options.maxConcurrentBatches ?? 2;
+    this.#maxConcurrent = options.maxConcurrentBatches ?? 4;
     this.#headCacheSize = options.headCacheSize ?? 10_000;
   }
 
   append(append: ValidatedAppend): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ append, resolve, reject, retries: 0 });
+      this.#queuedEvents += append.events.length;
       this.#pump();
     });
   }
@@ -93,6 +99,7 @@ export class PostgresGroupCommit {
 
   #pump(): void {
     while (this.#inFlight < this.#maxConcurrent && this.#queue.length > 0) {
+      if (this.#inFlight > 0 && this.#queuedEvents < this.#maxBatchEvents) break;
       const batch = this.#take();
       if (batch.length === 0) break;
       this.#inFlight += 1;
@@ -131,6 +138,7 @@ export class PostgresGroupCommit {
     }
     this.#queue.length = 0;
     this.#queue.push(...rest);
+    this.#queuedEvents -= events;
     // One lock order for every batch of every process: no deadlock between inserting batches.
     return batch.sort((a, b) => (a.append.stream < b.append.stream ? -1 : 1));
   }
@@ -183,6 +191,7 @@ export class PostgresGroupCommit {
       return;
     }
     this.#queue.unshift(pending);
+    this.#queuedEvents += pending.append.events.length;
     queueMicrotask(() => this.#pump());
   }
 
