@@ -615,6 +615,39 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Aborts the multipart uploads that no open session names and that started before
+   * `olderThan`: what a crash between starting an upload and recording its session, or an abort
+   * that failed during an outage, leaves behind (S3 keeps their parts until then). A one-shot
+   * `put` has no session while it runs, so `olderThan` must lie well before the longest `put`
+   * could have started (a day ago, say). Not part of BlobStore: the S3 side of collecting
+   * abandoned sessions, for the garbage collector to call. Returns how many it aborted.
+   */
+  async sweepOrphanUploads(olderThan: Date): Promise<number> {
+    const named = new Set<string>();
+    for await (const tenant of this.listTenants()) {
+      for await (const s of this.listSessions(tenant)) {
+        named.add((await this.#loadSession(tenant, s.id)).uploadId);
+      }
+    }
+    let aborted = 0;
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      const page = await this.#call('sweepOrphanUploads', () =>
+        this.#client.listIncompleteUploadsQuery(this.bucket, '', keyMarker, uploadIdMarker, ''),
+      );
+      for (const u of page.uploads) {
+        if (named.has(u.uploadId) || !(u.initiated < olderThan)) continue;
+        await this.#abortUpload(u.key, u.uploadId);
+        aborted++;
+      }
+      if (!page.isTruncated) return aborted;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  }
+
   // ---- whole objects
 
   async put(input: PutInput, body: BlobBody): Promise<BlobInfo> {

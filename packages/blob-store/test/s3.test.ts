@@ -8,6 +8,7 @@ import {
   BlobSizeMismatchError,
   BlobStoreUnavailableError,
   BlobVersionedBucketError,
+  blobObjectKey,
   hashBlobHex,
   hashKeySlotHex,
   openS3BlobStore,
@@ -242,4 +243,33 @@ t.test('session state lives on S3: another instance lists and completes the sess
   const info = await b.completeSession(tenant, session.id);
   t.equal(info.size, pattern.size);
   t.match(await a.head({ tenant, kind: BlobKind.blob, hash }), { size: pattern.size });
+});
+
+t.test('sweeps multipart uploads no session names, and spares open sessions', async (t) => {
+  const own = randomBucket(server);
+  extraBuckets.push(own);
+  const store = await openS3BlobStore(s3Options(server, own));
+  t.teardown(() => store.close());
+  const tenant = freshTenant();
+  const bytes = randomBytes(1000);
+  const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, store.partSize) };
+  const session = await store.createSession({ ...ref, size: 1000 });
+  await store.putPart(tenant, session.id, 0, [bytes]);
+  const raw = rawClient(server);
+  // What a crash right after starting an upload leaves: an upload without a session.
+  await raw.initiateNewMultipartUpload(own, `${tenant}/blob/00/00/${'0'.repeat(128)}`, {});
+  t.equal(
+    await store.sweepOrphanUploads(new Date(Date.now() - 3_600_000)),
+    0,
+    'nothing younger than the cut-off is touched',
+  );
+  t.equal(await store.sweepOrphanUploads(new Date(Date.now() + 60_000)), 1, 'the orphan goes');
+  const left: { key: string }[] = [];
+  for await (const u of raw.listIncompleteUploads(own, '', true)) left.push(u as { key: string });
+  t.same(
+    left.map((u) => u.key),
+    [blobObjectKey(ref)],
+    "only the open session's upload is left",
+  );
+  t.match(await store.completeSession(tenant, session.id), { size: 1000 }, 'it still completes');
 });
