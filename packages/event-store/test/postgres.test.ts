@@ -46,13 +46,25 @@ try {
 /** A store on a schema of its own, closed and dropped at the end of the test. */
 async function freshStore(
   t: TestContext,
-  options: { schema?: string; url?: string } = {},
+  options: {
+    schema?: string;
+    url?: string;
+    pollIntervalMs?: number;
+    applicationName?: string;
+  } = {},
 ): Promise<PostgresEventStore> {
   const schema = options.schema ?? randomSchema();
   const store = await openPostgresEventStore({
-    connection: { connectionString: options.url ?? url, max: 8, connectionTimeoutMillis: 3000 },
+    connection: {
+      connectionString: options.url ?? url,
+      max: 8,
+      connectionTimeoutMillis: 3000,
+      ...(options.applicationName === undefined
+        ? {}
+        : { application_name: options.applicationName }),
+    },
     schema,
-    pollIntervalMs: 100,
+    pollIntervalMs: options.pollIntervalMs ?? 100,
   });
   t.teardown(async () => {
     await store.close();
@@ -204,6 +216,53 @@ if (url !== '') {
       t.equal((await store.verify()).firstProblem, null);
     },
   );
+
+  t.test(
+    'wakes a live subscription by NOTIFY, without waiting for the polling interval',
+    async (t) => {
+      const store = await freshStore(t, { pollIntervalMs: 600_000 });
+      const subscription = store.subscribeToAll();
+      const iterator = subscription[Symbol.asyncIterator]();
+      const first = await store.append('document-town-n0', [event('A.v1', '0')], NO_STREAM, {
+        commandId: 'n0',
+      });
+      t.equal((await within(iterator.next(), 'the first event')).value?.eventId, first.eventIds[0]);
+      const pending = iterator.next();
+      const second = await store.append('document-town-n1', [event('A.v1', '1')], NO_STREAM, {
+        commandId: 'n1',
+      });
+      t.equal(
+        (await within(pending, 'the live event')).value?.eventId,
+        second.eventIds[0],
+        'delivered long before the ten-minute polling interval',
+      );
+      await subscription.close();
+    },
+  );
+
+  t.test('falls back to polling when the LISTEN connection is lost', async (t) => {
+    const applicationName = `ratsfach_test_${randomSchema()}`;
+    const store = await freshStore(t, { pollIntervalMs: 100, applicationName });
+    const subscription = store.subscribeToAll();
+    const iterator = subscription[Symbol.asyncIterator]();
+    const first = await store.append('document-town-p0', [event('A.v1', '0')], NO_STREAM, {
+      commandId: 'p0',
+    });
+    t.equal((await within(iterator.next(), 'the first event')).value?.eventId, first.eventIds[0]);
+    const pending = iterator.next();
+    const killed = await adminQuery(
+      url,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = $1 AND query LIKE 'LISTEN%'`,
+      [applicationName],
+    );
+    t.equal(killed.rowCount, 1, 'the listening connection was cut');
+    const later = await store.append('document-town-p1', [event('A.v1', '1')], NO_STREAM, {
+      commandId: 'p1',
+    });
+    t.equal((await within(pending, 'the event after the cut')).value?.eventId, later.eventIds[0]);
+    await subscription.close();
+  });
 
   t.test('groups concurrent appends into few transactions and acknowledges each', async (t) => {
     const schema = randomSchema();
