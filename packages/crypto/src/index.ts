@@ -23,3 +23,4 @@ export * from './chain/headsSeen.js';
 export * from './keys/keyStore.js';
 export * from './documents/documentState.js';
 export * from './content/index.js';
+export * from './identity/loginProof.js';
