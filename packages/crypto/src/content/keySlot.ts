@@ -1,3 +1,4 @@
+import { epochKeyLength } from '../committee/epochKeyWrap.js';
 import { CryptoErrorCode, CryptoValidationError } from '../errors.js';
 import { bytesEqual, hash512 } from '../hash.js';
 import { randomBytes, sodium } from '../sodium.js';
@@ -9,7 +10,6 @@ import { contentKeyLength } from './contentKey.js';
 
 const nonceLength = 24;
 const macLength = 16;
-const epochKeyLength = 32;
 
 /** Size of a key slot: suite, kind, 24-byte nonce, wrapped 32-byte key, 16-byte MAC. */
 export const keySlotSize = 2 + nonceLength + contentKeyLength + macLength;
