@@ -15,16 +15,22 @@ export interface PostgresSubscriptionOptions {
 }
 
 /**
- * Rows that are safe to hand out: only those whose transaction is older than the oldest
- * transaction still running. Every transaction still running (or not yet started) gets its
- * positions above all of them (see `append_batch`), so no later read can find a position below
- * one already delivered. The price: an unrelated long transaction on the same server holds the
- * subscription back until it ends.
+ * A page after the checkpoint, each row flagged `settled` when its transaction is older than
+ * the oldest transaction still running. Every transaction still running (or not yet started)
+ * gets its positions above those of every settled one (see `append_batch`), so the reader hands
+ * out rows only up to the first unsettled one and never passes a position that may still
+ * commit below it. Cutting at the first unsettled row (rather than filtering in SQL) keeps the
+ * read a bounded index range scan even with a large backlog behind a slow transaction. The
+ * price: an unrelated long transaction on the same server holds subscriptions back until it
+ * ends.
  */
 export const settledPageSql = (names: PostgresNames): string =>
-  `SELECT ${postgresEventColumns} FROM ${names.events}
-    WHERE global_position > $1 AND xid < pg_snapshot_xmin(pg_current_snapshot())
+  `SELECT ${postgresEventColumns}, xid < pg_snapshot_xmin(pg_current_snapshot()) AS settled
+     FROM ${names.events}
+    WHERE global_position > $1
     ORDER BY global_position LIMIT $2`;
+
+type SettledRow = PostgresEventRow & { readonly settled: boolean };
 
 /**
  * Catch-up and live in one loop: read a page of settled rows after the checkpoint; when the
@@ -78,22 +84,24 @@ export class PostgresSubscription implements Subscription {
       while (!closed.aborted) {
         await this.#notifier.ensureListening();
         const generation = this.#notifier.generation;
-        let rows: PostgresEventRow[];
+        let rows: SettledRow[];
         try {
-          ({ rows } = await this.#pool.query<PostgresEventRow>(this.#sql, [
+          ({ rows } = await this.#pool.query<SettledRow>(this.#sql, [
             after,
             this.#options.pageSize,
           ]));
         } catch (error) {
           throw toPostgresStoreError(error, 'reading the log for a subscription');
         }
-        this.#buffer = rows.map(toRecordedEvent);
+        const unsettled = rows.findIndex((row) => !row.settled);
+        const settled = unsettled === -1 ? rows : rows.slice(0, unsettled);
+        this.#buffer = settled.map(toRecordedEvent);
         while (this.#buffer.length > 0 && !closed.aborted) {
           const event = this.#buffer.shift() as RecordedEvent;
           after = event.globalPosition;
           yield event;
         }
-        if (rows.length < this.#options.pageSize && !closed.aborted) {
+        if ((rows.length < this.#options.pageSize || unsettled !== -1) && !closed.aborted) {
           await this.#notifier.wait(generation, this.#options.pollIntervalMs, closed);
         }
       }
