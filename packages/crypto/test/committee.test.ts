@@ -1,7 +1,19 @@
 import t from 'tap';
 import { World, day } from './support/world.js';
 import { openEpochKeys, requireEpochKey } from '../src/committee/epochKeys.js';
-import { CryptoErrorCode, KeyListError } from '../src/index.js';
+import {
+  CryptoErrorCode,
+  DecryptionError,
+  EncodingError,
+  KeyListError,
+  TrustError,
+  epochKeyCommitment,
+  fingerprint,
+  headsCode,
+  sealPreviousEpochKey,
+  wrapEpochKey,
+} from '../src/index.js';
+import { expectError } from './support/expectError.js';
 
 t.test('every co-signed member device opens the epoch key the staff device started', async (t) => {
   const { world, epoch0 } = await World.scene();
@@ -40,3 +52,131 @@ t.test('a removed member cannot open the epoch started after the removal', async
   t.equal(err.code, CryptoErrorCode.noWrappedKey);
   t.ok(openEpochKeys(state, world.devices.a1!).get(1));
 });
+
+t.test('an epoch that skips a number or lacks its predecessor key is refused', async (t) => {
+  const { world, epoch0 } = await World.scene();
+  const a1 = world.devices.a1!;
+  const ref = { tenantId: 'city', committeeId: 'finance', epoch: 2 };
+  const wrapped = wrapEpochKey(ref, epoch0, {
+    fingerprint: fingerprint(a1.signing.publicKey),
+    kemKey: a1.kem.publicKey,
+  });
+  const base = {
+    tenantId: 'city',
+    committeeId: 'finance',
+    reason: 'rotation' as const,
+    tenantPosition: world.tenantPosition,
+    keyCommitment: new Uint8Array(64),
+    wrappedKeys: [wrapped],
+  };
+  world.appendCommittee(
+    'key-epoch',
+    {
+      ...base,
+      epoch: 2,
+      previousKey: { nonce: new Uint8Array(24), sealedKey: new Uint8Array(48) },
+    },
+    a1.signing,
+  );
+  expectError(t, () => world.state(), EncodingError, CryptoErrorCode.malformed);
+  world.committee.pop();
+  world.appendCommittee('key-epoch', { ...base, epoch: 1, previousKey: null }, a1.signing);
+  expectError(t, () => world.state(), EncodingError, CryptoErrorCode.malformed);
+});
+
+t.test(
+  'a staff device that wraps a key other than the committed one is caught by the commitment',
+  async (t) => {
+    const { world, epoch0 } = await World.scene();
+    const a1 = world.devices.a1!;
+    const b1 = world.devices.b1!;
+    const ref = { tenantId: 'city', committeeId: 'finance', epoch: 1 };
+    const honest = new Uint8Array(32).fill(1);
+    const other = new Uint8Array(32).fill(2);
+    world.heartbeat();
+    world.appendCommittee(
+      'key-epoch',
+      {
+        tenantId: 'city',
+        committeeId: 'finance',
+        epoch: 1,
+        reason: 'rotation',
+        tenantPosition: world.tenantPosition,
+        keyCommitment: epochKeyCommitment(ref, honest),
+        previousKey: sealPreviousEpochKey(ref, honest, epoch0),
+        wrappedKeys: [
+          wrapEpochKey(ref, honest, {
+            fingerprint: fingerprint(a1.signing.publicKey),
+            kemKey: a1.kem.publicKey,
+          }),
+          wrapEpochKey(ref, other, {
+            fingerprint: fingerprint(b1.signing.publicKey),
+            kemKey: b1.kem.publicKey,
+          }),
+        ],
+      },
+      a1.signing,
+    );
+    const state = world.state();
+    t.same(openEpochKeys(state, a1).get(1), honest);
+    expectError(t, () => openEpochKeys(state, b1), DecryptionError, CryptoErrorCode.hashMismatch);
+  },
+);
+
+t.test('removing or changing the role of someone who is not a member is refused', async (t) => {
+  const { world } = await World.scene();
+  world.addUser('carol');
+  world.removeMember('carol');
+  expectError(t, () => world.state(), TrustError, CryptoErrorCode.unauthorisedSigner);
+  world.committee.pop();
+  world.appendCommittee(
+    'membership',
+    {
+      tenantId: 'city',
+      committeeId: 'finance',
+      userId: 'nobody',
+      change: 'add',
+      role: 'reader',
+      tenantPosition: world.tenantPosition,
+    },
+    world.admin.signing,
+  );
+  expectError(t, () => world.state(), TrustError, CryptoErrorCode.untrustedKey);
+});
+
+t.test('a role change to reader takes away the right to start epochs', async (t) => {
+  const { world, epoch0 } = await World.scene();
+  world.appendCommittee(
+    'membership',
+    {
+      tenantId: 'city',
+      committeeId: 'finance',
+      userId: 'alice',
+      change: 'changeRole',
+      role: 'reader',
+      tenantPosition: world.tenantPosition,
+    },
+    world.admin.signing,
+  );
+  world.heartbeat();
+  expectError(
+    t,
+    () => world.startEpoch('a1', 'rotation', epoch0),
+    TrustError,
+    CryptoErrorCode.unauthorisedSigner,
+  );
+});
+
+t.test(
+  'the heads code is short, stable and independent of the order heads are listed in',
+  async (t) => {
+    const heads = [
+      { stream: 'tenant-city', length: 3, hash: new Uint8Array(64).fill(1) },
+      { stream: 'committee-city-finance', length: 5, hash: new Uint8Array(64).fill(2) },
+    ];
+    const code = headsCode(heads);
+    t.match(code, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+    t.equal(headsCode([...heads].reverse()), code);
+    t.not(headsCode([{ ...heads[0]!, length: 4 }, heads[1]!]), code);
+  },
+);

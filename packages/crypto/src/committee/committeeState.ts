@@ -185,6 +185,25 @@ export class CommitteeState {
     return device;
   }
 
+  /**
+   * Throws TrustError unless the device with `fingerprintHex` is certified and valid at tenant
+   * position `position` and belongs to a current co-signed staff member: checked before this
+   * device signs an epoch or wraps keys, so it never produces a record the fold would refuse.
+   */
+  requireStaffSigner(fingerprintHex: string, position: number): CertifiedDevice {
+    const device = this.trust.requireDeviceAt(fingerprintHex, position, 'user');
+    if (!this.staff().includes(device.userId)) {
+      throw refuse(
+        CryptoErrorCode.unauthorisedSigner,
+        `${device.userId} is not a staff member of ${this.committeeId}`,
+        {
+          userId: device.userId,
+        },
+      );
+    }
+    return device;
+  }
+
   private fold(record: OpenedRecord): void {
     if (!committeePurposes.has(record.purpose)) throw misplacedRecord(record, 'a committee chain');
     const body = record.body as { tenantId: string; committeeId: string; tenantPosition: number };

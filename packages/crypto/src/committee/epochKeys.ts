@@ -57,6 +57,10 @@ export function startEpoch(
 ): { readonly record: Uint8Array; readonly epochKey: Uint8Array } {
   const { trust, committee } = context;
   requireFresh(trust, context.now, context.stalenessSeconds ?? defaultStalenessSeconds);
+  committee.requireStaffSigner(
+    fingerprint(context.self.signing.publicKey),
+    trust.tenantHead.length,
+  );
   const ref: EpochRef = {
     tenantId: committee.tenantId,
     committeeId: committee.committeeId,
@@ -93,6 +97,10 @@ export function wrapForNewDevices(
 ): Uint8Array | undefined {
   const { trust, committee } = context;
   requireFresh(trust, context.now, context.stalenessSeconds ?? defaultStalenessSeconds);
+  committee.requireStaffSigner(
+    fingerprint(context.self.signing.publicKey),
+    trust.tenantHead.length,
+  );
   const epoch = committee.epoch(committee.currentEpoch);
   if (epoch === undefined) {
     throw new KeyListError(CryptoErrorCode.noWrappedKey, 'the committee has no epoch yet');
