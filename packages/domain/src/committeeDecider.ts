@@ -3,7 +3,7 @@ import { DomainErrorCode } from './domainErrorCode.js';
 import type { Decider } from './decider.js';
 import type { DomainContext } from './domainContext.js';
 import { RecordPurpose } from './signedRecord.js';
-import { checkRecord } from './checkRecord.js';
+import { checkRecord, recordMismatch } from './checkRecord.js';
 import { advanceChain, emptyChain } from './chain.js';
 import { eventMetadata } from './message.js';
 import {
@@ -16,7 +16,6 @@ import { MemberRole, Right, membershipEffective } from './roles.js';
 import { bytesEqual } from './valueEqual.js';
 import {
   assertNever,
-  checkHash,
   checkId,
   checkInt,
   checkMetadata,
@@ -24,12 +23,18 @@ import {
   commandMalformed,
   contextMissing,
 } from './validate.js';
-import type { TenantState } from './tenantStream.js';
-import { MembershipChange } from './committeeStream.js';
-import type { CommitteeCommand, CommitteeEvent, CommitteeState } from './committeeStream.js';
+import { requireTenantContext } from './userDecider.js';
+import type { WrappedKeyView } from './recordViews.js';
+import { MembershipChange, wholeCommittee } from './committeeStream.js';
+import type {
+  CommitteeCommand,
+  CommitteeEvent,
+  CommitteeState,
+  KeyRecipient,
+  KeyRecipientRef,
+} from './committeeStream.js';
 
 type ActiveCommittee = Extract<CommitteeState, { status: 'active' }>;
-type ActiveTenant = Extract<TenantState, { status: 'active' }>;
 
 const memberRoles: ReadonlySet<string> = new Set(Object.values(MemberRole));
 const changes: ReadonlySet<string> = new Set(Object.values(MembershipChange));
@@ -61,18 +66,6 @@ const requireCommittee = (
   return state;
 };
 
-const requireTenantContext = (context: DomainContext, tenantId: string): ActiveTenant => {
-  const tenant = context.tenant;
-  if (tenant === undefined) throw contextMissing('the tenant state');
-  if (tenant.status !== 'active' || tenant.tenantId !== tenantId) {
-    throw new NotFoundError(DomainErrorCode.tenantUnknown, `tenant ${tenantId} does not exist`, {
-      hint: 'create the tenant first',
-      details: { tenantId },
-    });
-  }
-  return tenant;
-};
-
 const contextUser = (context: DomainContext, userId: string) => {
   if (context.users === undefined || !Object.hasOwn(context.users, userId)) {
     throw contextMissing(`the state of user ${userId}`);
@@ -85,6 +78,70 @@ const hasEffectiveStaff = (committee: ActiveCommittee): boolean =>
     (member) => member.role === MemberRole.staff && membershipEffective(member),
   );
 
+const keyListEmpty = (): ValidationError =>
+  new ValidationError(
+    DomainErrorCode.keyListEmpty,
+    'a key record must wrap the key for at least one device',
+    {
+      hint: 'an empty key list is an error, never "no encryption": wrap the key for at least one device',
+    },
+  );
+
+/**
+ * Checks the devices a key record wraps for: each a certified, unrevoked device of a member in
+ * effect, and exactly the set of recipients the signed record names (by fingerprint).
+ */
+function checkRecipients(
+  committee: ActiveCommittee,
+  context: DomainContext,
+  refs: readonly KeyRecipientRef[],
+  wrapped: readonly WrappedKeyView[],
+): KeyRecipient[] {
+  if (!Array.isArray(refs) || refs.length === 0 || wrapped.length === 0) throw keyListEmpty();
+  const recipients: KeyRecipient[] = [];
+  const seen = new Set<string>();
+  for (const { userId, deviceId } of refs) {
+    checkId('recipients.userId', userId);
+    checkId('recipients.deviceId', deviceId);
+    if (seen.has(`${userId}/${deviceId}`))
+      throw commandMalformed('recipients', `device ${userId}/${deviceId} is named twice`);
+    seen.add(`${userId}/${deviceId}`);
+    const member = committee.members[userId];
+    if (member === undefined || !membershipEffective(member)) {
+      throw new ForbiddenError(
+        DomainErrorCode.recipientNotMember,
+        `user ${userId} is not a member in effect of committee ${committee.committeeId}`,
+        {
+          hint: 'wrap keys only for members whose addition a staff device co-signed',
+          details: { userId },
+        },
+      );
+    }
+    const user = contextUser(context, userId);
+    const device = user?.status === 'active' ? user.devices[deviceId] : undefined;
+    if (device === undefined || device.revoked) {
+      throw new ForbiddenError(
+        DomainErrorCode.recipientDeviceInvalid,
+        `device ${deviceId} of user ${userId} is not certified or is revoked`,
+        {
+          hint: 'wrap keys only for certified devices in good standing',
+          details: { userId, deviceId },
+        },
+      );
+    }
+    recipients.push({ userId, deviceId, fingerprint: device.fingerprint });
+  }
+  const signed = new Set(wrapped.map((key) => key.recipient));
+  if (
+    signed.size !== wrapped.length ||
+    signed.size !== recipients.length ||
+    recipients.some((r) => !signed.has(r.fingerprint))
+  ) {
+    throw recordMismatch('wrappedKeys');
+  }
+  return recipients;
+}
+
 /** Decides commands of a committee stream: membership, key epochs, retention and legal holds. */
 export function decideCommittee(
   command: CommitteeCommand,
@@ -95,6 +152,7 @@ export function decideCommittee(
   const metadata = eventMetadata(command.metadata);
   const { verifier } = context;
   const { tenantId, committeeId, signerDeviceId, record } = command.data;
+  checkId('tenantId', tenantId);
   checkId('committeeId', committeeId);
   checkId('signerDeviceId', signerDeviceId);
   checkRecordBytes(record);
@@ -111,10 +169,13 @@ export function decideCommittee(
         );
       }
       const tenant = requireTenantContext(context, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.committeeCreated, emptyChain(), {
-        tenantId,
-        committeeId,
-      });
+      const { verified } = checkRecord(
+        verifier,
+        record,
+        RecordPurpose.committeeCreated,
+        emptyChain(),
+        { tenantId, committeeId },
+      );
       requireAdminSigner(tenant, signerDeviceId, verified);
       return [
         {
@@ -136,30 +197,26 @@ export function decideCommittee(
       checkId('userId', userId);
       if (!changes.has(change))
         throw commandMalformed('change', `expected one of ${[...changes].join(', ')}`);
-      if (
-        change === MembershipChange.removed
-          ? role !== null
-          : role === null || !memberRoles.has(role)
-      ) {
-        throw commandMalformed(
-          'role',
-          change === MembershipChange.removed
-            ? 'a removal names no role'
-            : `expected one of ${[...memberRoles].join(', ')}`,
-        );
-      }
+      if (!memberRoles.has(role))
+        throw commandMalformed('role', `expected one of ${[...memberRoles].join(', ')}`);
       const committee = requireCommittee(state, tenantId, committeeId);
       const tenant = requireTenantContext(context, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.membership, committee.chain, {
-        tenantId,
-        committeeId,
-        change,
-        userId,
-        role,
-      });
+      const { verified } = checkRecord(
+        verifier,
+        record,
+        RecordPurpose.membership,
+        committee.chain,
+        {
+          tenantId,
+          committeeId,
+          change,
+          userId,
+          role,
+        },
+      );
       requireAdminSigner(tenant, signerDeviceId, verified);
       const member = committee.members[userId];
-      if (change === MembershipChange.added) {
+      if (change === MembershipChange.add) {
         if (member !== undefined) {
           throw new ConflictError(
             DomainErrorCode.memberExists,
@@ -180,7 +237,7 @@ export function decideCommittee(
             details: { userId, committeeId },
           },
         );
-      } else if (change === MembershipChange.roleChanged && member.role === role) {
+      } else if (change === MembershipChange.changeRole && member.role === role) {
         throw new ConflictError(
           DomainErrorCode.roleUnchanged,
           `user ${userId} holds role ${role} already`,
@@ -207,12 +264,11 @@ export function decideCommittee(
       ];
     }
     case 'CoSignMembership': {
-      const { userId, membershipHash, signerUserId } = command.data;
+      const { userId, signerUserId } = command.data;
       checkId('userId', userId);
       checkId('signerUserId', signerUserId);
-      checkHash('membershipHash', membershipHash);
       const committee = requireCommittee(state, tenantId, committeeId);
-      const verified = checkRecord(
+      const { verified, fields } = checkRecord(
         verifier,
         record,
         RecordPurpose.membershipCosignature,
@@ -220,8 +276,6 @@ export function decideCommittee(
         {
           tenantId,
           committeeId,
-          userId,
-          membershipHash,
         },
       );
       const member = committee.members[userId];
@@ -235,10 +289,13 @@ export function decideCommittee(
           },
         );
       }
-      if (!bytesEqual(member.membershipHash, membershipHash)) {
+      if (
+        fields.membershipSequence !== member.membershipSequence ||
+        !bytesEqual(fields.membershipHash, member.membershipHash)
+      ) {
         throw new ConflictError(
           DomainErrorCode.membershipChanged,
-          `the co-signature names another membership record of user ${userId}`,
+          `the co-signature does not name the membership record of user ${userId}`,
           {
             hint: 'sync and co-sign the current membership record',
             details: { userId },
@@ -287,7 +344,8 @@ export function decideCommittee(
           type: 'MembershipCoSigned',
           data: {
             userId,
-            membershipHash,
+            membershipSequence: member.membershipSequence,
+            membershipHash: member.membershipHash,
             signerUserId,
             signerDeviceId,
             record,
@@ -298,81 +356,18 @@ export function decideCommittee(
         },
       ];
     }
-    case 'StartKeyEpoch': {
-      const { epoch, signerUserId } = command.data;
-      checkId('signerUserId', signerUserId);
-      checkInt('epoch', epoch, 1);
-      const committee = requireCommittee(state, tenantId, committeeId);
-      const verified = checkRecord(verifier, record, RecordPurpose.keyEpoch, committee.chain, {
-        tenantId,
-        committeeId,
-        epoch,
-      });
-      requireMemberSigner(
-        committee,
-        contextUser(context, signerUserId),
-        signerUserId,
-        signerDeviceId,
-        verified,
-        Right.startEpochs,
-      );
-      if (epoch !== committee.epoch + 1) {
-        throw new ConflictError(
-          DomainErrorCode.epochNotNext,
-          `epoch ${epoch} does not follow the current epoch ${committee.epoch}`,
-          {
-            hint: 'sync and start the next epoch',
-            details: { epoch, current: committee.epoch },
-          },
-        );
-      }
-      return [
-        {
-          type: 'KeyEpochStarted',
-          data: {
-            epoch,
-            signerUserId,
-            signerDeviceId,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
+    case 'StartKeyEpoch':
     case 'WrapEpochKeys': {
       const { epoch, recipients, signerUserId } = command.data;
+      const starting = command.type === 'StartKeyEpoch';
       checkId('signerUserId', signerUserId);
-      checkInt('epoch', epoch, 1);
-      if (!Array.isArray(recipients) || recipients.length === 0) {
-        throw new ValidationError(
-          DomainErrorCode.keyListEmpty,
-          'a key-wrapping record must name at least one recipient',
-          {
-            hint: 'an empty key list is an error, never "no encryption": wrap the key for at least one device',
-          },
-        );
-      }
-      const seen = new Set<string>();
-      for (const recipient of recipients) {
-        checkId('recipients.userId', recipient.userId);
-        checkId('recipients.deviceId', recipient.deviceId);
-        checkHash('recipients.wrappedKeyHash', recipient.wrappedKeyHash);
-        const key = `${recipient.userId}/${recipient.deviceId}`;
-        if (seen.has(key)) throw commandMalformed('recipients', `device ${key} is named twice`);
-        seen.add(key);
-      }
+      checkInt('epoch', epoch, 0);
       const committee = requireCommittee(state, tenantId, committeeId);
-      const verified = checkRecord(verifier, record, RecordPurpose.epochKeys, committee.chain, {
+      const purpose = starting ? RecordPurpose.keyEpoch : RecordPurpose.epochKeys;
+      const { verified, fields } = checkRecord(verifier, record, purpose, committee.chain, {
         tenantId,
         committeeId,
         epoch,
-        recipients: recipients.map(({ userId, deviceId, wrappedKeyHash }) => ({
-          userId,
-          deviceId,
-          wrappedKeyHash,
-        })),
       });
       requireMemberSigner(
         committee,
@@ -380,75 +375,73 @@ export function decideCommittee(
         signerUserId,
         signerDeviceId,
         verified,
-        Right.wrapKeys,
+        starting ? Right.startEpochs : Right.wrapKeys,
       );
-      if (epoch !== committee.epoch) {
+      if (starting) {
+        const next = committee.epoch === null ? 0 : committee.epoch + 1;
+        if (epoch !== next) {
+          throw new ConflictError(
+            DomainErrorCode.epochNotNext,
+            `epoch ${epoch} does not follow the current epoch ${String(committee.epoch)}`,
+            {
+              hint: 'sync and start the next epoch',
+              details: { epoch, next },
+            },
+          );
+        }
+      } else if (epoch !== committee.epoch) {
         throw new ConflictError(
           DomainErrorCode.epochNotCurrent,
-          `epoch ${epoch} is not the current epoch ${committee.epoch}`,
+          `epoch ${epoch} is not the current epoch ${String(committee.epoch)}`,
           {
             hint: 'sync and wrap the current epoch key',
             details: { epoch, current: committee.epoch },
           },
         );
       }
-      for (const recipient of recipients) {
-        const member = committee.members[recipient.userId];
-        if (member === undefined || !membershipEffective(member)) {
-          throw new ForbiddenError(
-            DomainErrorCode.recipientNotMember,
-            `user ${recipient.userId} is not a member in effect of committee ${committeeId}`,
-            {
-              hint: 'wrap keys only for members whose addition a staff device co-signed',
-              details: { userId: recipient.userId },
-            },
-          );
-        }
-        const user = contextUser(context, recipient.userId);
-        const device = user?.status === 'active' ? user.devices[recipient.deviceId] : undefined;
-        if (device === undefined || device.revoked) {
-          throw new ForbiddenError(
-            DomainErrorCode.recipientDeviceInvalid,
-            `device ${recipient.deviceId} of user ${recipient.userId} is not certified or is revoked`,
-            {
-              hint: 'wrap keys only for certified devices in good standing',
-              details: { ...recipient, wrappedKeyHash: undefined },
-            },
-          );
-        }
-      }
+      const indexed = checkRecipients(committee, context, recipients, fields.wrappedKeys);
+      const data = {
+        epoch,
+        recipients: indexed,
+        signerUserId,
+        signerDeviceId,
+        record,
+        recordHash: verified.hash,
+        sequence: verified.sequence,
+      };
       return [
-        {
-          type: 'EpochKeysWrapped',
-          data: {
-            epoch,
-            recipients,
-            signerUserId,
-            signerDeviceId,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
+        starting
+          ? { type: 'KeyEpochStarted', data, metadata }
+          : { type: 'EpochKeysWrapped', data, metadata },
       ];
     }
     case 'SetRetention': {
-      const { retentionDays } = command.data;
+      const { retentionDays, signerUserId } = command.data;
       if (retentionDays !== null) checkInt('retentionDays', retentionDays, 0, maxRetentionDays);
+      if (signerUserId !== null) checkId('signerUserId', signerUserId);
       const committee = requireCommittee(state, tenantId, committeeId);
-      const tenant = requireTenantContext(context, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.retention, committee.chain, {
+      const { verified } = checkRecord(verifier, record, RecordPurpose.retention, committee.chain, {
         tenantId,
         committeeId,
         retentionDays,
       });
-      requireAdminSigner(tenant, signerDeviceId, verified);
+      if (signerUserId === null)
+        requireAdminSigner(requireTenantContext(context, tenantId), signerDeviceId, verified);
+      else
+        requireMemberSigner(
+          committee,
+          contextUser(context, signerUserId),
+          signerUserId,
+          signerDeviceId,
+          verified,
+          Right.writeDocuments,
+        );
       return [
         {
           type: 'RetentionSet',
           data: {
             retentionDays,
+            signerUserId,
             signerDeviceId,
             record,
             recordHash: verified.hash,
@@ -460,36 +453,41 @@ export function decideCommittee(
     }
     case 'PlaceLegalHold':
     case 'LiftLegalHold': {
+      const { documentId } = command.data;
+      if (documentId !== null) checkId('documentId', documentId);
       const place = command.type === 'PlaceLegalHold';
       const committee = requireCommittee(state, tenantId, committeeId);
       const tenant = requireTenantContext(context, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.legalHold, committee.chain, {
+      const { verified } = checkRecord(verifier, record, RecordPurpose.legalHold, committee.chain, {
         tenantId,
         committeeId,
+        documentId,
         active: place,
       });
       requireAdminSigner(tenant, signerDeviceId, verified);
-      if (place && committee.legalHold) {
+      const held = committee.legalHolds.includes(documentId ?? wholeCommittee);
+      if (place && held) {
         throw new ConflictError(
           DomainErrorCode.legalHoldAlreadyPlaced,
-          `committee ${committeeId} is under legal hold already`,
+          `the legal hold on ${documentId ?? committeeId} is placed already`,
           {
             hint: 'nothing to do',
-            details: { committeeId },
+            details: { committeeId, documentId },
           },
         );
       }
-      if (!place && !committee.legalHold) {
+      if (!place && !held) {
         throw new ConflictError(
           DomainErrorCode.legalHoldNotPlaced,
-          `committee ${committeeId} is not under legal hold`,
+          `${documentId ?? committeeId} is not under legal hold`,
           {
             hint: 'nothing to do',
-            details: { committeeId },
+            details: { committeeId, documentId },
           },
         );
       }
       const data = {
+        documentId,
         signerDeviceId,
         record,
         recordHash: verified.hash,
@@ -514,10 +512,10 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
       tenantId: event.data.tenantId,
       committeeId: event.data.committeeId,
       members: {},
-      epoch: 0,
+      epoch: null,
       rotationRequired: false,
       retentionDays: null,
-      legalHold: false,
+      legalHolds: [],
       chain: advanceChain(emptyChain(), event.data.recordHash),
     };
   }
@@ -525,27 +523,32 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
   const chain = advanceChain(state.chain, event.data.recordHash);
   switch (event.type) {
     case 'MembershipChanged': {
-      const { change, userId, role } = event.data;
+      const { change, userId, role, recordHash, sequence } = event.data;
       const member = state.members[userId];
       switch (change) {
-        case 'added':
-          if (role === null) return { ...state, chain };
+        case 'add':
           return {
             ...state,
             chain,
             members: {
               ...state.members,
-              [userId]: { userId, role, membershipHash: event.data.recordHash, cosigned: false },
+              [userId]: {
+                userId,
+                role,
+                membershipSequence: sequence,
+                membershipHash: recordHash,
+                cosigned: false,
+              },
             },
           };
-        case 'removed': {
+        case 'remove': {
           const { [userId]: _removed, ...members } = state.members;
           // A member who held keys leaves: nothing may be written until a new epoch starts.
-          const heldKeys = member !== undefined && member.cosigned && state.epoch > 0;
+          const heldKeys = member !== undefined && member.cosigned && state.epoch !== null;
           return { ...state, chain, members, rotationRequired: state.rotationRequired || heldKeys };
         }
-        case 'roleChanged':
-          if (member === undefined || role === null) return { ...state, chain };
+        case 'changeRole':
+          if (member === undefined) return { ...state, chain };
           return { ...state, chain, members: { ...state.members, [userId]: { ...member, role } } };
         default:
           return assertNever(change);
@@ -567,9 +570,15 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
     case 'RetentionSet':
       return { ...state, chain, retentionDays: event.data.retentionDays };
     case 'LegalHoldPlaced':
-      return { ...state, chain, legalHold: true };
-    case 'LegalHoldLifted':
-      return { ...state, chain, legalHold: false };
+      return {
+        ...state,
+        chain,
+        legalHolds: [...state.legalHolds, event.data.documentId ?? wholeCommittee],
+      };
+    case 'LegalHoldLifted': {
+      const key = event.data.documentId ?? wholeCommittee;
+      return { ...state, chain, legalHolds: state.legalHolds.filter((held) => held !== key) };
+    }
     default:
       return assertNever(event);
   }

@@ -6,11 +6,16 @@ import type { MemberRole } from './roles.js';
 export interface CommitteeMember {
   readonly userId: string;
   readonly role: MemberRole;
-  /** Hash of the admin-signed record that added the member; a co-signature names it. */
+  /** Chain position of the admin-signed record that added the member; a co-signature names it. */
+  readonly membershipSequence: number;
+  /** Hash of that record. */
   readonly membershipHash: Uint8Array;
   /** True once a staff device co-signed the addition: only then does the membership count. */
   readonly cosigned: boolean;
 }
+
+/** Legal holds on the whole committee are keyed by this instead of a document id. */
+export const wholeCommittee = '*';
 
 /** The committee stream (`committee-<t>-<id>`) folded. */
 export type CommitteeState =
@@ -20,29 +25,34 @@ export type CommitteeState =
       readonly tenantId: string;
       readonly committeeId: string;
       readonly members: Readonly<Record<string, CommitteeMember>>;
-      /** Current key epoch; 0 before the first. */
-      readonly epoch: number;
-      /** True after a member left until a new epoch starts: nothing is written meanwhile. */
+      /** Current key epoch (the first is 0); null before the first. */
+      readonly epoch: number | null;
+      /** True after a member who held keys left, until a new epoch starts: nothing is written meanwhile. */
       readonly rotationRequired: boolean;
-      /** Days a document must be kept after creation before it may be erased; null: no rule. */
+      /** Days a deleted document is kept before it may be erased; null: no rule. */
       readonly retentionDays: number | null;
-      readonly legalHold: boolean;
+      /** Document ids under legal hold, or `wholeCommittee`. */
+      readonly legalHolds: readonly string[];
       readonly chain: Chain;
     };
 
-/** The kinds of membership change an admin device signs. */
+/** The kinds of membership change an admin device signs (as `@ratsfach/crypto` spells them). */
 export const MembershipChange = {
-  added: 'added',
-  removed: 'removed',
-  roleChanged: 'roleChanged',
+  add: 'add',
+  remove: 'remove',
+  changeRole: 'changeRole',
 } as const;
 export type MembershipChange = (typeof MembershipChange)[keyof typeof MembershipChange];
 
-/** A wrapped epoch key for one device; the wrapped key itself lives in the blob store. */
-export interface KeyRecipient {
+/** A device a key record wraps the epoch key for. */
+export interface KeyRecipientRef {
   readonly userId: string;
   readonly deviceId: string;
-  readonly wrappedKeyHash: Uint8Array;
+}
+
+/** A device a key record wrapped the epoch key for, as indexed in the event. */
+export interface KeyRecipient extends KeyRecipientRef {
+  readonly fingerprint: string;
 }
 
 interface AdminSigned {
@@ -67,31 +77,49 @@ export type ChangeMembership = Command<
   AdminSigned & {
     readonly change: MembershipChange;
     readonly userId: string;
-    /** The new role for `added` and `roleChanged`; null for `removed`. */
-    readonly role: MemberRole | null;
+    readonly role: MemberRole;
   }
 >;
-/** A staff device co-signs a membership addition (the founding staff member co-signs their own). */
+/**
+ * A staff device co-signs the addition of `userId` (the record names the membership record by
+ * sequence and hash). The founding staff member of a committee without staff co-signs their own.
+ */
 export type CoSignMembership = Command<
   'CoSignMembership',
-  MemberSigned & { readonly userId: string; readonly membershipHash: Uint8Array }
+  MemberSigned & { readonly userId: string }
 >;
-/** A staff device starts the next key epoch. */
-export type StartKeyEpoch = Command<'StartKeyEpoch', MemberSigned & { readonly epoch: number }>;
-/** A staff device wraps the current epoch key for devices of members. */
+/** A staff device starts the next key epoch, wrapping its key for the devices named. */
+export type StartKeyEpoch = Command<
+  'StartKeyEpoch',
+  MemberSigned & { readonly epoch: number; readonly recipients: readonly KeyRecipientRef[] }
+>;
+/** A staff device wraps the current epoch key for more devices of members. */
 export type WrapEpochKeys = Command<
   'WrapEpochKeys',
-  MemberSigned & { readonly epoch: number; readonly recipients: readonly KeyRecipient[] }
+  MemberSigned & { readonly epoch: number; readonly recipients: readonly KeyRecipientRef[] }
 >;
-/** An admin device sets how long documents must be kept (null: no rule). */
+/** An admin device (`signerUserId` null) or a staff device sets the retention rule. */
 export type SetRetention = Command<
   'SetRetention',
-  AdminSigned & { readonly retentionDays: number | null }
+  {
+    readonly tenantId: string;
+    readonly committeeId: string;
+    readonly signerUserId: string | null;
+    readonly signerDeviceId: string;
+    readonly retentionDays: number | null;
+    readonly record: Uint8Array;
+  }
 >;
-/** An admin device places a legal hold: nothing may be deleted or erased while it holds. */
-export type PlaceLegalHold = Command<'PlaceLegalHold', AdminSigned>;
-/** An admin device lifts the legal hold. */
-export type LiftLegalHold = Command<'LiftLegalHold', AdminSigned>;
+/** An admin device places a legal hold on one document, or on the whole committee (null). */
+export type PlaceLegalHold = Command<
+  'PlaceLegalHold',
+  AdminSigned & { readonly documentId: string | null }
+>;
+/** An admin device lifts a legal hold. */
+export type LiftLegalHold = Command<
+  'LiftLegalHold',
+  AdminSigned & { readonly documentId: string | null }
+>;
 export type CommitteeCommand =
   | CreateCommittee
   | ChangeMembership
@@ -119,16 +147,20 @@ export type MembershipChanged = Event<
   AdminSignedEvent & {
     readonly change: MembershipChange;
     readonly userId: string;
-    readonly role: MemberRole | null;
+    readonly role: MemberRole;
   }
 >;
 export type MembershipCoSigned = Event<
   'MembershipCoSigned',
-  MemberSignedEvent & { readonly userId: string; readonly membershipHash: Uint8Array }
+  MemberSignedEvent & {
+    readonly userId: string;
+    readonly membershipSequence: number;
+    readonly membershipHash: Uint8Array;
+  }
 >;
 export type KeyEpochStarted = Event<
   'KeyEpochStarted',
-  MemberSignedEvent & { readonly epoch: number }
+  MemberSignedEvent & { readonly epoch: number; readonly recipients: readonly KeyRecipient[] }
 >;
 export type EpochKeysWrapped = Event<
   'EpochKeysWrapped',
@@ -136,10 +168,20 @@ export type EpochKeysWrapped = Event<
 >;
 export type RetentionSet = Event<
   'RetentionSet',
-  AdminSignedEvent & { readonly retentionDays: number | null }
+  RecordCarrier & {
+    readonly signerUserId: string | null;
+    readonly signerDeviceId: string;
+    readonly retentionDays: number | null;
+  }
 >;
-export type LegalHoldPlaced = Event<'LegalHoldPlaced', AdminSignedEvent>;
-export type LegalHoldLifted = Event<'LegalHoldLifted', AdminSignedEvent>;
+export type LegalHoldPlaced = Event<
+  'LegalHoldPlaced',
+  AdminSignedEvent & { readonly documentId: string | null }
+>;
+export type LegalHoldLifted = Event<
+  'LegalHoldLifted',
+  AdminSignedEvent & { readonly documentId: string | null }
+>;
 export type CommitteeEvent =
   | CommitteeCreated
   | MembershipChanged

@@ -14,7 +14,12 @@ t.test('names the stream each command is decided on, with its tenant', async (t)
   const s = new Scenario().withDocument();
   t.equal(streamOfCommand(s.createTenant()), 'tenant-t1');
   t.equal(streamOfCommand(s.certifyDevice('alice', 'a9')), 'user-t1-alice');
-  t.equal(streamOfCommand(s.startKeyEpoch('council', 2, 'alice', 'a1')), 'committee-t1-council');
+  t.equal(
+    streamOfCommand(
+      s.startKeyEpoch('council', 1, [{ userId: 'alice', deviceId: 'a1' }], 'alice', 'a1'),
+    ),
+    'committee-t1-council',
+  );
   t.equal(streamOfCommand(s.commitVersion('doc1', 'alice', 'a1')), 'document-t1-doc1');
   t.equal(
     streamOfCommand(s.recordDelivery({ deliveredAt: '2026-03-04T05:06:07Z' })),
@@ -63,7 +68,7 @@ t.test('says which streams a decision needs', async (t) => {
     committee: null,
     day: null,
   });
-  t.same(contextRequirements(s.changeMembership('council', 'added', 'carol', 'reader')), {
+  t.same(contextRequirements(s.changeMembership('council', 'add', 'carol', 'reader')), {
     tenant: true,
     userIds: ['carol'],
     committee: null,

@@ -183,15 +183,18 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
     case 'CertifyDevice':
     case 'RevokeDevice':
     case 'CreateCommittee':
-    case 'SetRetention':
     case 'PlaceLegalHold':
     case 'LiftLegalHold':
       return { ...none, tenant: true };
+    case 'SetRetention':
+      return command.data.signerUserId === null
+        ? { ...none, tenant: true }
+        : { ...none, userIds: [command.data.signerUserId] };
     case 'ChangeMembership':
       return { ...none, tenant: true, userIds: [command.data.userId] };
     case 'CoSignMembership':
-    case 'StartKeyEpoch':
       return { ...none, userIds: [command.data.signerUserId] };
+    case 'StartKeyEpoch':
     case 'WrapEpochKeys':
       return {
         ...none,

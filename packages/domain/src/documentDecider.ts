@@ -3,28 +3,36 @@ import { DomainErrorCode } from './domainErrorCode.js';
 import type { Decider } from './decider.js';
 import type { DomainContext } from './domainContext.js';
 import { RecordPurpose } from './signedRecord.js';
-import type { RecordFieldValue } from './signedRecord.js';
-import { checkRecord } from './checkRecord.js';
+import { checkRecord, recordMismatch } from './checkRecord.js';
+import type { CheckedRecord } from './checkRecord.js';
 import { advanceChain, emptyChain } from './chain.js';
+import type { Chain } from './chain.js';
 import { eventMetadata } from './message.js';
 import { requireMemberSigner } from './authorize.js';
 import { Right } from './roles.js';
 import { bytesEqual } from './valueEqual.js';
 import {
   assertNever,
-  checkHash,
   checkId,
-  checkInt,
   checkMetadata,
   checkRecordBytes,
   commandMalformed,
   contextMissing,
 } from './validate.js';
+import { wholeCommittee } from './committeeStream.js';
 import type { CommitteeState } from './committeeStream.js';
+import type { ChainHeadView } from './recordViews.js';
 import type { DocumentCommand, DocumentEvent, DocumentState } from './documentStream.js';
 
 type ActiveDocument = Extract<DocumentState, { status: 'active' | 'deleted' | 'erased' }>;
 type ActiveCommittee = Extract<CommitteeState, { status: 'active' }>;
+type DocumentPurpose =
+  | typeof RecordPurpose.documentCreated
+  | typeof RecordPurpose.version
+  | typeof RecordPurpose.documentMoved
+  | typeof RecordPurpose.documentDeleted
+  | typeof RecordPurpose.documentRestored
+  | typeof RecordPurpose.documentErased;
 
 const dayMs = 86_400_000;
 
@@ -109,13 +117,51 @@ const signerState = (context: DomainContext, userId: string) => {
 };
 
 const requireNoLegalHold = (committee: ActiveCommittee, documentId: string): void => {
-  if (committee.legalHold) {
+  if (committee.legalHolds.includes(wholeCommittee) || committee.legalHolds.includes(documentId)) {
     throw new ConflictError(
       DomainErrorCode.legalHoldActive,
-      `committee ${committee.committeeId} is under legal hold`,
+      `document ${documentId} is under legal hold`,
       {
         hint: 'documents cannot be deleted or erased until an admin lifts the legal hold',
         details: { committeeId: committee.committeeId, documentId },
+      },
+    );
+  }
+};
+
+/** Refuses a record written against an older committee state than the current one. */
+const requireCurrentCommittee = (committee: ActiveCommittee, named: ChainHeadView): void => {
+  if (named.length !== committee.chain.length || !bytesEqual(named.hash, committee.chain.head)) {
+    throw new ConflictError(
+      DomainErrorCode.committeeStateStale,
+      `the record was written against an older state of committee ${committee.committeeId}`,
+      {
+        hint: 'sync the committee, check membership and epoch, and sign again',
+        details: { named: named.length, current: committee.chain.length },
+      },
+    );
+  }
+};
+
+/** Refuses content under an epoch other than the current one, or while a new epoch is due. */
+const requireCurrentEpoch = (committee: ActiveCommittee, epoch: number): void => {
+  if (committee.rotationRequired) {
+    throw new ConflictError(
+      DomainErrorCode.epochRotationRequired,
+      `a member left committee ${committee.committeeId}: a new key epoch must start first`,
+      {
+        hint: 'start a new key epoch, then write under it',
+        details: { committeeId: committee.committeeId },
+      },
+    );
+  }
+  if (epoch !== committee.epoch) {
+    throw new ConflictError(
+      DomainErrorCode.epochNotCurrent,
+      `epoch ${epoch} is not the current epoch ${String(committee.epoch)}`,
+      {
+        hint: 'sync, wrap the content key under the current epoch key and sign again',
+        details: { epoch, current: committee.epoch },
       },
     );
   }
@@ -131,34 +177,39 @@ export function decideDocument(
   const metadata = eventMetadata(command.metadata);
   const { verifier } = context;
   const { tenantId, documentId, signerUserId, signerDeviceId, record } = command.data;
+  checkId('tenantId', tenantId);
   checkId('documentId', documentId);
   checkId('signerUserId', signerUserId);
   checkId('signerDeviceId', signerDeviceId);
   checkRecordBytes(record);
-  const signed = { signerUserId, signerDeviceId, record };
+  const signer = { signerUserId, signerDeviceId, record };
 
-  /** Verifies the record against the document chain and the signer against the committee. */
-  const authorize = (
+  /** Verifies the record on the document chain, its committee state and its signer's rights. */
+  const authorize = <P extends DocumentPurpose>(
     committee: ActiveCommittee,
-    purpose: RecordPurpose,
-    chain: ActiveDocument['chain'],
-    fields: Readonly<Record<string, RecordFieldValue>>,
-  ) => {
-    const verified = checkRecord(verifier, record, purpose, chain, {
+    purpose: P,
+    chain: Chain,
+  ): CheckedRecord<P> => {
+    const checked = checkRecord(verifier, record, purpose, chain, {
       tenantId,
+      committeeId: committee.committeeId,
       documentId,
-      ...fields,
     });
     requireMemberSigner(
       committee,
       signerState(context, signerUserId),
       signerUserId,
       signerDeviceId,
-      verified,
+      checked.verified,
       Right.writeDocuments,
     );
-    return { recordHash: verified.hash, sequence: verified.sequence };
+    requireCurrentCommittee(committee, checked.fields.committeeHead);
+    return checked;
   };
+  const carried = ({ verified }: CheckedRecord<DocumentPurpose>) => ({
+    recordHash: verified.hash,
+    sequence: verified.sequence,
+  });
 
   switch (command.type) {
     case 'CreateDocument': {
@@ -175,86 +226,43 @@ export function decideDocument(
         );
       }
       const committee = requireCommitteeContext(context, tenantId, committeeId);
-      const carried = authorize(committee, RecordPurpose.documentCreated, emptyChain(), {
-        committeeId,
-      });
+      const checked = authorize(committee, RecordPurpose.documentCreated, emptyChain());
+      requireCurrentEpoch(committee, checked.fields.epoch);
+      const { committeeHead } = checked.fields;
       return [
         {
           type: 'DocumentCreated',
-          data: { tenantId, documentId, committeeId, ...signed, ...carried },
+          data: {
+            tenantId,
+            documentId,
+            committeeId,
+            epoch: checked.fields.epoch,
+            committeeSequence: committeeHead.length,
+            committeeHead: committeeHead.hash,
+            ...signer,
+            ...carried(checked),
+          },
           metadata,
         },
       ];
     }
     case 'CommitVersion': {
+      const document = requireDocument(state, tenantId, documentId);
+      requireNotDeleted(document);
+      const committee = requireCommitteeContext(context, tenantId, document.committeeId);
+      const checked = authorize(committee, RecordPurpose.version, document.chain);
       const {
         version,
         parentVersion,
         epoch,
-        committeeSequence,
-        committeeHead,
         contentHash,
         size,
-        partSize,
-      } = command.data;
-      checkInt('version', version, 1);
-      if (parentVersion !== null) checkInt('parentVersion', parentVersion, 1);
-      checkInt('epoch', epoch, 1);
-      checkInt('committeeSequence', committeeSequence, 1);
-      checkHash('committeeHead', committeeHead);
-      checkHash('contentHash', contentHash);
-      checkInt('size', size, 0);
-      checkInt('partSize', partSize, 1);
-      const document = requireDocument(state, tenantId, documentId);
-      requireNotDeleted(document);
-      const committee = requireCommitteeContext(context, tenantId, document.committeeId);
-      const fields = {
-        version,
-        parentVersion,
-        epoch,
-        committeeSequence,
+        keySlotHash,
+        authorDeviceId,
         committeeHead,
-        contentHash,
-        size,
-        partSize,
-      };
-      const carried = authorize(committee, RecordPurpose.version, document.chain, {
-        committeeId: document.committeeId,
-        ...fields,
-      });
-      if (committee.rotationRequired) {
-        throw new ConflictError(
-          DomainErrorCode.epochRotationRequired,
-          `a member left committee ${committee.committeeId}: a new key epoch must start first`,
-          {
-            hint: 'start a new key epoch, then write under it',
-            details: { committeeId: committee.committeeId },
-          },
-        );
-      }
-      if (epoch !== committee.epoch) {
-        throw new ConflictError(
-          DomainErrorCode.epochNotCurrent,
-          `epoch ${epoch} is not the current epoch ${committee.epoch}`,
-          {
-            hint: 'sync, wrap the content key under the current epoch key and sign again',
-            details: { epoch, current: committee.epoch },
-          },
-        );
-      }
-      if (
-        committeeSequence !== committee.chain.length ||
-        !bytesEqual(committeeHead, committee.chain.head)
-      ) {
-        throw new ConflictError(
-          DomainErrorCode.committeeStateStale,
-          `the version was written against an older state of committee ${committee.committeeId}`,
-          {
-            hint: 'sync the committee, check membership and epoch, and sign the version again',
-            details: { committeeSequence, current: committee.chain.length },
-          },
-        );
-      }
+      } = checked.fields;
+      if (authorDeviceId !== signerDeviceId) throw recordMismatch('authorDeviceId');
+      requireCurrentEpoch(committee, epoch);
       const head = document.headVersion === 0 ? null : document.headVersion;
       if (parentVersion !== head) {
         throw new ConflictError(
@@ -276,22 +284,46 @@ export function decideDocument(
           },
         );
       }
-      return [{ type: 'VersionCommitted', data: { ...fields, ...signed, ...carried }, metadata }];
+      return [
+        {
+          type: 'VersionCommitted',
+          data: {
+            version,
+            parentVersion,
+            epoch,
+            committeeSequence: committeeHead.length,
+            committeeHead: committeeHead.hash,
+            contentHash,
+            size,
+            keySlotHash,
+            ...signer,
+            ...carried(checked),
+          },
+          metadata,
+        },
+      ];
     }
     case 'MoveDocument': {
       const document = requireDocument(state, tenantId, documentId);
       requireNotDeleted(document);
       const committee = requireCommitteeContext(context, tenantId, document.committeeId);
-      const carried = authorize(committee, RecordPurpose.documentMoved, document.chain, {});
-      return [{ type: 'DocumentMoved', data: { ...signed, ...carried }, metadata }];
+      const checked = authorize(committee, RecordPurpose.documentMoved, document.chain);
+      requireCurrentEpoch(committee, checked.fields.epoch);
+      return [
+        {
+          type: 'DocumentMoved',
+          data: { epoch: checked.fields.epoch, ...signer, ...carried(checked) },
+          metadata,
+        },
+      ];
     }
     case 'DeleteDocument': {
       const document = requireDocument(state, tenantId, documentId);
       requireNotDeleted(document);
       const committee = requireCommitteeContext(context, tenantId, document.committeeId);
-      const carried = authorize(committee, RecordPurpose.documentDeleted, document.chain, {});
+      const checked = authorize(committee, RecordPurpose.documentDeleted, document.chain);
       requireNoLegalHold(committee, documentId);
-      return [{ type: 'DocumentDeleted', data: { ...signed, ...carried }, metadata }];
+      return [{ type: 'DocumentDeleted', data: { ...signer, ...carried(checked) }, metadata }];
     }
     case 'RestoreDocument': {
       const document = requireDocument(state, tenantId, documentId);
@@ -306,28 +338,36 @@ export function decideDocument(
         );
       }
       const committee = requireCommitteeContext(context, tenantId, document.committeeId);
-      const carried = authorize(committee, RecordPurpose.documentRestored, document.chain, {});
-      return [{ type: 'DocumentRestored', data: { ...signed, ...carried }, metadata }];
+      const checked = authorize(committee, RecordPurpose.documentRestored, document.chain);
+      return [{ type: 'DocumentRestored', data: { ...signer, ...carried(checked) }, metadata }];
     }
     case 'EraseDocument': {
       const document = requireDocument(state, tenantId, documentId);
       const committee = requireCommitteeContext(context, tenantId, document.committeeId);
-      const carried = authorize(committee, RecordPurpose.documentErased, document.chain, {});
+      const checked = authorize(committee, RecordPurpose.documentErased, document.chain);
       requireNoLegalHold(committee, documentId);
       if (committee.retentionDays !== null) {
-        const keepUntil = Date.parse(document.createdAt) + committee.retentionDays * dayMs;
-        if (Date.parse(command.metadata.now) < keepUntil) {
+        // Retention keeps a deleted document restorable for its days before it may be erased.
+        const keepUntil =
+          document.deletedAt === null
+            ? null
+            : Date.parse(document.deletedAt) + committee.retentionDays * dayMs;
+        if (keepUntil === null || Date.parse(command.metadata.now) < keepUntil) {
+          const until =
+            keepUntil === null
+              ? 'deleted and kept for the retention period'
+              : `kept until ${new Date(keepUntil).toISOString()}`;
           throw new ConflictError(
             DomainErrorCode.retentionActive,
-            `document ${documentId} must be kept until ${new Date(keepUntil).toISOString()}`,
+            `document ${documentId} must be ${until}`,
             {
-              hint: 'wait until the retention period has run out, or delete the document instead',
-              details: { documentId, keepUntil: new Date(keepUntil).toISOString() },
+              hint: `committee ${committee.committeeId} keeps deleted documents ${committee.retentionDays} days: delete it and erase it after that`,
+              details: { documentId, retentionDays: committee.retentionDays },
             },
           );
         }
       }
-      return [{ type: 'DocumentErased', data: { ...signed, ...carried }, metadata }];
+      return [{ type: 'DocumentErased', data: { ...signer, ...carried(checked) }, metadata }];
     }
     default:
       return assertNever(command);
@@ -344,6 +384,7 @@ export function evolveDocument(state: DocumentState, event: DocumentEvent): Docu
       committeeId: event.data.committeeId,
       headVersion: 0,
       createdAt: event.metadata.occurredAt,
+      deletedAt: null,
       chain: advanceChain(emptyChain(), event.data.recordHash),
     };
   }
@@ -355,9 +396,9 @@ export function evolveDocument(state: DocumentState, event: DocumentEvent): Docu
     case 'DocumentMoved':
       return { ...state, chain };
     case 'DocumentDeleted':
-      return { ...state, chain, status: 'deleted' };
+      return { ...state, chain, status: 'deleted', deletedAt: event.metadata.occurredAt };
     case 'DocumentRestored':
-      return { ...state, chain, status: 'active' };
+      return { ...state, chain, status: 'active', deletedAt: null };
     case 'DocumentErased':
       return { ...state, chain, status: 'erased' };
     default:

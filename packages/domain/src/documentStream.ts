@@ -11,7 +11,10 @@ export type DocumentState =
       readonly committeeId: string;
       /** Number of the newest version; 0 before the first. */
       readonly headVersion: number;
+      /** Decision time of the creation (ISO 8601 UTC). */
       readonly createdAt: string;
+      /** Decision time of the deletion in force, or null. */
+      readonly deletedAt: string | null;
       readonly chain: Chain;
     };
 
@@ -28,30 +31,9 @@ export type CreateDocument = Command<
   'CreateDocument',
   WriterSigned & { readonly committeeId: string }
 >;
-
-/** The indexed fields of a version, as the device signed them. */
-export interface VersionFields {
-  /** 1 for the first version, then head + 1. */
-  readonly version: number;
-  /** The head version the writer built on; null for the first version. */
-  readonly parentVersion: number | null;
-  /** The committee's key epoch the content key is wrapped under: must be the current one. */
-  readonly epoch: number;
-  /** The committee chain position the writer saw (its length) ... */
-  readonly committeeSequence: number;
-  /** ... and its head hash: a version written against an older committee state is refused. */
-  readonly committeeHead: Uint8Array;
-  /** BLAKE2b-512 over the ciphertext blob's part hashes. */
-  readonly contentHash: Uint8Array;
-  /** Ciphertext size in bytes. */
-  readonly size: number;
-  /** Size of the blob parts the content hash is defined over (added in VersionCommitted v2). */
-  readonly partSize: number;
-}
-
 /** A staff device commits a new version (the blob is already stored and checked). */
-export type CommitVersion = Command<'CommitVersion', WriterSigned & VersionFields>;
-/** A staff device moves a document to another (encrypted) folder. */
+export type CommitVersion = Command<'CommitVersion', WriterSigned>;
+/** A staff device moves or renames a document (the new metadata is encrypted in the record). */
 export type MoveDocument = Command<'MoveDocument', WriterSigned>;
 /** A staff device deletes a document; it can be restored until erased. */
 export type DeleteDocument = Command<'DeleteDocument', WriterSigned>;
@@ -67,16 +49,42 @@ interface WriterSignedEvent extends RecordCarrier {
   readonly signerDeviceId: string;
 }
 
+/** The committee state a document record was written against. */
+export interface CommitteeStateRef {
+  /** Length of the committee chain the writer saw. */
+  readonly committeeSequence: number;
+  /** Hash of its head. */
+  readonly committeeHead: Uint8Array;
+}
+
+/** The indexed fields of a version, read from the signed record. */
+export interface VersionFields extends CommitteeStateRef {
+  /** 1 for the first version, then head + 1. */
+  readonly version: number;
+  /** The head version the writer built on; null for the first version. */
+  readonly parentVersion: number | null;
+  /** The committee's key epoch the content key is wrapped under. */
+  readonly epoch: number;
+  /** Part-wise BLAKE2b-512 hash of the encrypted content blob. */
+  readonly contentHash: Uint8Array;
+  /** Size of the encrypted content in bytes. */
+  readonly size: number;
+  /** Hash of the key slot object holding the wrapped content key. */
+  readonly keySlotHash: Uint8Array;
+}
+
 export type DocumentCreated = Event<
   'DocumentCreated',
-  WriterSignedEvent & {
-    readonly tenantId: string;
-    readonly documentId: string;
-    readonly committeeId: string;
-  }
+  WriterSignedEvent &
+    CommitteeStateRef & {
+      readonly tenantId: string;
+      readonly documentId: string;
+      readonly committeeId: string;
+      readonly epoch: number;
+    }
 >;
 export type VersionCommitted = Event<'VersionCommitted', WriterSignedEvent & VersionFields>;
-export type DocumentMoved = Event<'DocumentMoved', WriterSignedEvent>;
+export type DocumentMoved = Event<'DocumentMoved', WriterSignedEvent & { readonly epoch: number }>;
 export type DocumentDeleted = Event<'DocumentDeleted', WriterSignedEvent>;
 export type DocumentRestored = Event<'DocumentRestored', WriterSignedEvent>;
 export type DocumentErased = Event<'DocumentErased', WriterSignedEvent>;

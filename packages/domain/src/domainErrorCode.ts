@@ -18,6 +18,7 @@ export const DomainErrorCode = {
   // Signed records.
   recordLabelMismatch: 'RATSFACH_DOMAIN_RECORD_LABEL_MISMATCH',
   recordMismatch: 'RATSFACH_DOMAIN_RECORD_MISMATCH',
+  recordFieldsInvalid: 'RATSFACH_DOMAIN_RECORD_FIELDS_INVALID',
   chainStale: 'RATSFACH_DOMAIN_CHAIN_STALE',
   signerMismatch: 'RATSFACH_DOMAIN_SIGNER_MISMATCH',
   // Who may do what.
@@ -39,6 +40,7 @@ export const DomainErrorCode = {
   deviceExists: 'RATSFACH_DOMAIN_DEVICE_EXISTS',
   deviceAlreadyRevoked: 'RATSFACH_DOMAIN_DEVICE_ALREADY_REVOKED',
   certificateNotNewer: 'RATSFACH_DOMAIN_CERTIFICATE_NOT_NEWER',
+  epochNotStarted: 'RATSFACH_DOMAIN_EPOCH_NOT_STARTED',
   checkpointNotNewer: 'RATSFACH_DOMAIN_CHECKPOINT_NOT_NEWER',
   committeeExists: 'RATSFACH_DOMAIN_COMMITTEE_EXISTS',
   committeeUnknown: 'RATSFACH_DOMAIN_COMMITTEE_UNKNOWN',

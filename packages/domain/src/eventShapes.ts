@@ -7,67 +7,90 @@ import { MemberRole } from './roles.js';
 const carrier = { record: 'bytes', recordHash: 'hash', sequence: 'int' } as const;
 const adminSigned = { signerDeviceId: 'id', ...carrier } as const;
 const memberSigned = { signerUserId: 'id', signerDeviceId: 'id', ...carrier } as const;
-const memberRole = { oneOf: Object.values(MemberRole) } as const;
+const committeeRef = { committeeSequence: 'int', committeeHead: 'hash' } as const;
+const recipients = {
+  arrayOf: { userId: 'id', deviceId: 'id', fingerprint: 'fingerprint' },
+} as const;
 
 type DataOf<T extends DomainEvent['type']> = Extract<DomainEvent, { type: T }>['data'];
 
 /** The shape of each event type's data at its current version. */
 export const eventShapes = {
-  TenantCreated: { tenantId: 'id', rootFingerprint: 'string', ...carrier },
-  AdminDeviceCertified: { deviceId: 'id', fingerprint: 'string', validUntil: 'time', ...carrier },
-  AdminDeviceRevoked: { deviceId: 'id', ...carrier },
-  Heartbeat: { signerDeviceId: 'id', userHeads: { recordOf: 'hash' }, ...carrier },
+  TenantCreated: { tenantId: 'id', rootFingerprint: 'fingerprint', createdAt: 'int', ...carrier },
+  AdminDeviceCertified: {
+    deviceId: 'id',
+    userId: 'id',
+    fingerprint: 'fingerprint',
+    notBefore: 'int',
+    notAfter: 'int',
+    ...carrier,
+  },
+  AdminDeviceRevoked: { deviceId: 'id', fingerprint: 'fingerprint', ...carrier },
+  Heartbeat: { signerDeviceId: 'id', time: 'int', userHeads: { recordOf: 'hash' }, ...carrier },
   Checkpoint: {
-    treeSize: 'bigint',
+    signerDeviceId: 'id',
+    treeSize: 'int',
     rootHash: 'hash',
     serviceSignature: 'bytes',
-    signerDeviceId: 'id',
     ...carrier,
   },
   UserCreated: { tenantId: 'id', userId: 'id', signerDeviceId: 'id', ...carrier },
   DeviceCertified: {
     deviceId: 'id',
-    fingerprint: 'string',
-    validUntil: 'time',
+    fingerprint: 'fingerprint',
+    notBefore: 'int',
+    notAfter: 'int',
     signerDeviceId: 'id',
     ...carrier,
   },
-  DeviceRevoked: { deviceId: 'id', signerDeviceId: 'id', ...carrier },
+  DeviceRevoked: { deviceId: 'id', fingerprint: 'fingerprint', signerDeviceId: 'id', ...carrier },
   HeadsSeen: {
     deviceId: 'id',
-    heads: { recordOf: { object: { sequence: 'int', hash: 'hash' } } },
+    heads: { arrayOf: { stream: 'string', length: 'int', hash: 'hash' } },
     ...carrier,
   },
   CommitteeCreated: { tenantId: 'id', committeeId: 'id', ...adminSigned },
   MembershipChanged: {
     change: { oneOf: Object.values(MembershipChange) },
     userId: 'id',
-    role: { nullable: memberRole },
+    role: { oneOf: Object.values(MemberRole) },
     ...adminSigned,
   },
-  MembershipCoSigned: { userId: 'id', membershipHash: 'hash', ...memberSigned },
-  KeyEpochStarted: { epoch: 'int', ...memberSigned },
-  EpochKeysWrapped: {
-    epoch: 'int',
-    recipients: { arrayOf: { userId: 'id', deviceId: 'id', wrappedKeyHash: 'hash' } },
+  MembershipCoSigned: {
+    userId: 'id',
+    membershipSequence: 'int',
+    membershipHash: 'hash',
     ...memberSigned,
   },
-  RetentionSet: { retentionDays: { nullable: 'int' }, ...adminSigned },
-  LegalHoldPlaced: adminSigned,
-  LegalHoldLifted: adminSigned,
-  DocumentCreated: { tenantId: 'id', documentId: 'id', committeeId: 'id', ...memberSigned },
+  KeyEpochStarted: { epoch: 'int', recipients, ...memberSigned },
+  EpochKeysWrapped: { epoch: 'int', recipients, ...memberSigned },
+  RetentionSet: {
+    retentionDays: { nullable: 'int' },
+    signerUserId: { nullable: 'id' },
+    signerDeviceId: 'id',
+    ...carrier,
+  },
+  LegalHoldPlaced: { documentId: { nullable: 'id' }, ...adminSigned },
+  LegalHoldLifted: { documentId: { nullable: 'id' }, ...adminSigned },
+  DocumentCreated: {
+    tenantId: 'id',
+    documentId: 'id',
+    committeeId: 'id',
+    epoch: 'int',
+    ...committeeRef,
+    ...memberSigned,
+  },
   VersionCommitted: {
     version: 'int',
     parentVersion: { nullable: 'int' },
     epoch: 'int',
-    committeeSequence: 'int',
-    committeeHead: 'hash',
+    ...committeeRef,
     contentHash: 'hash',
     size: 'int',
-    partSize: 'int',
+    keySlotHash: 'hash',
     ...memberSigned,
   },
-  DocumentMoved: memberSigned,
+  DocumentMoved: { epoch: 'int', ...memberSigned },
   DocumentDeleted: memberSigned,
   DocumentRestored: memberSigned,
   DocumentErased: memberSigned,

@@ -15,6 +15,7 @@ export type FieldShape =
   | 'hash'
   | 'boolean'
   | 'time'
+  | 'fingerprint'
   | { readonly nullable: FieldShape }
   | { readonly oneOf: readonly string[] }
   | { readonly arrayOf: ObjectShape }
@@ -54,6 +55,10 @@ export function shapeProblem(shape: FieldShape, value: unknown, path: string): s
           : `${path}: expected a ${hashLength}-byte hash`;
       case 'boolean':
         return typeof value === 'boolean' ? null : `${path}: expected a boolean`;
+      case 'fingerprint':
+        return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)
+          ? null
+          : `${path}: expected a key fingerprint (64 hex digits)`;
       case 'time':
         return typeof value === 'string' && isIsoTime(value)
           ? null
@@ -87,15 +92,21 @@ export function shapeProblem(shape: FieldShape, value: unknown, path: string): s
   return objectShapeProblem(shape.object, value, path);
 }
 
-/** Like `shapeProblem` for an object shape: also refuses keys the shape does not list. */
+/**
+ * Like `shapeProblem` for an object shape: also refuses keys the shape does not list, unless
+ * `open` (a signed record's body holds more fields than the domain reads).
+ */
 export function objectShapeProblem(
   shape: ObjectShape,
   value: unknown,
   path: string,
+  open = false,
 ): string | null {
   if (!isPlainObject(value)) return `${path}: expected an object`;
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(shape, key)) return `${path}.${key}: unexpected field`;
+  if (!open) {
+    for (const key of Object.keys(value)) {
+      if (!Object.hasOwn(shape, key)) return `${path}.${key}: unexpected field`;
+    }
   }
   for (const [key, fieldShape] of Object.entries(shape)) {
     if (!Object.hasOwn(value, key)) return `${path}.${key}: missing`;

@@ -3,19 +3,16 @@ import { DomainErrorCode } from './domainErrorCode.js';
 import type { Decider } from './decider.js';
 import type { DomainContext } from './domainContext.js';
 import { RecordPurpose } from './signedRecord.js';
-import { checkRecord } from './checkRecord.js';
+import { checkRecord, recordMismatch } from './checkRecord.js';
 import { advanceChain, emptyChain } from './chain.js';
 import { eventMetadata } from './message.js';
 import { requireAdminSigner, requireRootSigner } from './authorize.js';
+import { keyFingerprint } from './blake2b.js';
 import {
   assertNever,
-  checkBytes,
-  checkHash,
   checkId,
   checkMetadata,
   checkRecordBytes,
-  checkText,
-  checkTime,
   commandMalformed,
 } from './validate.js';
 import type { TenantCommand, TenantEvent, TenantState } from './tenantStream.js';
@@ -47,29 +44,32 @@ export function decideTenant(
   checkMetadata(command.metadata);
   const metadata = eventMetadata(command.metadata);
   const { verifier } = context;
+  const { tenantId, record } = command.data;
+  checkId('tenantId', tenantId);
+  checkRecordBytes(record);
   switch (command.type) {
     case 'CreateTenant': {
-      const { tenantId, rootFingerprint, record } = command.data;
-      checkId('tenantId', tenantId);
-      checkText('rootFingerprint', rootFingerprint, 256);
-      checkRecordBytes(record);
       if (state.status !== 'absent') {
         throw new ConflictError(DomainErrorCode.tenantExists, `tenant ${tenantId} exists already`, {
           hint: 'a tenant is created once; pick another tenant id',
           details: { tenantId },
         });
       }
-      const verified = checkRecord(verifier, record, RecordPurpose.tenantCreated, emptyChain(), {
-        tenantId,
-        rootFingerprint,
-      });
-      requireRootSigner(rootFingerprint, verified);
+      // The genesis record is signed by the root it introduces; devices pin that root out of band.
+      const { verified, fields } = checkRecord(
+        verifier,
+        record,
+        RecordPurpose.tenantCreated,
+        emptyChain(),
+        { tenantId },
+      );
       return [
         {
           type: 'TenantCreated',
           data: {
             tenantId,
-            rootFingerprint,
+            rootFingerprint: verified.signerFingerprint,
+            createdAt: fields.createdAt,
             record,
             recordHash: verified.hash,
             sequence: verified.sequence,
@@ -79,13 +79,10 @@ export function decideTenant(
       ];
     }
     case 'CertifyAdminDevice': {
-      const { tenantId, deviceId, fingerprint, validUntil, record } = command.data;
+      const { deviceId } = command.data;
       checkId('deviceId', deviceId);
-      checkText('fingerprint', fingerprint, 256);
-      checkTime('validUntil', validUntil);
-      checkRecordBytes(record);
       const tenant = requireTenant(state, tenantId);
-      const verified = checkRecord(
+      const { verified, fields } = checkRecord(
         verifier,
         record,
         RecordPurpose.adminDeviceCertificate,
@@ -93,11 +90,10 @@ export function decideTenant(
         {
           tenantId,
           deviceId,
-          fingerprint,
-          validUntil,
         },
       );
       requireRootSigner(tenant.rootFingerprint, verified);
+      const fingerprint = keyFingerprint(fields.signingKey);
       const taken = Object.values(tenant.adminDevices).some(
         (device) => device.deviceId === deviceId || device.fingerprint === fingerprint,
       );
@@ -116,8 +112,10 @@ export function decideTenant(
           type: 'AdminDeviceCertified',
           data: {
             deviceId,
+            userId: fields.userId,
             fingerprint,
-            validUntil,
+            notBefore: fields.notBefore,
+            notAfter: fields.notAfter,
             record,
             recordHash: verified.hash,
             sequence: verified.sequence,
@@ -127,11 +125,10 @@ export function decideTenant(
       ];
     }
     case 'RevokeAdminDevice': {
-      const { tenantId, deviceId, record } = command.data;
+      const { deviceId } = command.data;
       checkId('deviceId', deviceId);
-      checkRecordBytes(record);
       const tenant = requireTenant(state, tenantId);
-      const verified = checkRecord(
+      const { verified, fields } = checkRecord(
         verifier,
         record,
         RecordPurpose.adminDeviceRevocation,
@@ -153,6 +150,7 @@ export function decideTenant(
           },
         );
       }
+      if (fields.fingerprint !== device.fingerprint) throw recordMismatch('fingerprint');
       if (device.revoked) {
         throw new ConflictError(
           DomainErrorCode.deviceAlreadyRevoked,
@@ -166,31 +164,39 @@ export function decideTenant(
       return [
         {
           type: 'AdminDeviceRevoked',
-          data: { deviceId, record, recordHash: verified.hash, sequence: verified.sequence },
+          data: {
+            deviceId,
+            fingerprint: device.fingerprint,
+            record,
+            recordHash: verified.hash,
+            sequence: verified.sequence,
+          },
           metadata,
         },
       ];
     }
     case 'RecordHeartbeat': {
-      const { tenantId, signerDeviceId, userHeads, record } = command.data;
+      const { signerDeviceId } = command.data;
       checkId('signerDeviceId', signerDeviceId);
-      for (const [userId, head] of Object.entries(userHeads)) {
-        checkId('userHeads', userId);
-        checkHash(`userHeads.${userId}`, head);
-      }
-      checkRecordBytes(record);
       const tenant = requireTenant(state, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.heartbeat, tenant.chain, {
-        tenantId,
-        userHeads,
-      });
+      const { verified, fields } = checkRecord(
+        verifier,
+        record,
+        RecordPurpose.heartbeat,
+        tenant.chain,
+        {
+          tenantId,
+          signerDeviceId,
+        },
+      );
       requireAdminSigner(tenant, signerDeviceId, verified);
       return [
         {
           type: 'Heartbeat',
           data: {
             signerDeviceId,
-            userHeads,
+            time: fields.time,
+            userHeads: fields.userHeads,
             record,
             recordHash: verified.hash,
             sequence: verified.sequence,
@@ -200,42 +206,35 @@ export function decideTenant(
       ];
     }
     case 'RecordCheckpoint': {
-      const { tenantId, treeSize, rootHash, serviceSignature, signerDeviceId, record } =
-        command.data;
-      if (typeof treeSize !== 'bigint' || treeSize < 1n)
-        throw commandMalformed('treeSize', 'expected a bigint of at least 1');
-      checkHash('rootHash', rootHash);
-      checkBytes('serviceSignature', serviceSignature, 1024);
+      const { signerDeviceId } = command.data;
       checkId('signerDeviceId', signerDeviceId);
-      checkRecordBytes(record);
       const tenant = requireTenant(state, tenantId);
-      const verified = checkRecord(
+      const { verified, fields } = checkRecord(
         verifier,
         record,
         RecordPurpose.checkpointCountersignature,
         tenant.chain,
         {
           tenantId,
-          treeSize,
-          rootHash,
+          signerDeviceId,
         },
       );
       requireAdminSigner(tenant, signerDeviceId, verified);
-      if (treeSize <= tenant.checkpointTreeSize) {
+      if (fields.treeSize <= tenant.checkpointTreeSize) {
         throw new ConflictError(
           DomainErrorCode.checkpointNotNewer,
-          `checkpoint tree size ${treeSize} is not larger than ${tenant.checkpointTreeSize}`,
-          { hint: 'countersign a newer signed tree head', details: { treeSize: String(treeSize) } },
+          `checkpoint tree size ${fields.treeSize} is not larger than ${tenant.checkpointTreeSize}`,
+          { hint: 'countersign a newer signed tree head', details: { treeSize: fields.treeSize } },
         );
       }
       return [
         {
           type: 'Checkpoint',
           data: {
-            treeSize,
-            rootHash,
-            serviceSignature,
             signerDeviceId,
+            treeSize: fields.treeSize,
+            rootHash: fields.rootHash,
+            serviceSignature: fields.serviceSignature,
             record,
             recordHash: verified.hash,
             sequence: verified.sequence,
@@ -258,21 +257,21 @@ export function evolveTenant(state: TenantState, event: TenantEvent): TenantStat
       rootFingerprint: event.data.rootFingerprint,
       adminDevices: {},
       chain: advanceChain(emptyChain(), event.data.recordHash),
-      lastHeartbeatAt: null,
-      checkpointTreeSize: 0n,
+      lastHeartbeatTime: null,
+      checkpointTreeSize: 0,
     };
   }
   if (state.status !== 'active') return state;
   const chain = advanceChain(state.chain, event.data.recordHash);
   switch (event.type) {
     case 'AdminDeviceCertified': {
-      const { deviceId, fingerprint, validUntil } = event.data;
+      const { deviceId, userId, fingerprint, notAfter } = event.data;
       return {
         ...state,
         chain,
         adminDevices: {
           ...state.adminDevices,
-          [deviceId]: { deviceId, fingerprint, validUntil, revoked: false },
+          [deviceId]: { deviceId, userId, fingerprint, notAfter, revoked: false },
         },
       };
     }
@@ -286,7 +285,7 @@ export function evolveTenant(state: TenantState, event: TenantEvent): TenantStat
       };
     }
     case 'Heartbeat':
-      return { ...state, chain, lastHeartbeatAt: event.metadata.occurredAt };
+      return { ...state, chain, lastHeartbeatTime: event.data.time };
     case 'Checkpoint':
       return { ...state, chain, checkpointTreeSize: event.data.treeSize };
     default:

@@ -37,9 +37,6 @@ export const eventVersions = {
   DocumentDelivered: 1,
 } as const satisfies { readonly [T in DomainEvent['type']]: number };
 
-/** The blob part size every writer of VersionCommitted v1 used (4 MiB). */
-export const legacyPartSize = 4 * 1024 * 1024;
-
 /**
  * Upcasters by event type and the version they read. Each takes one step; the serialiser
  * chains them from the stored version to the current one.
@@ -48,7 +45,10 @@ export const upcasters: {
   readonly [T in DomainEvent['type']]?: Readonly<Record<number, Upcaster>>;
 } = {
   VersionCommitted: {
-    // v1 had no partSize: every v1 client hashed blobs in 4 MiB parts.
-    1: (data) => ({ ...data, partSize: legacyPartSize }),
+    // v1 held the committee state as one object { length, hash }; v2 indexes both as fields.
+    1: ({ committee, ...rest }) => {
+      const named = committee as { readonly length?: unknown; readonly hash?: unknown } | undefined;
+      return { ...rest, committeeSequence: named?.length, committeeHead: named?.hash };
+    },
   },
 };

@@ -7,9 +7,8 @@ import {
   ValidationError,
 } from './errors.js';
 import { DomainErrorCode } from './domainErrorCode.js';
-import { Scenario, fakeHash } from './testing/index.js';
+import { Scenario, fakeHash, fingerprintOf, given, signingKeyOf } from './testing/index.js';
 import { userDecider } from './userDecider.js';
-import { given } from './testing/givenWhenThen.js';
 
 const admin = () => {
   const s = new Scenario();
@@ -71,6 +70,14 @@ t.test('CreateUser', async (t) => {
       DomainErrorCode.signerNotAdmin,
     );
   });
+  t.test('refuses a user signed by another key than the admin device named', async (t) => {
+    const s = admin();
+    s.gwt(s.createUser('alice', { fingerprint: fingerprintOf('adm2') })).thenRefuses(
+      t,
+      IntegrityError,
+      DomainErrorCode.signerMismatch,
+    );
+  });
   t.test('refuses without the tenant in its context', async (t) => {
     const s = admin();
     given(userDecider, [])
@@ -92,7 +99,7 @@ t.test('CreateUser', async (t) => {
 });
 
 t.test('CertifyDevice', async (t) => {
-  t.test('certifies a device of a user', async (t) => {
+  t.test('certifies a device of a user, fingerprinting its key', async (t) => {
     const s = admin();
     s.exec(s.createUser('alice'));
     const command = s.certifyDevice('alice', 'a1');
@@ -101,8 +108,9 @@ t.test('CertifyDevice', async (t) => {
         type: 'DeviceCertified',
         data: {
           deviceId: 'a1',
-          fingerprint: 'fp_a1',
-          validUntil: '2026-02-01T00:00:00.000Z',
+          fingerprint: fingerprintOf('a1'),
+          notBefore: 1_767_000_000,
+          notAfter: 1_770_000_000,
           signerDeviceId: 'adm1',
           record: command.data.record,
           recordHash: fakeHash(command.data.record),
@@ -114,18 +122,18 @@ t.test('CertifyDevice', async (t) => {
   });
   t.test('renews the certificate of a device in good standing', async (t) => {
     const s = withAlice();
-    const events = s.exec(s.certifyDevice('alice', 'a1', {}, '2026-03-01T00:00:00.000Z'));
+    const events = s.exec(s.certifyDevice('alice', 'a1', {}, { notAfter: 1_780_000_000 }));
     t.equal(events[0]?.type, 'DeviceCertified');
     const user = s.user('alice');
     t.equal(
-      user.status === 'active' && user.devices.a1?.validUntil,
-      '2026-03-01T00:00:00.000Z',
+      user.status === 'active' && user.devices.a1?.notAfter,
+      1_780_000_000,
       'the validity is extended',
     );
   });
   t.test('refuses a renewal that does not extend the validity', async (t) => {
     const s = withAlice();
-    s.gwt(s.certifyDevice('alice', 'a1', {}, '2026-01-20T00:00:00.000Z')).thenRefuses(
+    s.gwt(s.certifyDevice('alice', 'a1', {}, { notAfter: 1_769_000_000 })).thenRefuses(
       t,
       ConflictError,
       DomainErrorCode.certificateNotNewer,
@@ -134,12 +142,12 @@ t.test('CertifyDevice', async (t) => {
   t.test('refuses a device id certified with another key', async (t) => {
     const s = withAlice();
     s.gwt(
-      s.certifyDevice('alice', 'a1', {}, '2026-03-01T00:00:00.000Z', 'adm1', 'fp_other'),
+      s.certifyDevice('alice', 'a1', {}, { notAfter: 1_780_000_000, key: signingKeyOf('other') }),
     ).thenRefuses(t, ConflictError, DomainErrorCode.deviceExists);
   });
   t.test('refuses a new device id with the key of another device', async (t) => {
     const s = withAlice();
-    s.gwt(s.certifyDevice('alice', 'a2', {}, undefined, 'adm1', 'fp_a1')).thenRefuses(
+    s.gwt(s.certifyDevice('alice', 'a2', {}, { key: signingKeyOf('a1') })).thenRefuses(
       t,
       ConflictError,
       DomainErrorCode.deviceExists,
@@ -148,7 +156,7 @@ t.test('CertifyDevice', async (t) => {
   t.test('refuses to certify a revoked device again', async (t) => {
     const s = withAlice();
     s.exec(s.revokeDevice('alice', 'a1'));
-    s.gwt(s.certifyDevice('alice', 'a1', {}, '2026-03-01T00:00:00.000Z')).thenRefuses(
+    s.gwt(s.certifyDevice('alice', 'a1', {}, { notAfter: 1_780_000_000 })).thenRefuses(
       t,
       ConflictError,
       DomainErrorCode.deviceRevoked,
@@ -164,18 +172,26 @@ t.test('CertifyDevice', async (t) => {
   });
   t.test('refuses a certificate signed by a user device', async (t) => {
     const s = withAlice();
-    s.gwt(s.certifyDevice('alice', 'a2', {}, undefined, 'a1')).thenRefuses(
+    s.gwt(s.certifyDevice('alice', 'a2', {}, { signerDeviceId: 'a1' })).thenRefuses(
       t,
       ForbiddenError,
       DomainErrorCode.signerNotAdmin,
     );
   });
-  t.test('refuses a certificate whose signed key differs from the indexed one', async (t) => {
+  t.test('refuses a certificate for another user than the stream', async (t) => {
     const s = withAlice();
-    s.gwt(s.certifyDevice('alice', 'a2', { fields: { fingerprint: 'fp_server' } })).thenRefuses(
+    s.gwt(s.certifyDevice('alice', 'a2', { fields: { userId: 'bob' } })).thenRefuses(
       t,
       IntegrityError,
       DomainErrorCode.recordMismatch,
+    );
+  });
+  t.test('refuses a certificate without a signing key', async (t) => {
+    const s = withAlice();
+    s.gwt(s.certifyDevice('alice', 'a2', { fields: { signingKey: 'none' } })).thenRefuses(
+      t,
+      IntegrityError,
+      DomainErrorCode.recordFieldsInvalid,
     );
   });
 });
@@ -189,6 +205,7 @@ t.test('RevokeDevice', async (t) => {
         type: 'DeviceRevoked',
         data: {
           deviceId: 'a1',
+          fingerprint: fingerprintOf('a1'),
           signerDeviceId: 'adm1',
           record: command.data.record,
           recordHash: fakeHash(command.data.record),
@@ -212,6 +229,12 @@ t.test('RevokeDevice', async (t) => {
       NotFoundError,
       DomainErrorCode.deviceUnknown,
     );
+  });
+  t.test('refuses a revocation naming another key than the device has', async (t) => {
+    const s = withAlice();
+    s.gwt(
+      s.revokeDevice('alice', 'a1', { fields: { fingerprint: fingerprintOf('b1') } }),
+    ).thenRefuses(t, IntegrityError, DomainErrorCode.recordMismatch);
   });
   t.test('refuses a second revocation', async (t) => {
     const s = withAlice();
@@ -239,7 +262,9 @@ t.test('RevokeDevice', async (t) => {
 });
 
 t.test('RecordHeadsSeen', async (t) => {
-  const heads = { 'committee-t1-council': { sequence: 4, hash: fakeHash(new Uint8Array([4])) } };
+  const heads = [
+    { stream: 'committee-t1-council', length: 4, hash: fakeHash(new Uint8Array([4])) },
+  ];
   t.test('records the heads a device has seen', async (t) => {
     const s = withAlice();
     const command = s.recordHeadsSeen('alice', 'a1', heads);
@@ -258,7 +283,7 @@ t.test('RecordHeadsSeen', async (t) => {
     ]);
     s.exec(command);
     const user = s.user('alice');
-    t.equal(user.status === 'active' && user.headsSeen.a1?.['committee-t1-council']?.sequence, 4);
+    t.equal(user.status === 'active' && user.headsSeen.a1?.[0]?.length, 4);
   });
   t.test('refuses heads of a revoked device', async (t) => {
     const s = withAlice();
@@ -272,11 +297,9 @@ t.test('RecordHeadsSeen', async (t) => {
   t.test('refuses heads signed by another device than it names', async (t) => {
     const s = withAlice();
     s.exec(s.certifyDevice('alice', 'a2'));
-    s.gwt(s.recordHeadsSeen('alice', 'a1', heads, { fingerprint: 'fp_a2' })).thenRefuses(
-      t,
-      IntegrityError,
-      DomainErrorCode.signerMismatch,
-    );
+    s.gwt(
+      s.recordHeadsSeen('alice', 'a1', heads, { fingerprint: fingerprintOf('a2') }),
+    ).thenRefuses(t, IntegrityError, DomainErrorCode.signerMismatch);
   });
   t.test("refuses heads of another user's device", async (t) => {
     const s = withAlice();
@@ -288,7 +311,9 @@ t.test('RecordHeadsSeen', async (t) => {
   });
   t.test("refuses a head of another tenant's stream", async (t) => {
     const s = withAlice();
-    const other = { 'committee-t2-council': { sequence: 1, hash: fakeHash(new Uint8Array([1])) } };
+    const other = [
+      { stream: 'committee-t2-council', length: 1, hash: fakeHash(new Uint8Array([1])) },
+    ];
     s.gwt(s.recordHeadsSeen('alice', 'a1', other)).thenRefuses(
       t,
       ValidationError,
@@ -297,16 +322,27 @@ t.test('RecordHeadsSeen', async (t) => {
   });
   t.test('refuses a head of a stream name of the wrong shape', async (t) => {
     const s = withAlice();
-    const bad = { 'committee-t1-Council-x': { sequence: 1, hash: fakeHash(new Uint8Array([1])) } };
+    const bad = [
+      { stream: 'committee-t1-Council-x', length: 1, hash: fakeHash(new Uint8Array([1])) },
+    ];
     s.gwt(s.recordHeadsSeen('alice', 'a1', bad)).thenRefuses(
       t,
       ValidationError,
       DomainErrorCode.commandMalformed,
     );
   });
+  t.test('refuses a head whose hash is not a hash', async (t) => {
+    const s = withAlice();
+    const bad = [{ stream: 'committee-t1-council', length: 1, hash: new Uint8Array(2) }];
+    s.gwt(s.recordHeadsSeen('alice', 'a1', bad)).thenRefuses(
+      t,
+      IntegrityError,
+      DomainErrorCode.recordFieldsInvalid,
+    );
+  });
   t.test('refuses an empty list of heads', async (t) => {
     const s = withAlice();
-    s.gwt(s.recordHeadsSeen('alice', 'a1', {})).thenRefuses(
+    s.gwt(s.recordHeadsSeen('alice', 'a1', [])).thenRefuses(
       t,
       ValidationError,
       DomainErrorCode.commandMalformed,

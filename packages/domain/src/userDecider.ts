@@ -3,20 +3,17 @@ import { DomainErrorCode } from './domainErrorCode.js';
 import type { Decider } from './decider.js';
 import type { DomainContext } from './domainContext.js';
 import { RecordPurpose } from './signedRecord.js';
-import { checkRecord } from './checkRecord.js';
+import { checkRecord, recordMismatch } from './checkRecord.js';
 import { advanceChain, emptyChain } from './chain.js';
 import { eventMetadata } from './message.js';
 import { requireAdminSigner, requireUserDevice } from './authorize.js';
 import { parseStreamName } from './streamName.js';
+import { keyFingerprint } from './blake2b.js';
 import {
   assertNever,
-  checkHash,
   checkId,
-  checkInt,
   checkMetadata,
   checkRecordBytes,
-  checkText,
-  checkTime,
   commandMalformed,
   contextMissing,
 } from './validate.js';
@@ -42,7 +39,8 @@ const requireUserState = (state: UserState, tenantId: string, userId: string): A
   return state;
 };
 
-const requireTenantContext = (context: DomainContext, tenantId: string): ActiveTenant => {
+/** The tenant from the context, refusing when it is missing or another tenant. */
+export const requireTenantContext = (context: DomainContext, tenantId: string): ActiveTenant => {
   const tenant = context.tenant;
   if (tenant === undefined) throw contextMissing('the tenant state');
   if (tenant.status !== 'active' || tenant.tenantId !== tenantId) {
@@ -63,12 +61,14 @@ export function decideUser(
   checkMetadata(command.metadata);
   const metadata = eventMetadata(command.metadata);
   const { verifier } = context;
+  const { tenantId, userId, record } = command.data;
+  checkId('tenantId', tenantId);
+  checkId('userId', userId);
+  checkRecordBytes(record);
   switch (command.type) {
     case 'CreateUser': {
-      const { tenantId, userId, signerDeviceId, record } = command.data;
-      checkId('userId', userId);
+      const { signerDeviceId } = command.data;
       checkId('signerDeviceId', signerDeviceId);
-      checkRecordBytes(record);
       if (state.status !== 'absent') {
         throw new ConflictError(DomainErrorCode.userExists, `user ${userId} exists already`, {
           hint: 'pick another user id',
@@ -76,7 +76,7 @@ export function decideUser(
         });
       }
       const tenant = requireTenantContext(context, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.userCreated, emptyChain(), {
+      const { verified } = checkRecord(verifier, record, RecordPurpose.userCreated, emptyChain(), {
         tenantId,
         userId,
       });
@@ -97,23 +97,24 @@ export function decideUser(
       ];
     }
     case 'CertifyDevice': {
-      const { tenantId, userId, deviceId, fingerprint, validUntil, signerDeviceId, record } =
-        command.data;
+      const { deviceId, signerDeviceId } = command.data;
       checkId('deviceId', deviceId);
-      checkText('fingerprint', fingerprint, 256);
-      checkTime('validUntil', validUntil);
       checkId('signerDeviceId', signerDeviceId);
-      checkRecordBytes(record);
       const user = requireUserState(state, tenantId, userId);
       const tenant = requireTenantContext(context, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.deviceCertificate, user.chain, {
-        tenantId,
-        userId,
-        deviceId,
-        fingerprint,
-        validUntil,
-      });
+      const { verified, fields } = checkRecord(
+        verifier,
+        record,
+        RecordPurpose.deviceCertificate,
+        user.chain,
+        {
+          tenantId,
+          userId,
+          deviceId,
+        },
+      );
       requireAdminSigner(tenant, signerDeviceId, verified);
+      const fingerprint = keyFingerprint(fields.signingKey);
       const existing = user.devices[deviceId];
       if (existing !== undefined) {
         // A renewal: same device, same key, still in good standing, later expiry.
@@ -137,12 +138,12 @@ export function decideUser(
             },
           );
         }
-        if (Date.parse(validUntil) <= Date.parse(existing.validUntil)) {
+        if (fields.notAfter <= existing.notAfter) {
           throw new ConflictError(
             DomainErrorCode.certificateNotNewer,
             `the renewal of device ${deviceId} does not extend its validity`,
             {
-              hint: 'renew with a later validUntil',
+              hint: 'renew with a later notAfter',
               details: { deviceId },
             },
           );
@@ -163,7 +164,8 @@ export function decideUser(
           data: {
             deviceId,
             fingerprint,
-            validUntil,
+            notBefore: fields.notBefore,
+            notAfter: fields.notAfter,
             signerDeviceId,
             record,
             recordHash: verified.hash,
@@ -174,17 +176,22 @@ export function decideUser(
       ];
     }
     case 'RevokeDevice': {
-      const { tenantId, userId, deviceId, signerDeviceId, record } = command.data;
+      const { deviceId, signerDeviceId } = command.data;
       checkId('deviceId', deviceId);
       checkId('signerDeviceId', signerDeviceId);
-      checkRecordBytes(record);
       const user = requireUserState(state, tenantId, userId);
       const tenant = requireTenantContext(context, tenantId);
-      const verified = checkRecord(verifier, record, RecordPurpose.deviceRevocation, user.chain, {
-        tenantId,
-        userId,
-        deviceId,
-      });
+      const { verified, fields } = checkRecord(
+        verifier,
+        record,
+        RecordPurpose.deviceRevocation,
+        user.chain,
+        {
+          tenantId,
+          userId,
+          deviceId,
+        },
+      );
       requireAdminSigner(tenant, signerDeviceId, verified);
       const device = user.devices[deviceId];
       if (device === undefined) {
@@ -197,6 +204,7 @@ export function decideUser(
           },
         );
       }
+      if (fields.fingerprint !== device.fingerprint) throw recordMismatch('fingerprint');
       if (device.revoked) {
         throw new ConflictError(
           DomainErrorCode.deviceAlreadyRevoked,
@@ -212,6 +220,7 @@ export function decideUser(
           type: 'DeviceRevoked',
           data: {
             deviceId,
+            fingerprint: device.fingerprint,
             signerDeviceId,
             record,
             recordHash: verified.hash,
@@ -222,44 +231,50 @@ export function decideUser(
       ];
     }
     case 'RecordHeadsSeen': {
-      const { tenantId, userId, deviceId, heads, record } = command.data;
+      const { deviceId } = command.data;
       checkId('deviceId', deviceId);
-      checkRecordBytes(record);
-      const entries = Object.entries(heads);
-      if (entries.length === 0) throw commandMalformed('heads', 'name at least one chain head');
-      for (const [stream, head] of entries) {
-        let parsed;
+      const user = requireUserState(state, tenantId, userId);
+      const { verified, fields } = checkRecord(
+        verifier,
+        record,
+        RecordPurpose.headsSeen,
+        user.chain,
+        {
+          tenantId,
+          userId,
+          deviceId,
+        },
+      );
+      requireUserDevice(user, deviceId, verified);
+      if (fields.heads.length === 0)
+        throw commandMalformed('heads', 'name at least one chain head');
+      for (const head of fields.heads) {
+        let tenant: string;
         try {
-          parsed = parseStreamName(stream);
+          tenant = parseStreamName(head.stream).tenant;
         } catch (error) {
           throw new ValidationError(
             DomainErrorCode.commandMalformed,
-            `heads names an invalid stream ${JSON.stringify(stream)}`,
+            `heads names an invalid stream ${JSON.stringify(head.stream)}`,
             {
               hint: 'name streams as <kind>-<tenant>-<id>',
               cause: error,
             },
           );
         }
-        if (parsed.tenant !== tenantId)
-          throw commandMalformed('heads', `stream ${stream} belongs to another tenant`);
-        checkInt(`heads.${stream}.sequence`, head.sequence, 0);
-        checkHash(`heads.${stream}.hash`, head.hash);
+        if (tenant !== tenantId)
+          throw commandMalformed('heads', `stream ${head.stream} belongs to another tenant`);
       }
-      const user = requireUserState(state, tenantId, userId);
-      const verified = checkRecord(verifier, record, RecordPurpose.headsSeen, user.chain, {
-        tenantId,
-        userId,
-        deviceId,
-        heads: Object.fromEntries(
-          entries.map(([stream, head]) => [stream, { sequence: head.sequence, hash: head.hash }]),
-        ),
-      });
-      requireUserDevice(user, deviceId, verified);
       return [
         {
           type: 'HeadsSeen',
-          data: { deviceId, heads, record, recordHash: verified.hash, sequence: verified.sequence },
+          data: {
+            deviceId,
+            heads: fields.heads.map(({ stream, length, hash }) => ({ stream, length, hash })),
+            record,
+            recordHash: verified.hash,
+            sequence: verified.sequence,
+          },
           metadata,
         },
       ];
@@ -285,13 +300,13 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
   const chain = advanceChain(state.chain, event.data.recordHash);
   switch (event.type) {
     case 'DeviceCertified': {
-      const { deviceId, fingerprint, validUntil } = event.data;
+      const { deviceId, fingerprint, notAfter } = event.data;
       return {
         ...state,
         chain,
         devices: {
           ...state.devices,
-          [deviceId]: { deviceId, fingerprint, validUntil, revoked: false },
+          [deviceId]: { deviceId, fingerprint, notAfter, revoked: false },
         },
       };
     }

@@ -1,20 +1,19 @@
 import type { Command, Event, RecordCarrier } from './message.js';
 import type { Chain } from './chain.js';
+import type { SeenHeadView } from './recordViews.js';
 
 /** A user's device as the user stream knows it. */
 export interface UserDevice {
   readonly deviceId: string;
-  /** Fingerprint of the device's signing key, as an admin device certified it. */
+  /** Fingerprint of the device's signing key (from the admin-signed certificate). */
   readonly fingerprint: string;
-  readonly validUntil: string;
+  /** End of the certificate's validity, Unix seconds. */
+  readonly notAfter: number;
   readonly revoked: boolean;
 }
 
-/** A chain head a device reports having seen. */
-export interface SeenHead {
-  readonly sequence: number;
-  readonly hash: Uint8Array;
-}
+/** A chain head a device reports having seen: stream name, chain length, head hash. */
+export type SeenHead = SeenHeadView;
 
 /** The user stream (`user-<t>-<id>`) folded. */
 export type UserState =
@@ -26,7 +25,7 @@ export type UserState =
       readonly devices: Readonly<Record<string, UserDevice>>;
       readonly chain: Chain;
       /** Per device, the heads it reported last. */
-      readonly headsSeen: Readonly<Record<string, Readonly<Record<string, SeenHead>>>>;
+      readonly headsSeen: Readonly<Record<string, readonly SeenHead[]>>;
     };
 
 /** An admin device creates a user (the person's name lives in the directory, not here). */
@@ -46,8 +45,6 @@ export type CertifyDevice = Command<
     readonly tenantId: string;
     readonly userId: string;
     readonly deviceId: string;
-    readonly fingerprint: string;
-    readonly validUntil: string;
     readonly signerDeviceId: string;
     readonly record: Uint8Array;
   }
@@ -63,14 +60,13 @@ export type RevokeDevice = Command<
     readonly record: Uint8Array;
   }
 >;
-/** A user's device records the chain heads it has seen (stream name to head). */
+/** A user's device records the chain heads it has seen. */
 export type RecordHeadsSeen = Command<
   'RecordHeadsSeen',
   {
     readonly tenantId: string;
     readonly userId: string;
     readonly deviceId: string;
-    readonly heads: Readonly<Record<string, SeenHead>>;
     readonly record: Uint8Array;
   }
 >;
@@ -89,16 +85,21 @@ export type DeviceCertified = Event<
   {
     readonly deviceId: string;
     readonly fingerprint: string;
-    readonly validUntil: string;
+    readonly notBefore: number;
+    readonly notAfter: number;
     readonly signerDeviceId: string;
   } & RecordCarrier
 >;
 export type DeviceRevoked = Event<
   'DeviceRevoked',
-  { readonly deviceId: string; readonly signerDeviceId: string } & RecordCarrier
+  {
+    readonly deviceId: string;
+    readonly fingerprint: string;
+    readonly signerDeviceId: string;
+  } & RecordCarrier
 >;
 export type HeadsSeen = Event<
   'HeadsSeen',
-  { readonly deviceId: string; readonly heads: Readonly<Record<string, SeenHead>> } & RecordCarrier
+  { readonly deviceId: string; readonly heads: readonly SeenHead[] } & RecordCarrier
 >;
 export type UserEvent = UserCreated | DeviceCertified | DeviceRevoked | HeadsSeen;

@@ -24,6 +24,7 @@ import type {
   UserState,
 } from '../userStream.js';
 import type {
+  KeyRecipientRef,
   ChangeMembership,
   CoSignMembership,
   CommitteeState,
@@ -35,18 +36,13 @@ import type {
   StartKeyEpoch,
   WrapEpochKeys,
 } from '../committeeStream.js';
-import type {
-  CommitVersion,
-  CreateDocument,
-  DocumentState,
-  VersionFields,
-} from '../documentStream.js';
+import type { CommitVersion, CreateDocument, DocumentState } from '../documentStream.js';
 import type { DeliveryFields, RecordDelivery } from '../deliveryStream.js';
 import type { MemberRole } from '../roles.js';
 import type { CommandMetadata } from '../decider.js';
 import { fakeHash, fakeRecordVerifier, fakeSignRecord } from './fakeRecordVerifier.js';
 import { given } from './givenWhenThen.js';
-import { legacyPartSize } from '../upcasters.js';
+import { keyFingerprint } from '../blake2b.js';
 
 /** Ways to make a command's signed record (or metadata) wrong on purpose. */
 export interface SignOptions {
@@ -64,8 +60,12 @@ export interface SignOptions {
 
 type AnyDecider = Decider<DomainCommand, DomainEvent, unknown, DomainContext>;
 
-/** The signing-key fingerprint the scenario gives a device. */
-export const fingerprintOf = (deviceId: string): string => `fp_${deviceId}`;
+/** The (fake) public signing key the scenario gives a device or the root. */
+export const signingKeyOf = (deviceId: string): Uint8Array =>
+  fakeHash(new TextEncoder().encode(`key ${deviceId}`)).slice(0, 32);
+
+/** The fingerprint of that key, as certificates and verified records name it. */
+export const fingerprintOf = (deviceId: string): string => keyFingerprint(signingKeyOf(deviceId));
 
 /**
  * An in-memory world for domain tests: one tenant, streams as event lists, a command handler
@@ -74,7 +74,7 @@ export const fingerprintOf = (deviceId: string): string => `fp_${deviceId}`;
  */
 export class Scenario {
   readonly tenantId = 't1';
-  readonly rootFingerprint = 'fp_root';
+  readonly rootFingerprint = fingerprintOf('root');
   verifier: RecordVerifier = fakeRecordVerifier();
   now = '2026-01-10T10:00:00.000Z';
   private commandCount = 0;
@@ -178,77 +178,104 @@ export class Scenario {
 
   // Tenant stream.
 
-  createTenant(o: SignOptions = {}): CreateTenant {
-    const data = { tenantId: this.tenantId, rootFingerprint: this.rootFingerprint };
+  createTenant(o: SignOptions = {}, createdAt = 1_767_000_000): CreateTenant {
+    const fields = { tenantId: this.tenantId, createdAt };
     const record = this.sign(
       this.tenantStream(),
       RecordPurpose.tenantCreated,
       this.rootFingerprint,
-      data,
+      fields,
       o,
     );
-    return { type: 'CreateTenant', data: { ...data, record }, metadata: this.metadata(o) };
+    return {
+      type: 'CreateTenant',
+      data: { tenantId: this.tenantId, record },
+      metadata: this.metadata(o),
+    };
   }
 
   certifyAdminDevice(
     deviceId: string,
     o: SignOptions = {},
-    validUntil = '2027-01-01T00:00:00.000Z',
+    { userId = 'admin', notAfter = 1_800_000_000, key = signingKeyOf(deviceId) } = {},
   ): CertifyAdminDevice {
-    const data = {
+    const fields = {
       tenantId: this.tenantId,
+      userId,
       deviceId,
-      fingerprint: fingerprintOf(deviceId),
-      validUntil,
+      signingKey: key,
+      kemKey: new Uint8Array(8),
+      notBefore: 1_767_000_000,
+      notAfter,
     };
     const record = this.sign(
       this.tenantStream(),
       RecordPurpose.adminDeviceCertificate,
       this.rootFingerprint,
-      data,
+      fields,
       o,
     );
-    return { type: 'CertifyAdminDevice', data: { ...data, record }, metadata: this.metadata(o) };
+    return {
+      type: 'CertifyAdminDevice',
+      data: { tenantId: this.tenantId, deviceId, record },
+      metadata: this.metadata(o),
+    };
   }
 
   revokeAdminDevice(deviceId: string, o: SignOptions = {}): RevokeAdminDevice {
-    const data = { tenantId: this.tenantId, deviceId };
+    const fields = {
+      tenantId: this.tenantId,
+      deviceId,
+      fingerprint: fingerprintOf(deviceId),
+      reason: 'lost',
+    };
     const record = this.sign(
       this.tenantStream(),
       RecordPurpose.adminDeviceRevocation,
       this.rootFingerprint,
-      data,
+      fields,
       o,
     );
-    return { type: 'RevokeAdminDevice', data: { ...data, record }, metadata: this.metadata(o) };
+    return {
+      type: 'RevokeAdminDevice',
+      data: { tenantId: this.tenantId, deviceId, record },
+      metadata: this.metadata(o),
+    };
   }
 
   recordHeartbeat(
     signerDeviceId: string,
     userHeads: Readonly<Record<string, Uint8Array>>,
     o: SignOptions = {},
+    time = 1_768_000_000,
   ): RecordHeartbeat {
+    const fields = { tenantId: this.tenantId, signerDeviceId, time, userHeads };
     const record = this.sign(
       this.tenantStream(),
       RecordPurpose.heartbeat,
       fingerprintOf(signerDeviceId),
-      { tenantId: this.tenantId, userHeads },
+      fields,
       o,
     );
     return {
       type: 'RecordHeartbeat',
-      data: { tenantId: this.tenantId, signerDeviceId, userHeads, record },
+      data: { tenantId: this.tenantId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
 
   recordCheckpoint(
     signerDeviceId: string,
-    treeSize: bigint,
+    treeSize: number,
     o: SignOptions = {},
   ): RecordCheckpoint {
-    const rootHash = fakeHash(new TextEncoder().encode(`tree ${treeSize}`));
-    const fields = { tenantId: this.tenantId, treeSize, rootHash };
+    const fields = {
+      tenantId: this.tenantId,
+      signerDeviceId,
+      treeSize,
+      rootHash: fakeHash(new TextEncoder().encode(`tree ${treeSize}`)),
+      serviceSignature: new Uint8Array(64).fill(7),
+    };
     const record = this.sign(
       this.tenantStream(),
       RecordPurpose.checkpointCountersignature,
@@ -258,7 +285,7 @@ export class Scenario {
     );
     return {
       type: 'RecordCheckpoint',
-      data: { ...fields, serviceSignature: new Uint8Array([1, 2, 3]), signerDeviceId, record },
+      data: { tenantId: this.tenantId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
@@ -266,7 +293,7 @@ export class Scenario {
   // User streams.
 
   createUser(userId: string, o: SignOptions = {}, signerDeviceId = 'adm1'): CreateUser {
-    const fields = { tenantId: this.tenantId, userId };
+    const fields = { tenantId: this.tenantId, userId, tenantPosition: 2 };
     const record = this.sign(
       this.userStream(userId),
       RecordPurpose.userCreated,
@@ -276,7 +303,7 @@ export class Scenario {
     );
     return {
       type: 'CreateUser',
-      data: { ...fields, signerDeviceId, record },
+      data: { tenantId: this.tenantId, userId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
@@ -285,11 +312,19 @@ export class Scenario {
     userId: string,
     deviceId: string,
     o: SignOptions = {},
-    validUntil = '2026-02-01T00:00:00.000Z',
-    signerDeviceId = 'adm1',
-    fingerprint = fingerprintOf(deviceId),
+    { notAfter = 1_770_000_000, signerDeviceId = 'adm1', key = signingKeyOf(deviceId) } = {},
   ): CertifyDevice {
-    const fields = { tenantId: this.tenantId, userId, deviceId, fingerprint, validUntil };
+    const fields = {
+      tenantId: this.tenantId,
+      userId,
+      deviceId,
+      signingKey: key,
+      kemKey: new Uint8Array(8),
+      notBefore: 1_767_000_000,
+      notAfter,
+      tenantPosition: 2,
+      enrolmentCodeId: null,
+    };
     const record = this.sign(
       this.userStream(userId),
       RecordPurpose.deviceCertificate,
@@ -299,7 +334,7 @@ export class Scenario {
     );
     return {
       type: 'CertifyDevice',
-      data: { ...fields, signerDeviceId, record },
+      data: { tenantId: this.tenantId, userId, deviceId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
@@ -310,7 +345,14 @@ export class Scenario {
     o: SignOptions = {},
     signerDeviceId = 'adm1',
   ): RevokeDevice {
-    const fields = { tenantId: this.tenantId, userId, deviceId };
+    const fields = {
+      tenantId: this.tenantId,
+      userId,
+      deviceId,
+      fingerprint: fingerprintOf(deviceId),
+      tenantPosition: 2,
+      reason: 'lost',
+    };
     const record = this.sign(
       this.userStream(userId),
       RecordPurpose.deviceRevocation,
@@ -320,7 +362,7 @@ export class Scenario {
     );
     return {
       type: 'RevokeDevice',
-      data: { ...fields, signerDeviceId, record },
+      data: { tenantId: this.tenantId, userId, deviceId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
@@ -328,13 +370,14 @@ export class Scenario {
   recordHeadsSeen(
     userId: string,
     deviceId: string,
-    heads: Readonly<Record<string, SeenHead>>,
+    heads: readonly SeenHead[],
     o: SignOptions = {},
   ): RecordHeadsSeen {
     const fields = {
       tenantId: this.tenantId,
       userId,
       deviceId,
+      tenantPosition: 2,
       heads: heads as unknown as RecordFieldValue,
     };
     const record = this.sign(
@@ -346,29 +389,28 @@ export class Scenario {
     );
     return {
       type: 'RecordHeadsSeen',
-      data: { tenantId: this.tenantId, userId, deviceId, heads, record },
+      data: { tenantId: this.tenantId, userId, deviceId, record },
       metadata: this.metadata(o),
     };
   }
 
   // Committee streams.
 
-  private adminSigned(
+  private committeeRecord(
     committeeId: string,
     purpose: RecordPurpose,
+    signerDeviceId: string,
     extra: Readonly<Record<string, RecordFieldValue>>,
     o: SignOptions,
-    signerDeviceId: string,
-  ) {
-    const fields = { tenantId: this.tenantId, committeeId, ...extra };
-    const record = this.sign(
+  ): Uint8Array {
+    const fields = { tenantId: this.tenantId, committeeId, tenantPosition: 2, ...extra };
+    return this.sign(
       this.committeeStream(committeeId),
       purpose,
       fingerprintOf(signerDeviceId),
       fields,
       o,
     );
-    return { tenantId: this.tenantId, committeeId, signerDeviceId, record };
   }
 
   createCommittee(
@@ -376,9 +418,16 @@ export class Scenario {
     o: SignOptions = {},
     signerDeviceId = 'adm1',
   ): CreateCommittee {
+    const record = this.committeeRecord(
+      committeeId,
+      RecordPurpose.committeeCreated,
+      signerDeviceId,
+      {},
+      o,
+    );
     return {
       type: 'CreateCommittee',
-      data: this.adminSigned(committeeId, RecordPurpose.committeeCreated, {}, o, signerDeviceId),
+      data: { tenantId: this.tenantId, committeeId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
@@ -387,20 +436,20 @@ export class Scenario {
     committeeId: string,
     change: MembershipChange,
     userId: string,
-    role: MemberRole | null,
+    role: MemberRole,
     o: SignOptions = {},
     signerDeviceId = 'adm1',
   ): ChangeMembership {
-    const base = this.adminSigned(
+    const record = this.committeeRecord(
       committeeId,
       RecordPurpose.membership,
-      { change, userId, role },
-      o,
       signerDeviceId,
+      { userId, change, role },
+      o,
     );
     return {
       type: 'ChangeMembership',
-      data: { ...base, change, userId, role },
+      data: { tenantId: this.tenantId, committeeId, signerDeviceId, change, userId, role, record },
       metadata: this.metadata(o),
     };
   }
@@ -411,28 +460,66 @@ export class Scenario {
     signerUserId: string,
     signerDeviceId: string,
     o: SignOptions = {},
-    membershipHash?: Uint8Array,
   ): CoSignMembership {
     const committee = this.committee(committeeId);
-    const hash =
-      membershipHash ??
-      (committee.status === 'active' ? committee.members[userId]?.membershipHash : undefined) ??
-      new Uint8Array(64);
-    const fields = { tenantId: this.tenantId, committeeId, userId, membershipHash: hash };
-    const record = this.sign(
-      this.committeeStream(committeeId),
+    const member = committee.status === 'active' ? committee.members[userId] : undefined;
+    const ref = {
+      membershipSequence: member?.membershipSequence ?? 0,
+      membershipHash: member?.membershipHash ?? new Uint8Array(64),
+    };
+    const record = this.committeeRecord(
+      committeeId,
       RecordPurpose.membershipCosignature,
-      fingerprintOf(signerDeviceId),
-      fields,
+      signerDeviceId,
+      ref,
       o,
     );
     return {
       type: 'CoSignMembership',
+      data: { tenantId: this.tenantId, committeeId, userId, signerUserId, signerDeviceId, record },
+      metadata: this.metadata(o),
+    };
+  }
+
+  /** Fake wrapped keys for devices, as a key record holds them. */
+  wrappedKeysFor(to: readonly KeyRecipientRef[]): RecordFieldValue {
+    return to.map(({ deviceId }) => ({
+      recipient: fingerprintOf(deviceId),
+      kemCiphertext: new Uint8Array(4),
+      nonce: new Uint8Array(24),
+      sealedKey: new Uint8Array(48),
+    }));
+  }
+
+  startKeyEpoch(
+    committeeId: string,
+    epoch: number,
+    to: readonly KeyRecipientRef[],
+    signerUserId: string,
+    signerDeviceId: string,
+    o: SignOptions = {},
+  ): StartKeyEpoch {
+    const extra = {
+      epoch,
+      reason: epoch === 0 ? 'initial' : 'rotation',
+      keyCommitment: new Uint8Array(64),
+      previousKey: null,
+      wrappedKeys: this.wrappedKeysFor(to),
+    };
+    const record = this.committeeRecord(
+      committeeId,
+      RecordPurpose.keyEpoch,
+      signerDeviceId,
+      extra,
+      o,
+    );
+    return {
+      type: 'StartKeyEpoch',
       data: {
         tenantId: this.tenantId,
         committeeId,
-        userId,
-        membershipHash: hash,
+        epoch,
+        recipients: to,
         signerUserId,
         signerDeviceId,
         record,
@@ -441,52 +528,32 @@ export class Scenario {
     };
   }
 
-  startKeyEpoch(
-    committeeId: string,
-    epoch: number,
-    signerUserId: string,
-    signerDeviceId: string,
-    o: SignOptions = {},
-  ): StartKeyEpoch {
-    const fields = { tenantId: this.tenantId, committeeId, epoch };
-    const record = this.sign(
-      this.committeeStream(committeeId),
-      RecordPurpose.keyEpoch,
-      fingerprintOf(signerDeviceId),
-      fields,
-      o,
-    );
-    return {
-      type: 'StartKeyEpoch',
-      data: { ...fields, signerUserId, signerDeviceId, record },
-      metadata: this.metadata(o),
-    };
-  }
-
   wrapEpochKeys(
     committeeId: string,
     epoch: number,
-    to: readonly { readonly userId: string; readonly deviceId: string }[],
+    to: readonly KeyRecipientRef[],
     signerUserId: string,
     signerDeviceId: string,
     o: SignOptions = {},
   ): WrapEpochKeys {
-    const recipients = to.map(({ userId, deviceId }) => ({
-      userId,
-      deviceId,
-      wrappedKeyHash: fakeHash(new TextEncoder().encode(`${userId}/${deviceId}/${epoch}`)),
-    }));
-    const fields = { tenantId: this.tenantId, committeeId, epoch, recipients };
-    const record = this.sign(
-      this.committeeStream(committeeId),
+    const record = this.committeeRecord(
+      committeeId,
       RecordPurpose.epochKeys,
-      fingerprintOf(signerDeviceId),
-      fields,
+      signerDeviceId,
+      { epoch, wrappedKeys: this.wrappedKeysFor(to) },
       o,
     );
     return {
       type: 'WrapEpochKeys',
-      data: { ...fields, signerUserId, signerDeviceId, record },
+      data: {
+        tenantId: this.tenantId,
+        committeeId,
+        epoch,
+        recipients: to,
+        signerUserId,
+        signerDeviceId,
+        record,
+      },
       metadata: this.metadata(o),
     };
   }
@@ -496,50 +563,103 @@ export class Scenario {
     retentionDays: number | null,
     o: SignOptions = {},
     signerDeviceId = 'adm1',
+    signerUserId: string | null = null,
   ): SetRetention {
-    const base = this.adminSigned(
+    const record = this.committeeRecord(
       committeeId,
       RecordPurpose.retention,
+      signerDeviceId,
       { retentionDays },
       o,
-      signerDeviceId,
     );
-    return { type: 'SetRetention', data: { ...base, retentionDays }, metadata: this.metadata(o) };
+    return {
+      type: 'SetRetention',
+      data: {
+        tenantId: this.tenantId,
+        committeeId,
+        signerUserId,
+        signerDeviceId,
+        retentionDays,
+        record,
+      },
+      metadata: this.metadata(o),
+    };
   }
 
-  placeLegalHold(
+  private legalHold<T extends 'PlaceLegalHold' | 'LiftLegalHold'>(
+    type: T,
+    committeeId: string,
+    o: SignOptions,
+    documentId: string | null,
+    signerDeviceId: string,
+  ) {
+    const extra = { documentId, active: type === 'PlaceLegalHold', reference: 'case 1' };
+    const record = this.committeeRecord(
+      committeeId,
+      RecordPurpose.legalHold,
+      signerDeviceId,
+      extra,
+      o,
+    );
+    return {
+      type,
+      data: { tenantId: this.tenantId, committeeId, documentId, signerDeviceId, record },
+      metadata: this.metadata(o),
+    };
+  }
+
+  placeLegalHold = (
     committeeId: string,
     o: SignOptions = {},
+    documentId: string | null = null,
     signerDeviceId = 'adm1',
-  ): PlaceLegalHold {
-    return {
-      type: 'PlaceLegalHold',
-      data: this.adminSigned(
-        committeeId,
-        RecordPurpose.legalHold,
-        { active: true },
-        o,
-        signerDeviceId,
-      ),
-      metadata: this.metadata(o),
-    };
-  }
-
-  liftLegalHold(committeeId: string, o: SignOptions = {}, signerDeviceId = 'adm1'): LiftLegalHold {
-    return {
-      type: 'LiftLegalHold',
-      data: this.adminSigned(
-        committeeId,
-        RecordPurpose.legalHold,
-        { active: false },
-        o,
-        signerDeviceId,
-      ),
-      metadata: this.metadata(o),
-    };
-  }
+  ): PlaceLegalHold => this.legalHold('PlaceLegalHold', committeeId, o, documentId, signerDeviceId);
+  liftLegalHold = (
+    committeeId: string,
+    o: SignOptions = {},
+    documentId: string | null = null,
+    signerDeviceId = 'adm1',
+  ): LiftLegalHold => this.legalHold('LiftLegalHold', committeeId, o, documentId, signerDeviceId);
 
   // Document streams.
+
+  /** Fields every document record holds, named against the current committee head. */
+  private documentRecord(
+    documentId: string,
+    committeeId: string,
+    purpose: RecordPurpose,
+    signerDeviceId: string,
+    extra: Readonly<Record<string, RecordFieldValue>>,
+    o: SignOptions,
+  ): Uint8Array {
+    const committee = this.committee(committeeId);
+    const chain = committee.status === 'active' ? committee.chain : emptyChain();
+    const fields = {
+      tenantId: this.tenantId,
+      committeeId,
+      documentId,
+      tenantPosition: 2,
+      committeeHead: { length: chain.length, hash: chain.head },
+      ...extra,
+    };
+    return this.sign(
+      this.documentStream(documentId),
+      purpose,
+      fingerprintOf(signerDeviceId),
+      fields,
+      o,
+    );
+  }
+
+  private currentEpoch(committeeId: string): number {
+    const committee = this.committee(committeeId);
+    return committee.status === 'active' ? (committee.epoch ?? 0) : 0;
+  }
+
+  private committeeOf(documentId: string): string {
+    const document = this.document(documentId);
+    return document.status === 'absent' ? 'council' : document.committeeId;
+  }
 
   createDocument(
     documentId: string,
@@ -548,18 +668,43 @@ export class Scenario {
     signerDeviceId: string,
     o: SignOptions = {},
   ): CreateDocument {
-    const fields = { tenantId: this.tenantId, documentId, committeeId };
-    const record = this.sign(
-      this.documentStream(documentId),
+    const record = this.documentRecord(
+      documentId,
+      committeeId,
       RecordPurpose.documentCreated,
-      fingerprintOf(signerDeviceId),
-      fields,
+      signerDeviceId,
+      { epoch: this.currentEpoch(committeeId) },
       o,
     );
     return {
       type: 'CreateDocument',
-      data: { ...fields, signerUserId, signerDeviceId, record },
+      data: {
+        tenantId: this.tenantId,
+        documentId,
+        committeeId,
+        signerUserId,
+        signerDeviceId,
+        record,
+      },
       metadata: this.metadata(o),
+    };
+  }
+
+  /** The version body the scenario signs by default: the next version on the current state. */
+  versionBody(
+    documentId: string,
+    signerDeviceId: string,
+  ): Readonly<Record<string, RecordFieldValue>> {
+    const document = this.document(documentId);
+    const head = document.status === 'absent' ? 0 : document.headVersion;
+    return {
+      version: head + 1,
+      parentVersion: head === 0 ? null : head,
+      epoch: this.currentEpoch(this.committeeOf(documentId)),
+      contentHash: fakeHash(new TextEncoder().encode(`${documentId} ${head + 1}`)),
+      size: 1000,
+      keySlotHash: fakeHash(new TextEncoder().encode(`slot ${documentId} ${head + 1}`)),
+      authorDeviceId: signerDeviceId,
     };
   }
 
@@ -567,43 +712,20 @@ export class Scenario {
     documentId: string,
     signerUserId: string,
     signerDeviceId: string,
-    overrides: Partial<VersionFields> = {},
     o: SignOptions = {},
   ): CommitVersion {
-    const document = this.document(documentId);
-    const committeeId = document.status === 'absent' ? 'none' : document.committeeId;
-    const committee = this.committee(committeeId);
-    const head = document.status === 'absent' ? 0 : document.headVersion;
-    const chain = committee.status === 'active' ? committee.chain : emptyChain();
-    const version: VersionFields = {
-      version: head + 1,
-      parentVersion: head === 0 ? null : head,
-      epoch: committee.status === 'active' ? committee.epoch : 1,
-      committeeSequence: chain.length,
-      committeeHead: chain.head,
-      contentHash: fakeHash(new TextEncoder().encode(`${documentId} ${head + 1}`)),
-      size: 1000,
-      partSize: legacyPartSize,
-      ...overrides,
-    };
-    const fields = { tenantId: this.tenantId, documentId, committeeId, ...version };
-    const record = this.sign(
-      this.documentStream(documentId),
+    const committeeId = this.committeeOf(documentId);
+    const record = this.documentRecord(
+      documentId,
+      committeeId,
       RecordPurpose.version,
-      fingerprintOf(signerDeviceId),
-      fields,
+      signerDeviceId,
+      this.versionBody(documentId, signerDeviceId),
       o,
     );
     return {
       type: 'CommitVersion',
-      data: {
-        tenantId: this.tenantId,
-        documentId,
-        ...version,
-        signerUserId,
-        signerDeviceId,
-        record,
-      },
+      data: { tenantId: this.tenantId, documentId, signerUserId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
@@ -618,17 +740,15 @@ export class Scenario {
     signerDeviceId: string,
     o: SignOptions,
   ) {
-    const fields = { tenantId: this.tenantId, documentId };
-    const record = this.sign(
-      this.documentStream(documentId),
-      purpose,
-      fingerprintOf(signerDeviceId),
-      fields,
-      o,
-    );
+    const committeeId = this.committeeOf(documentId);
+    const extra: Readonly<Record<string, RecordFieldValue>> =
+      type === 'MoveDocument'
+        ? { epoch: this.currentEpoch(committeeId), encryptedMetadata: new Uint8Array(16) }
+        : {};
+    const record = this.documentRecord(documentId, committeeId, purpose, signerDeviceId, extra, o);
     return {
       type,
-      data: { ...fields, signerUserId, signerDeviceId, record },
+      data: { tenantId: this.tenantId, documentId, signerUserId, signerDeviceId, record },
       metadata: this.metadata(o),
     };
   }
@@ -711,8 +831,8 @@ export class Scenario {
 
   /**
    * A tenant with admin device adm1; users alice (device a1), bob (b1) and carol (cr1);
-   * committee "council" with alice as founding staff and bob as reader (both co-signed),
-   * epoch 1 started and wrapped for a1 and b1. Carol is certified but no member.
+   * committee "council" (7 records) with alice as founding staff and bob as reader (both
+   * co-signed), epoch 0 started for a1 and wrapped for b1. Carol is certified but no member.
    */
   standard(): this {
     this.exec(this.createTenant());
@@ -726,23 +846,14 @@ export class Scenario {
       this.exec(this.certifyDevice(userId, deviceId));
     }
     this.exec(this.createCommittee('council'));
-    this.exec(this.changeMembership('council', 'added', 'alice', 'staff'));
+    this.exec(this.changeMembership('council', 'add', 'alice', 'staff'));
     this.exec(this.coSignMembership('council', 'alice', 'alice', 'a1'));
-    this.exec(this.changeMembership('council', 'added', 'bob', 'reader'));
+    this.exec(this.changeMembership('council', 'add', 'bob', 'reader'));
     this.exec(this.coSignMembership('council', 'bob', 'alice', 'a1'));
-    this.exec(this.startKeyEpoch('council', 1, 'alice', 'a1'));
     this.exec(
-      this.wrapEpochKeys(
-        'council',
-        1,
-        [
-          { userId: 'alice', deviceId: 'a1' },
-          { userId: 'bob', deviceId: 'b1' },
-        ],
-        'alice',
-        'a1',
-      ),
+      this.startKeyEpoch('council', 0, [{ userId: 'alice', deviceId: 'a1' }], 'alice', 'a1'),
     );
+    this.exec(this.wrapEpochKeys('council', 0, [{ userId: 'bob', deviceId: 'b1' }], 'alice', 'a1'));
     return this;
   }
 
