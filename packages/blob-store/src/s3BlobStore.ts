@@ -313,9 +313,20 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** Deletes keys in batches; a key the server could not delete fails the call. */
   async #removeKeys(keys: string[], op: string): Promise<void> {
     if (keys.length === 0) return;
-    await this.#call(op, () => this.#client.removeObjects(this.bucket, keys));
+    const results = await this.#call(op, () => this.#client.removeObjects(this.bucket, keys));
+    const failed = results.flat().find((r) => r?.Error && r.Error.Code !== 'NoSuchKey');
+    if (failed?.Error) {
+      throw toBlobStoreError(
+        Object.assign(new Error(failed.Error.Message ?? 'delete failed'), {
+          code: failed.Error.Code,
+        }),
+        this.#conn.endpoint,
+        op,
+      );
+    }
   }
 
   // ---- sessions
