@@ -322,11 +322,15 @@ export async function buildRecordVectors(): Promise<string> {
       admin: {
         signingSeed: hex(filled(2, 32)),
         kemSeed: hex(filled(102, 32)),
+        publicKey: hex(admin.signing.publicKey),
+        kemPublicKey: hex(admin.kem.publicKey),
         fingerprint: fingerprint(admin.signing.publicKey),
       },
       alice: {
         signingSeed: hex(filled(3, 32)),
         kemSeed: hex(filled(103, 32)),
+        publicKey: hex(alice.signing.publicKey),
+        kemPublicKey: hex(alice.kem.publicKey),
         fingerprint: fingerprint(alice.signing.publicKey),
       },
     },
