@@ -184,6 +184,7 @@ export class FsBlobStore implements BlobStore {
   readonly #faultHook: ((point: FsFaultPoint) => Promise<void>) | undefined;
   readonly #activity = new Map<string, SessionActivity>();
   readonly #dirs = new Map<string, Promise<void>>();
+  readonly #made = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -666,29 +667,44 @@ export class FsBlobStore implements BlobStore {
   }
 
   /**
-   * Creates a directory (and its missing parents below the root) and syncs each parent that
-   * gained an entry. One promise per directory, shared by concurrent callers, so no caller
-   * links into a directory whose own entry is not yet durable.
+   * Creates a directory and its missing parents below the root, and syncs the parent of each
+   * (once per directory and process, even when it already existed: an earlier process may have
+   * died before its sync). The mkdirs run top-down; the syncs then run together, so a new
+   * chain of shard directories costs one round of syncs, overlapping the data's own sync.
+   * Promises are shared per directory, so no caller links into a directory whose entry is not
+   * durable yet.
    */
   #ensureDir(dir: string): Promise<void> {
+    const chain: string[] = [];
+    for (let d = dir; d.length > this.root.length; d = dirname(d)) chain.push(d);
+    return Promise.all(chain.map((d) => this.#durableDir(d))).then(() => undefined);
+  }
+
+  #madeDir(dir: string): Promise<void> {
     if (dir.length <= this.root.length) return Promise.resolve();
-    let ready = this.#dirs.get(dir);
-    if (ready === undefined) {
-      ready = (async () => {
-        const parent = dirname(dir);
-        await this.#ensureDir(parent);
+    let made = this.#made.get(dir);
+    if (made === undefined) {
+      made = this.#madeDir(dirname(dir)).then(async () => {
         try {
           await mkdir(dir);
         } catch (error) {
-          if (isErrno(error, 'EEXIST')) return;
-          throw error;
+          if (!isErrno(error, 'EEXIST')) throw error;
         }
-        await fsyncDir(parent);
-      })();
-      this.#dirs.set(dir, ready);
-      ready.catch(() => this.#dirs.delete(dir));
+      });
+      this.#made.set(dir, made);
+      made.catch(() => this.#made.delete(dir));
     }
-    return ready;
+    return made;
+  }
+
+  #durableDir(dir: string): Promise<void> {
+    let durable = this.#dirs.get(dir);
+    if (durable === undefined) {
+      durable = this.#madeDir(dir).then(() => fsyncDir(dirname(dir)));
+      this.#dirs.set(dir, durable);
+      durable.catch(() => this.#dirs.delete(dir));
+    }
+    return durable;
   }
 
   async #readdirOrEmpty(dir: string): Promise<string[]> {
