@@ -46,6 +46,8 @@ export const CryptoErrorCode = {
   fork: 'RATSFACH_CRYPTO_FORK',
   /** The newest admin heartbeat is older than the staleness bound. */
   staleCommitteeState: 'RATSFACH_CRYPTO_STALE_COMMITTEE_STATE',
+  /** A key holder was removed or a key-holding device revoked: start a new epoch before writing. */
+  epochDue: 'RATSFACH_CRYPTO_EPOCH_DUE',
   /** A key list that is empty or missing. */
   emptyKeyList: 'RATSFACH_CRYPTO_EMPTY_KEY_LIST',
   /** No wrapped key for this device in the key list. */
@@ -136,6 +138,16 @@ export class StaleCommitteeStateError extends ConflictError {
   constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(CryptoErrorCode.staleCommitteeState, message, {
       hint: 'Sync the tenant and committee chains; ask an admin device to sign a heartbeat.',
+      ...options,
+    });
+  }
+}
+
+/** A removal or revocation since the current epoch: a new epoch must start before anyone writes. */
+export class EpochDueError extends ConflictError {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
+    super(CryptoErrorCode.epochDue, message, {
+      hint: 'Start a new key epoch (startEpoch), then write under it.',
       ...options,
     });
   }

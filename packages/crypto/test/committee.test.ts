@@ -5,6 +5,9 @@ import {
   CryptoErrorCode,
   DecryptionError,
   EncodingError,
+  EpochDueError,
+  StaleCommitteeStateError,
+  requireWritable,
   KeyListError,
   TrustError,
   epochKeyCommitment,
@@ -180,3 +183,37 @@ t.test(
     t.not(headsCode([{ ...heads[0]!, length: 4 }, heads[1]!]), code);
   },
 );
+
+t.test('writing needs a fresh heartbeat, a staff device and no epoch due', async (t) => {
+  const { world, epoch0 } = await World.scene();
+  const a1 = fingerprint(world.devices.a1!.signing.publicKey);
+  t.equal(requireWritable(world.trust(), world.state(), a1, world.now), 0);
+  expectError(
+    t,
+    () =>
+      requireWritable(
+        world.trust(),
+        world.state(),
+        fingerprint(world.devices.b1!.signing.publicKey),
+        world.now,
+      ),
+    TrustError,
+    CryptoErrorCode.unauthorisedSigner,
+  );
+  world.removeMember('bob');
+  expectError(
+    t,
+    () => requireWritable(world.trust(), world.state(), a1, world.now),
+    EpochDueError,
+    CryptoErrorCode.epochDue,
+  );
+  world.heartbeat();
+  world.startEpoch('a1', 'removal', epoch0);
+  t.equal(requireWritable(world.trust(), world.state(), a1, world.now), 1);
+  expectError(
+    t,
+    () => requireWritable(world.trust(), world.state(), a1, world.now + 30 * day),
+    StaleCommitteeStateError,
+    CryptoErrorCode.staleCommitteeState,
+  );
+});

@@ -1,4 +1,5 @@
-import { StaleCommitteeStateError } from '../errors.js';
+import { EpochDueError, StaleCommitteeStateError } from '../errors.js';
+import type { CommitteeState } from './committeeState.js';
 import type { TrustView } from '../identity/trustView.js';
 
 /** Default staleness bound: a week without an admin heartbeat stops wrapping and writing. */
@@ -23,4 +24,28 @@ export function requireFresh(
       { details: { heartbeatTime: heartbeat?.time ?? null, now, boundSeconds } },
     );
   }
+}
+
+/**
+ * Everything a device checks before it writes for a committee (a version, a move, a deletion):
+ * a fresh admin heartbeat, this device a staff device now, and no removal or revocation since
+ * the current epoch began (else EpochDueError: start a new epoch first). Returns the epoch to
+ * write under.
+ */
+export function requireWritable(
+  trust: TrustView,
+  committee: CommitteeState,
+  selfFingerprint: string,
+  now: number,
+  boundSeconds: number = defaultStalenessSeconds,
+): number {
+  requireFresh(trust, now, boundSeconds);
+  committee.requireStaffSigner(selfFingerprint, trust.tenantHead.length);
+  if (committee.needsNewEpoch()) {
+    throw new EpochDueError(
+      `committee ${committee.committeeId}: a key holder left or a device was revoked since epoch ${committee.currentEpoch}`,
+      { details: { epoch: committee.currentEpoch } },
+    );
+  }
+  return committee.currentEpoch;
 }
