@@ -15,11 +15,22 @@ import {
   encryptContent,
   encryptedSize,
   generateContentKey,
+  blobHash,
+  hashBlobWhileReading,
   plaintextSizeOf,
+  toReadableStream,
 } from '../src/content/index.js';
-import { collect, contentBinding as binding, pieces, randomData } from './contentHelpers.js';
+import { encodeBinding } from '../src/content/binding.js';
+import { deriveStreamKey } from '../src/content/contentKey.js';
+import {
+  collect,
+  concat,
+  contentBinding as binding,
+  pieces,
+  randomData,
+} from './contentHelpers.js';
 
-await cryptoReady();
+const s = await cryptoReady();
 
 const sizes = [
   0,
@@ -197,3 +208,122 @@ t.test('plaintextSizeOf refuses sizes no blob can have', async (t) => {
   t.equal(plaintextSizeOf(contentHeaderSize + 17), 0);
   t.equal(plaintextSizeOf(-5), undefined);
 });
+
+t.test(
+  'refuses streams another writer framed otherwise, though every chunk authenticates',
+  async (t) => {
+    const contentKey = generateContentKey();
+    const frame = (chunks: [number, number][]): Uint8Array => {
+      const header = s.randombytes_buf(24);
+      const state = s.crypto_secretstream_xchacha20poly1305_init_pull(
+        header,
+        deriveStreamKey(contentKey),
+      );
+      const ad = encodeBinding('ratsfach/v1/content-chunk', 1, binding, undefined, 8);
+      const parts = [Uint8Array.from([1, 1]), header];
+      for (const [index, [size, tag]] of chunks.entries()) {
+        new DataView(ad.buffer).setBigUint64(ad.length - 8, BigInt(index));
+        parts.push(s.crypto_secretstream_xchacha20poly1305_push(state, randomData(size), ad, tag));
+      }
+      return concat(parts);
+    };
+    const nonCanonical = { constructor: ContentStreamError, code: CryptoErrorCode.nonCanonical };
+    await t.rejects(
+      collect(
+        decryptContent(
+          [
+            frame([
+              [chunkSize, 0],
+              [0, 3],
+            ]),
+          ],
+          { contentKey, binding },
+        ),
+      ),
+      nonCanonical,
+      'empty final chunk after a full one',
+    );
+    await t.rejects(
+      collect(
+        decryptContent(
+          [
+            frame([
+              [100, 0],
+              [100, 3],
+            ]),
+          ],
+          { contentKey, binding },
+        ),
+      ),
+      { constructor: ContentStreamError, code: CryptoErrorCode.streamCorrupt },
+      'a short chunk before the final one merges with it and fails (chunks are framed by size)',
+    );
+    await t.rejects(
+      collect(decryptContent([frame([[100, 0]])], { contentKey, binding })),
+      { constructor: ContentStreamError, code: CryptoErrorCode.streamTruncated },
+      'a short last chunk that is not final',
+    );
+    await t.rejects(
+      collect(
+        decryptContent(
+          [
+            frame([
+              [chunkSize, 1],
+              [5, 3],
+            ]),
+          ],
+          { contentKey, binding },
+        ),
+      ),
+      nonCanonical,
+      'TAG_PUSH chunk',
+    );
+    t.same(
+      (
+        await collect(
+          decryptContent(
+            [
+              frame([
+                [chunkSize, 0],
+                [5, 3],
+              ]),
+            ],
+            { contentKey, binding },
+          ),
+        )
+      ).length,
+      chunkSize + 5,
+      'the canonical framing reads',
+    );
+  },
+);
+
+t.test(
+  'hashBlobWhileReading gives the hash of the bytes it passed on, and a ReadableStream carries them',
+  async (t) => {
+    const contentKey = generateContentKey();
+    const plaintext = randomData(chunkSize * 2 + 1);
+    const hashed = hashBlobWhileReading(encryptContent([plaintext], { contentKey, binding }));
+    t.throws(
+      () => hashed.digest(),
+      { constructor: CryptoValidationError, code: CryptoErrorCode.invalidArgument },
+      'not before the end',
+    );
+    // Node's ReadableStream is async-iterable; the DOM typings do not say so.
+    const uploaded = await collect(
+      toReadableStream(hashed.bytes) as unknown as AsyncIterable<Uint8Array>,
+    );
+    const digest = hashed.digest();
+    t.same(digest.hash, blobHash(uploaded).hash);
+    t.equal(digest.size, uploaded.length);
+    t.same(hashed.digest(), digest, 'digest can be read again');
+    const back = await collect(
+      decryptContent(toReadableStream(pieceStream(uploaded)), { contentKey, binding }),
+    );
+    t.same(Buffer.from(back), Buffer.from(plaintext));
+  },
+);
+
+async function* pieceStream(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield* pieces(data, 5000);
+}

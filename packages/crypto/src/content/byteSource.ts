@@ -108,3 +108,21 @@ export class ByteReader {
     await this.iterator.return?.();
   }
 }
+
+/**
+ * A Web ReadableStream over an async iterable of bytes (such as encryptContent's output), for
+ * `fetch` upload bodies and browser APIs; pulling drives the iterable, cancelling closes it.
+ */
+export const toReadableStream = (bytes: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> => {
+  const iterator = bytes[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done === true) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+};

@@ -94,11 +94,19 @@ export async function* decryptContent(
         if (opened.message.length > 0) yield opened.message;
         return;
       }
-      if (opened.tag !== message || unit.length !== cipherChunkSize) {
+      if (opened.tag !== message) {
         throw new ContentStreamError(
           CryptoErrorCode.nonCanonical,
-          `chunk ${index} is short or tagged ${opened.tag} but not final`,
-          { details: { chunk: index, tag: opened.tag, length: unit.length } },
+          `chunk ${index} carries tag ${opened.tag}, which this format never writes`,
+          { details: { chunk: index, tag: opened.tag } },
+        );
+      }
+      if (unit.length !== cipherChunkSize) {
+        // Units are framed by size: only the end of the input makes one short.
+        throw new ContentStreamError(
+          CryptoErrorCode.streamTruncated,
+          `content stream ends after chunk ${index}, which is not final`,
+          { details: { chunks: index + 1 } },
         );
       }
       yield opened.message;

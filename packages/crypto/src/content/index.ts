@@ -1,5 +1,5 @@
 export type { ContentBinding, KeySlotBinding } from './binding.js';
-export type { ByteSource } from './byteSource.js';
+export { toReadableStream, type ByteSource } from './byteSource.js';
 export { BlobHasher, blobHash, blobPartSize, blobRootHash, type BlobDigest } from './blobHasher.js';
 export {
   BlobMismatchError,
@@ -11,6 +11,7 @@ export { chunkSize, contentHeaderSize, encryptedSize, plaintextSizeOf } from './
 export { contentKeyLength, generateContentKey } from './contentKey.js';
 export { decryptContent, decryptContentToSink } from './decryptContent.js';
 export { encryptContent, type ContentParams } from './encryptContent.js';
+export { hashBlobWhileReading, type HashedBlob } from './hashedBlob.js';
 export { checkKeySlotHash, keySlotHash, keySlotSize, openKeySlot, sealKeySlot } from './keySlot.js';
 export {
   decryptMetadata,
