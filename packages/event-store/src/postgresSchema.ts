@@ -101,12 +101,15 @@ DECLARE
   v_constraint text;
   v_all_ok boolean;
 BEGIN
-  PERFORM pg_advisory_lock(${n.positionLockKey});
+  -- A session-level lock outlives the statement: release it on every error, a cancel or a
+  -- statement timeout included (OTHERS alone does not match QUERY_CANCELED), or the pooled
+  -- connection would keep it and stall every later append.
   BEGIN
+    PERFORM pg_advisory_lock(${n.positionLockKey});
     v_xid := pg_current_xact_id();
     SELECT array_agg(p ORDER BY p) INTO v_positions
       FROM (SELECT nextval('${n.positions}') AS p FROM generate_series(1, v_count)) s;
-  EXCEPTION WHEN OTHERS THEN
+  EXCEPTION WHEN OTHERS OR QUERY_CANCELED THEN
     PERFORM pg_advisory_unlock(${n.positionLockKey});
     RAISE;
   END;
