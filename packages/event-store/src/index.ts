@@ -11,3 +11,4 @@ export * from './sqliteEventStore.js';
 export * from './postgresEventStore.js';
 export * from './commandHandler.js';
 export * from './kurrentEventStore.js';
+export * from './sqliteWorkerEventStore.js';

@@ -338,6 +338,15 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
+  /**
+   * Wakes this store's subscriptions now: another connection to the same file (the writer
+   * thread of `openSqliteEventStoreInWorker`) has committed. Without it they find the commit at
+   * their next poll.
+   */
+  notifyExternalCommit(): void {
+    this.#notifyCommit();
+  }
+
   #notifyCommit(): void {
     const listeners = [...this.#commitListeners];
     this.#commitListeners.clear();

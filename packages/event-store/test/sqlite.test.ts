@@ -1,67 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import {
-  NO_STREAM,
-  openSqliteEventStore,
-  StoreUnavailableError,
-  type EventStore,
-} from '../src/index.js';
-import {
-  runEventStoreContract,
-  type ContractBackend,
-  type ContractStoreOptions,
-} from './contract.js';
-
-const adapterModule = fileURLToPath(new URL('../src/sqliteEventStore.ts', import.meta.url));
-
-async function openBackend(options: ContractStoreOptions = {}): Promise<ContractBackend> {
-  const dir = mkdtempSync(join(tmpdir(), 'ratsfach-es-sqlite-'));
-  const path = join(dir, 'events.sqlite');
-  const open = () =>
-    openSqliteEventStore({ path, ...(options.limits ? { limits: options.limits } : {}) });
-  const opened: EventStore[] = [];
-  const store = await open();
-  opened.push(store);
-  return {
-    store,
-    tenant: 't1',
-    async reopen() {
-      const again = await open();
-      opened.push(again);
-      return again;
-    },
-    child: { module: adapterModule, exportName: 'openSqliteEventStore', arg: { path } },
-    async corrupt(stream, revision) {
-      const db = new Database(path);
-      try {
-        const row = db
-          .prepare('SELECT data FROM events WHERE stream = ? AND revision = ?')
-          .get(stream, revision) as { data: Buffer } | undefined;
-        if (row === undefined) throw new Error(`no event ${stream}@${revision} to corrupt`);
-        const data = Buffer.from(row.data);
-        data[0] = (data[0] ?? 0) ^ 0x01;
-        db.prepare('UPDATE events SET data = ? WHERE stream = ? AND revision = ?').run(
-          data,
-          stream,
-          revision,
-        );
-      } finally {
-        db.close();
-      }
-    },
-    async destroy() {
-      for (const s of opened) await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+import { NO_STREAM, openSqliteEventStore, StoreUnavailableError } from '../src/index.js';
+import { runEventStoreContract } from './contract.js';
+import { openSqliteBackend } from './sqliteBackend.js';
 
 t.test('SQLite adapter passes the event-store contract', async (t) => {
-  runEventStoreContract(t, { open: openBackend });
+  runEventStoreContract(t, {
+    open: (options) => openSqliteBackend('openSqliteEventStore', options),
+  });
 });
 
 t.test('refuses to open a database in a directory that does not exist', async (t) => {
@@ -71,7 +20,7 @@ t.test('refuses to open a database in a directory that does not exist', async (t
 });
 
 t.test('stores events with WAL and synchronous=FULL', async (t) => {
-  const backend = await openBackend();
+  const backend = await openSqliteBackend('openSqliteEventStore');
   t.teardown(() => backend.destroy());
   const db = new Database((backend.child.arg as { path: string }).path, { readonly: true });
   t.teardown(() => db.close());
