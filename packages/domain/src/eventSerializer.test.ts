@@ -10,6 +10,7 @@ import {
 import { canonicalEncode, canonicalStringify } from './canonicalJson.js';
 import type { CanonicalValue } from './canonicalJson.js';
 import { eventVersions } from './upcasters.js';
+import { streamKindOfEvent, streamSerializer } from './streamSerializer.js';
 import { Scenario, fakeHash } from './testing/index.js';
 import type { DomainEvent } from './deciders.js';
 
@@ -220,4 +221,24 @@ t.test('stored type names are <Type>.v<n>', async (t) => {
   t.same(parseStoredTypeName('TenantCreated.v1'), { type: 'TenantCreated', version: 1 });
   t.equal(parseStoredTypeName('TenantCreated.v01'), null);
   t.equal(parseStoredTypeName('Tenant.Created.v1'), null);
+});
+
+t.test('a stream serialiser decodes only its own kind of event', async (t) => {
+  const events = everyEvent();
+  const version = events.find((e) => e.type === 'VersionCommitted');
+  const heartbeat = events.find((e) => e.type === 'Heartbeat');
+  if (version === undefined || heartbeat === undefined) throw new Error('missing events');
+  const documents = streamSerializer('document');
+  t.equal(documents.decode(documents.encode(version as never)).type, 'VersionCommitted');
+  t.throws(() => documents.decode(encodeEvent(heartbeat)), {
+    constructor: IntegrityError,
+    code: DomainErrorCode.eventMalformed,
+  });
+  for (const event of events) {
+    t.equal(
+      streamSerializer(streamKindOfEvent(event.type)).decode(encodeEvent(event)).type,
+      event.type,
+      `${event.type} has its kind`,
+    );
+  }
 });

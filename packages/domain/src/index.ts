@@ -36,3 +36,4 @@ export {
 } from './authorize.js';
 export * from './loadContext.js';
 export * from './blake2b.js';
+export * from './streamSerializer.js';
