@@ -298,6 +298,7 @@ const lines = [
   `4 KiB x ${String(SMALL_COUNT)}, ${String(CONCURRENCY)} in flight, raw (write + hash + fsync): ${perSec('small raw')}`,
   `4 KiB x ${String(SMALL_COUNT)}, ${String(CONCURRENCY)} in flight, adapter put, new shard directories: ${perSec('small adapter')}, ${ratio('small adapter', 'small raw')}`,
   `4 KiB x ${String(SMALL_COUNT)}, ${String(CONCURRENCY)} in flight, raw durable (+ rename + directory fsync): ${perSec('small raw durable')}`,
+  `4 KiB x ${String(SMALL_COUNT)}, ${String(CONCURRENCY)} in flight, raw, interleaved with the next: ${perSec('small raw 2')}`,
   `4 KiB x ${String(SMALL_COUNT)}, ${String(CONCURRENCY)} in flight, adapter put, shard directories present: ${perSec('small adapter warm')}, ${ratio('small adapter warm', 'small raw 2')}; against raw durable: ${ratio('small adapter warm', 'small raw durable')}`,
   `4 KiB x ${String(SMALL_COUNT)}, one at a time, adapter put: ${perSec('small adapter serial')}`,
   `peak RSS growth during a 256 MiB adapter put: ${(rssGrowth / MiB).toFixed(1)} MiB`,
