@@ -112,8 +112,11 @@ interface StoredPart extends PartInfo {
 
 const missing = Symbol('missing');
 const notFoundCodes = ['NoSuchKey', 'NotFound'] as const;
-/** User metadata holding when a single-request object was written (ms since the epoch). */
-const createdMeta = 'ratsfach-created';
+/**
+ * User metadata a re-store writes (ms since the epoch): a copy onto itself must change
+ * something on every S3 implementation. Informational; ages come from Last-Modified.
+ */
+const storedAgainMeta = 'ratsfach-stored-again';
 const SESSIONS = '.sessions';
 
 const sessionPrefix = (tenant: string, id: string) => `${SESSIONS}/${tenant}/${id}/`;
@@ -269,13 +272,12 @@ export class S3BlobStore implements BlobStore {
     return stat === missing ? null : stat;
   }
 
-  #info(
-    ref: BlobRef,
-    stat: { size: number; lastModified: Date; metaData: Record<string, unknown> },
-  ): BlobInfo {
-    const created = Number(stat.metaData[createdMeta]);
-    const createdAt = Number.isSafeInteger(created) ? new Date(created) : stat.lastModified;
-    return { tenant: ref.tenant, kind: ref.kind, hash: ref.hash, size: stat.size, createdAt };
+  /**
+   * Ages come from the server's clock only (Last-Modified), so that `head` and `list` agree
+   * with each other whatever the API machines' clocks say: the garbage collector compares them.
+   */
+  #info(ref: BlobRef, stat: { size: number; lastModified: Date }): BlobInfo {
+    return { ...refOf(ref), size: stat.size, createdAt: stat.lastModified };
   }
 
   async #listPage(prefix: string, delimiter: string, token: string) {
@@ -676,7 +678,6 @@ export class S3BlobStore implements BlobStore {
    */
   async #touch(ref: BlobRef, size: number, op: string): Promise<BlobInfo | null> {
     const key = blobObjectKey(ref);
-    const createdAt = new Date();
     const copied = await this.#callOrMissing(op, notFoundCodes, () =>
       this.#client.copyObject(
         new CopySourceOptions({ Bucket: this.bucket, Object: key }),
@@ -684,12 +685,15 @@ export class S3BlobStore implements BlobStore {
           Bucket: this.bucket,
           Object: key,
           MetadataDirective: 'REPLACE',
-          UserMetadata: { [createdMeta]: String(createdAt.getTime()) },
+          UserMetadata: { [storedAgainMeta]: String(Date.now()) },
           Headers: { 'Content-Type': 'application/octet-stream' },
         }),
       ),
     );
-    return copied === missing ? null : { ...refOf(ref), size, createdAt };
+    if (copied === missing) return null;
+    const lastModified = (copied as { LastModified?: unknown }).LastModified;
+    const createdAt = lastModified instanceof Date ? lastModified : new Date();
+    return { ...refOf(ref), size, createdAt };
   }
 
   /** One request: read (at most one part), check, then PUT with If-None-Match. */
@@ -700,11 +704,13 @@ export class S3BlobStore implements BlobStore {
     checkWholeHash(hasher.digestHex(), input.hash);
     const key = blobObjectKey(input);
     for (let attempt = 0; attempt < 3; attempt++) {
+      // The age reported for a fresh write is this process's clock just before it (the PUT
+      // answer carries no Last-Modified, and a HEAD would double the requests of small puts);
+      // `head` and `list` report the server's.
       const createdAt = new Date();
       const stored = await this.#call('put', () =>
         this.#client.putIfAbsent(this.bucket, key, bytes, {
           'Content-Type': 'application/octet-stream',
-          [`x-amz-meta-${createdMeta}`]: String(createdAt.getTime()),
         }),
       );
       if (stored) return { ...refOf(input), size: input.size, createdAt };

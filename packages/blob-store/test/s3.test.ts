@@ -8,6 +8,7 @@ import {
   BlobSizeMismatchError,
   BlobStoreUnavailableError,
   BlobVersionedBucketError,
+  GarbageCollector,
   blobObjectKey,
   hashBlobHex,
   hashKeySlotHex,
@@ -158,7 +159,14 @@ t.test(
     });
     const again = await store.put({ ...ref, size: pattern.size }, pattern.range());
     t.ok(again.createdAt >= info.createdAt, 'a second put restarts the age');
-    t.same(await store.head(ref), again, 'head agrees with the second put');
+    const head = await store.head(ref);
+    t.match(head, { hash, size: pattern.size }, 'head finds the object');
+    // HEAD's Last-Modified has whole seconds; the copy that restarted the age reports ms.
+    t.equal(
+      head?.createdAt.getTime(),
+      Math.floor(again.createdAt.getTime() / 1000) * 1000,
+      'head reports the restarted age',
+    );
     t.same(await hashStream((await store.get(ref)).body, store.partSize), {
       hash,
       size: pattern.size,
@@ -273,3 +281,58 @@ t.test('sweeps multipart uploads no session names, and spares open sessions', as
   );
   t.match(await store.completeSession(tenant, session.id), { size: 1000 }, 'it still completes');
 });
+
+t.test(
+  'the garbage collector on S3 deletes only unreferenced objects no session is about to commit',
+  async (t) => {
+    const own = randomBucket(server);
+    extraBuckets.push(own);
+    const store = await openS3BlobStore(s3Options(server, own));
+    t.teardown(() => store.close());
+    const tenant = freshTenant();
+    const put = async () => {
+      const bytes = randomBytes(500);
+      const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, store.partSize) };
+      await store.put({ ...ref, size: 500 }, [bytes]);
+      return { ref, bytes };
+    };
+    const live = await put();
+    const orphan = await put();
+    const pending = await put();
+    const session = await store.createSession({ ...pending.ref, size: 500 });
+    await store.putPart(tenant, session.id, 0, [pending.bytes]);
+
+    const listed = new Map<string, Date>();
+    for await (const o of store.list(tenant, BlobKind.blob)) listed.set(o.hash, o.createdAt);
+    for (const { ref } of [live, orphan, pending]) {
+      const head = await store.head(ref);
+      t.equal(
+        head?.createdAt.getTime(),
+        Math.floor((listed.get(ref.hash)?.getTime() ?? 0) / 1000) * 1000,
+        'head and list report the same server age (head in whole seconds)',
+      );
+    }
+
+    const collector = new GarbageCollector({
+      store,
+      references: async function* () {
+        yield live.ref;
+      },
+      tenants: async function* () {
+        yield tenant;
+      },
+      graceMs: 3_600_000,
+      now: () => new Date(Date.now() + 2 * 3_600_000),
+    });
+    const report = await collector.collect();
+    t.same(
+      report.deleted.map((o) => o.hash),
+      [orphan.ref.hash],
+      'only the unreferenced object without a session goes',
+    );
+    t.equal(await store.head(orphan.ref), null, 'it is gone from S3');
+    t.ok(await store.head(live.ref), 'the referenced object stays');
+    t.ok(await store.head(pending.ref), 'the object an open session is about to commit stays');
+    t.match(await store.completeSession(tenant, session.id), { size: 500 });
+  },
+);
