@@ -109,6 +109,7 @@ interface SessionActivity {
 }
 
 const SESSIONS = '.sessions';
+const MAX_REMEMBERED_DIRS = 100_000;
 const TMP = '.tmp';
 const META = 'session.json';
 const DATA = 'data';
@@ -700,6 +701,12 @@ export class FsBlobStore implements BlobStore {
   #durableDir(dir: string): Promise<void> {
     let durable = this.#dirs.get(dir);
     if (durable === undefined) {
+      // Forgetting costs only a repeated sync later; it keeps memory bounded on a store with
+      // many tenants (65,536 shard directories each per kind).
+      if (this.#dirs.size >= MAX_REMEMBERED_DIRS) {
+        this.#dirs.clear();
+        this.#made.clear();
+      }
       durable = this.#madeDir(dir).then(() => fsyncDir(dirname(dir)));
       this.#dirs.set(dir, durable);
       durable.catch(() => this.#dirs.delete(dir));
