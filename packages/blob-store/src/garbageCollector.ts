@@ -137,9 +137,19 @@ export class GarbageCollector {
           else if (startedAt.getTime() - info.createdAt.getTime() <= this.#graceMs) keptYoung++;
           else doomed.push(info);
         }
+        // A session opened while the objects were listed protects its object too.
+        if (doomed.length > 0 && !dryRun) {
+          for await (const session of this.#store.listSessions(tenant)) {
+            pending.add(refKey(session));
+          }
+        }
         // Deleting after the listing, not during it, keeps backends' list cursors valid.
         for (const info of doomed) {
           if (!dryRun) {
+            if (pending.has(refKey(info))) {
+              keptBySession++;
+              continue;
+            }
             const current = await this.#store.head(info);
             // Stored again since it was listed: its age restarted, so it is spared this run.
             if (current === null || current.createdAt.getTime() > info.createdAt.getTime()) {

@@ -163,6 +163,38 @@ t.test('an orphan stored again restarts its age and is spared', async (t) => {
   t.ok(await store.head(ref), 'the re-uploaded object is kept for its record');
 });
 
+t.test('spares an object whose session opens while the collector lists objects', async (t) => {
+  const { store } = await openStore(t);
+  const orphan = await storeBlob(store, 'city_a', 48 * HOUR);
+  let opened = false;
+  // The real store, with a session opened by "another request" as the listing starts.
+  const racing = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'list') {
+        return async function* (tenant: string, kind: BlobKind) {
+          if (!opened) {
+            opened = true;
+            await target.createSession({ ...orphan, size: 100 });
+          }
+          yield* target.list(tenant, kind);
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const gc = new GarbageCollector({
+    store: racing,
+    references: () => fromArray([]),
+    graceMs: 24 * HOUR,
+  });
+  const report = await gc.collect();
+  t.ok(opened, 'the session was opened during the run');
+  t.same(report.deleted, [], 'nothing deleted');
+  t.equal(report.keptBySession, 1);
+  t.ok(await store.head(orphan), 'the object the new session targets is kept');
+});
+
 t.test('refuses a negative grace period or session ttl', async (t) => {
   const { store } = await openStore(t);
   for (const options of [{ graceMs: -1 }, { sessionTtlMs: Number.NaN }]) {
