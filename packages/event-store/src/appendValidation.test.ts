@@ -128,6 +128,11 @@ t.test('refuses bad input with typed errors and stable codes', async (t) => {
       'RATSFACH_EVENT_STORE_READ_OPTIONS_INVALID',
     ],
     [
+      () => validateReadAll({ pageSize: 0 }),
+      InvalidReadOptionsError,
+      'RATSFACH_EVENT_STORE_READ_OPTIONS_INVALID',
+    ],
+    [
       () => validateReadAll({ after: -2n }),
       InvalidReadOptionsError,
       'RATSFACH_EVENT_STORE_READ_OPTIONS_INVALID',

@@ -107,9 +107,14 @@ export function validateReadStream(stream: string, options: ReadStreamOptions = 
   checkMaxCount(maxCount);
 }
 
-/** Checks readAll's (and subscribeToAll's) position and count. */
-export function validateReadAll(options: ReadAllOptions = {}): void {
-  const { after, maxCount } = options;
+/** Checks readAll's (and subscribeToAll's) position, count and page size. */
+export function validateReadAll(
+  options: ReadAllOptions & { readonly pageSize?: number } = {},
+): void {
+  const { after, maxCount, pageSize } = options;
+  if (pageSize !== undefined && (!Number.isSafeInteger(pageSize) || pageSize < 1)) {
+    throw new InvalidReadOptionsError('pageSize is not a positive integer');
+  }
   if (after !== undefined && (typeof after !== 'bigint' || after < 0n)) {
     throw new InvalidReadOptionsError('after is not a bigint >= 0');
   }

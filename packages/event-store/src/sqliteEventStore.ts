@@ -428,7 +428,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
-    validateReadAll({ after: options.after });
+    validateReadAll({ after: options.after, pageSize: options.pageSize });
     return new SqliteSubscription(
       this,
       options.after ?? 0n,
