@@ -187,7 +187,6 @@ export class FsBlobStore implements BlobStore {
   readonly #dirs = new Map<string, Promise<void>>();
   readonly #made = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
-  #closed = false;
 
   private constructor(options: FsBlobStoreOptions) {
     this.root = options.root;
@@ -549,14 +548,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-  }
-
-  /** Whether `close` was called. */
-  get closed(): boolean {
-    return this.#closed;
   }
 
   #objectPath(ref: BlobRef): string {
