@@ -112,6 +112,8 @@ interface StoredPart extends PartInfo {
 
 const missing = Symbol('missing');
 const notFoundCodes = ['NoSuchKey', 'NotFound'] as const;
+/** A multipart upload that was completed or aborted (radosgw answers ListParts with NoSuchKey). */
+const uploadGoneCodes: readonly string[] = ['NoSuchUpload', 'NoSuchKey'];
 /**
  * User metadata a re-store writes (ms since the epoch): a copy onto itself must change
  * something on every S3 implementation. Informational; ages come from Last-Modified.
@@ -421,7 +423,7 @@ export class S3BlobStore implements BlobStore {
       const { bytes, hash } = await readPart(body, length, index);
       checkPartHash(index, hash, expectedHash);
       const key = blobObjectKey(state);
-      const uploaded = await this.#callOrMissing('putPart', ['NoSuchUpload'], () =>
+      const uploaded = await this.#callOrMissing('putPart', uploadGoneCodes, () =>
         this.#client.uploadPart(
           {
             bucketName: this.bucket,
@@ -474,7 +476,7 @@ export class S3BlobStore implements BlobStore {
   ): Promise<StoredPart[]> {
     const key = blobObjectKey(state);
     const [uploaded, records] = await Promise.all([
-      this.#callOrMissing('listParts', ['NoSuchUpload'], () =>
+      this.#callOrMissing('listParts', uploadGoneCodes, () =>
         this.#client.listUploadedParts(this.bucket, key, state.uploadId),
       ),
       (async () => {
@@ -533,9 +535,9 @@ export class S3BlobStore implements BlobStore {
         await this.#dropSession(tenant, sessionId);
         return touched;
       }
-      const done = await this.#callOrMissing(
+      const refusals = [...uploadGoneCodes, 'InvalidPart', 'InvalidPartOrder'];
+      const refused = await this.#call(
         'completeSession',
-        ['NoSuchUpload', 'InvalidPart', 'InvalidPartOrder'],
         () =>
           this.#client.completeMultipartUpload(
             this.bucket,
@@ -543,14 +545,23 @@ export class S3BlobStore implements BlobStore {
             state.uploadId,
             parts.map((p) => ({ part: p.index + 1, etag: p.etag })),
           ),
+        refusals,
+      ).then(
+        () => undefined,
+        (error: unknown) => {
+          const code = s3ErrorCode(error);
+          if (code === undefined || !refusals.includes(code)) throw error;
+          return code;
+        },
       );
-      if (done === missing) {
-        // Another process completed or aborted it, or a part changed under us.
+      if (refused !== undefined) {
+        // Another process completed or aborted the upload, or replaced a part meanwhile.
         const now = await this.#stat(key, 'completeSession');
         if (now) {
           await this.#dropSession(tenant, sessionId);
           return this.#info(state, now);
         }
+        if (uploadGoneCodes.includes(refused)) throw this.#sessionGone(tenant, sessionId);
         throw new BlobSessionBusyError('a part of the session changed while it was completed', {
           details: { sessionId },
         });
@@ -572,7 +583,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async #abortUpload(key: string, uploadId: string): Promise<void> {
-    await this.#callOrMissing('abortSession', ['NoSuchUpload'], () =>
+    await this.#callOrMissing('abortSession', uploadGoneCodes, () =>
       this.#client.abortMultipartUpload(this.bucket, key, uploadId),
     );
   }

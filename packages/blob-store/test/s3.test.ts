@@ -5,6 +5,7 @@ import {
   BlobHashMismatchError,
   BlobKind,
   BlobOptionInvalidError,
+  BlobSessionNotFoundError,
   BlobSizeMismatchError,
   BlobStoreUnavailableError,
   BlobVersionedBucketError,
@@ -336,3 +337,32 @@ t.test(
     t.match(await store.completeSession(tenant, session.id), { size: 500 });
   },
 );
+
+t.test('a session aborted by another instance is gone for the first one too', async (t) => {
+  const a = await openS3BlobStore(options);
+  const b = await openS3BlobStore(options);
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  const tenant = freshTenant();
+  const bytes = randomBytes(700);
+  const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, a.partSize) };
+  const session = await a.createSession({ ...ref, size: 700 });
+  await a.putPart(tenant, session.id, 0, [bytes]);
+  await b.abortSession(tenant, session.id);
+  for (const [what, call] of [
+    ['complete', () => a.completeSession(tenant, session.id)],
+    ['put a part', () => a.putPart(tenant, session.id, 0, [bytes])],
+    ['list parts', () => a.listParts(tenant, session.id)],
+  ] as const) {
+    await rejectsWith(
+      t,
+      call(),
+      BlobSessionNotFoundError,
+      BlobErrorCode.sessionNotFound,
+      `${what} after the abort`,
+    );
+  }
+  t.equal(await a.head(ref), null, 'nothing visible');
+});
