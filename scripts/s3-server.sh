@@ -5,9 +5,10 @@
 # "$DATA_DIR/ceph". Logs go to stderr; `start --env` and `env` print only `export` lines.
 #   scripts/s3-server.sh install|start [--env]|stop|status|wipe|env
 #   scripts/s3-server.sh stop-rgw|kill-rgw|start-rgw|restart-rgw [spare]
-# The last four act on one gateway only (kill-rgw: SIGKILL, a crash), for "server gone mid-upload" tests; `spare` is a second
-# gateway on the same cluster (started on demand), so such a test can stop its own gateway
-# without failing other tests that use the main one at the same time.
+# The last four act on one gateway only (kill-rgw: SIGKILL, a crash), for "server gone
+# mid-upload" tests; `spare` is a second gateway on the same cluster (started on demand, stopped
+# by `stop`), so such a test can crash its own gateway without failing other tests that use the
+# main one at the same time.
 # RATSFACH_S3_PORT sets the main gateway's port (default 7480), RATSFACH_S3_SPARE_PORT the spare's
 # (default the main port + 1).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
