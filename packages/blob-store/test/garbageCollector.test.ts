@@ -9,6 +9,7 @@ import {
   type FieldShape,
   type ObjectShape,
 } from '@ratsfach/domain';
+import { ANY, NO_STREAM, openSqliteEventStore } from '@ratsfach/event-store';
 import t, { type Test } from 'tap';
 import {
   BlobErrorCode,
@@ -296,4 +297,41 @@ t.test('builds the referenced set from the event log: live documents only', asyn
     'every version of a live or deleted document; nothing of an erased one',
   );
   t.equal(refs.length, hasKeySlots ? 6 : 3);
+});
+
+t.test('collects against a real event log: what an erased document named goes', async (t) => {
+  const { store, root } = await openStore(t);
+  const log = await openSqliteEventStore({ path: join(root, 'events.sqlite') });
+  t.teardown(() => log.close());
+  const tenant = 'city_a';
+  const blobs = [
+    await storeBlob(store, tenant, 48 * HOUR),
+    await storeBlob(store, tenant, 48 * HOUR),
+    await storeBlob(store, tenant, 48 * HOUR),
+  ] as const;
+  const versionOf = (ref: BlobRef) => {
+    const encoded = logged('x', 'VersionCommitted', { contentHash: Buffer.from(ref.hash, 'hex') });
+    return { type: encoded.type, data: encoded.data, metadata: encoded.metadata };
+  };
+  const erased = logged('x', 'DocumentErased', {});
+  await log.append('document-city_a-live', [versionOf(blobs[0])], NO_STREAM, { commandId: 'c-1' });
+  await log.append('document-city_a-gone', [versionOf(blobs[1])], NO_STREAM, { commandId: 'c-2' });
+  await log.append(
+    'document-city_a-gone',
+    [{ type: erased.type, data: erased.data, metadata: erased.metadata }],
+    ANY,
+    { commandId: 'c-3' },
+  );
+  const gc = new GarbageCollector({
+    store,
+    references: referencesFromEventLog(log),
+    graceMs: 24 * HOUR,
+  });
+  const report = await gc.collect();
+  t.same(
+    report.deleted.map((o) => o.hash).sort(),
+    [blobs[1].hash, blobs[2].hash].sort(),
+    "the erased document's blob and the never-named one are collected",
+  );
+  t.ok(await store.head(blobs[0]), "the live document's blob stays");
 });
