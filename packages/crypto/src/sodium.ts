@@ -60,5 +60,5 @@ export const useDeterministicRandomnessForTests = (seed: Uint8Array): (() => voi
   };
 };
 
-/** Whether the test-only deterministic randomness is active (key stores refuse to run then). */
+/** Whether the test-only deterministic randomness is active (for callers that must refuse it). */
 export const isDeterministicRandomness = (): boolean => deterministic !== undefined;
