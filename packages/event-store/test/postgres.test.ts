@@ -1,5 +1,6 @@
 import pg from 'pg';
 import t from 'tap';
+import { ValidationError } from '@ratsfach/domain';
 import {
   ANY,
   ConcurrencyError,
@@ -353,6 +354,30 @@ if (url !== '') {
     );
     t.equal((await a.verify()).firstProblem, null, 'the chain verifies');
     t.equal((await b.verify({ stream })).eventsChecked, 43);
+
+    const same = [event('C.v1', 'once')];
+    const both = await Promise.all([
+      a.append(stream, same, ANY, { commandId: 'both' }),
+      b.append(stream, same, ANY, { commandId: 'both' }),
+    ]);
+    t.same(
+      both.map((x) => x.replayed).sort(),
+      [false, true],
+      'one command sent to two processes at once is written once and replayed once',
+    );
+    t.equal(both[0]?.lastGlobalPosition, both[1]?.lastGlobalPosition);
+    t.equal((await collect(a.readStream(stream))).length, 44);
+  });
+
+  t.test('refuses a schema name that is not a plain identifier', async (t) => {
+    for (const schema of ['Bad', 'x; DROP TABLE y', '', 'a'.repeat(49), '1abc']) {
+      const error = await openPostgresEventStore({
+        connection: { connectionString: url },
+        schema,
+      }).catch((e: unknown) => e);
+      t.type(error, ValidationError, JSON.stringify(schema));
+      t.equal((error as ValidationError).code, 'RATSFACH_EVENT_STORE_PG_SCHEMA_INVALID');
+    }
   });
 
   t.test('a database that is gone gives StoreUnavailableError with a hint', async (t) => {
