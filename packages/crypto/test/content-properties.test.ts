@@ -467,6 +467,32 @@ t.test('property 11: changed or foreign metadata and a changed size are detected
   }
 });
 
+t.test('property 15: a store that keeps sending bytes is cut off at the signed size', async (t) => {
+  const v = await writeVersion(randomData(chunkSize + 5), epochKey);
+  let closed = false;
+  let sent = 0;
+  async function* endless(): AsyncGenerator<Uint8Array> {
+    try {
+      yield v.blob;
+      for (;;) {
+        sent += 4096;
+        yield new Uint8Array(4096);
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  const sink = new RecordingSink();
+  await t.rejects(openVersionContent(endless(), { ...v, binding, epochKey }, sink), {
+    constructor: BlobMismatchError,
+    code: CryptoErrorCode.sizeMismatch,
+  });
+  t.equal(sent, 4096, 'refused at the first byte beyond the signed size');
+  t.ok(closed, 'the source was closed');
+  t.equal(sink.committed.length, 0);
+  t.type(sink.aborted, BlobMismatchError);
+});
+
 t.test(
   'property 15: every blob read is checked against the signed hash, even a blob that decrypts',
   async (t) => {
