@@ -490,6 +490,30 @@ t.test(
       expectError(t, () => world.state(), TrustError, CryptoErrorCode.unauthorisedSigner);
     });
 
+    t.test('wrapped keys from a certified device of a non-member are refused', async (t) => {
+      const { world, epoch0 } = await World.scene();
+      world.addUser('carol');
+      const c1 = world.enrol('carol', 'c1');
+      world.heartbeat();
+      world.appendCommittee(
+        'epoch-keys',
+        {
+          tenantId: 'city',
+          committeeId: 'finance',
+          epoch: 0,
+          tenantPosition: world.tenantPosition,
+          wrappedKeys: [
+            wrapEpochKey({ tenantId: 'city', committeeId: 'finance', epoch: 0 }, epoch0, {
+              fingerprint: fingerprint(c1.signing.publicKey),
+              kemKey: c1.kem.publicKey,
+            }),
+          ],
+        },
+        c1.signing,
+      );
+      expectError(t, () => world.state(), TrustError, CryptoErrorCode.unauthorisedSigner);
+    });
+
     t.test('a key-epoch record signed by a key the server made is refused', async (t) => {
       const { world } = await World.scene();
       const server = generateDeviceKeys();

@@ -89,15 +89,43 @@ t.test(
       t.ok(DocumentState.fold(committee, doc).erased);
     });
 
-    t.test('a deletion signed by a key the server made is refused', async (t) => {
+    t.test('a move, deletion or erasure signed by a key the server made is refused', async (t) => {
       const { committee, doc, base, append } = await documentScene();
-      append('document-deleted', base(), generateDeviceKeys().signing);
+      const server = generateDeviceKeys().signing;
+      for (const purpose of ['document-deleted', 'document-erased', 'document-restored'] as const) {
+        const chain = [...doc];
+        append(purpose, base(), server, chain);
+        expectError(
+          t,
+          () => DocumentState.fold(committee, chain),
+          TrustError,
+          CryptoErrorCode.untrustedKey,
+        );
+      }
+      const moved = [...doc];
+      append(
+        'document-moved',
+        { ...base(), epoch: 0, encryptedMetadata: new Uint8Array(8) },
+        server,
+        moved,
+      );
       expectError(
         t,
-        () => DocumentState.fold(committee, doc),
+        () => DocumentState.fold(committee, moved),
         TrustError,
         CryptoErrorCode.untrustedKey,
       );
+      // A made-up document: its creation record is signed by the server's key.
+      const madeUp: Uint8Array[] = [];
+      append('document-created', { ...base('doc_9'), epoch: 0 }, server, madeUp);
+      expectError(
+        t,
+        () => DocumentState.fold(committee, madeUp),
+        TrustError,
+        CryptoErrorCode.untrustedKey,
+      );
+      // The honest chain is unaffected.
+      t.equal(DocumentState.fold(committee, doc).versions.length, 1);
     });
 
     t.test('a move, deletion or erasure signed by a reader device is refused', async (t) => {
