@@ -91,3 +91,19 @@ t.test('base64url round-trips every length and refuses bad input', async (t) => 
   t.throws(() => base64urlDecode('A'), RangeError);
   t.throws(() => base64urlDecode('AA=='), RangeError);
 });
+
+t.test(
+  "base64url agrees with Node's encoder on larger inputs and refuses characters outside its alphabet",
+  async (t) => {
+    const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 131 + 7) & 0xff);
+    const text = base64urlEncode(bytes);
+    t.equal(text, Buffer.from(bytes).toString('base64url'));
+    t.same([...base64urlDecode(text)], [...bytes]);
+    t.throws(() => base64urlDecode('AAé='), RangeError);
+    t.throws(
+      () => base64urlDecode('AA+A'),
+      RangeError,
+      'the plain base64 alphabet is not base64url',
+    );
+  },
+);

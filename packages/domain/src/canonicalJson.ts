@@ -29,7 +29,16 @@ const unsupported = (path: string, why: string): ValidationError =>
     },
   );
 
-function write(value: unknown, path: string, out: string[]): void {
+/**
+ * `spelled` maps byte strings just decoded to their base64url text, so checking the canonical
+ * form of decoded bytes does not encode them again (the decoder accepts one spelling only).
+ */
+function write(
+  value: unknown,
+  path: string,
+  out: string[],
+  spelled?: ReadonlyMap<Uint8Array, string>,
+): void {
   if (value === null) {
     out.push('null');
     return;
@@ -56,7 +65,7 @@ function write(value: unknown, path: string, out: string[]): void {
       throw unsupported(path, `type ${typeof value}`);
   }
   if (value instanceof Uint8Array) {
-    out.push(`{"${bytesTag}":"${base64urlEncode(value)}"}`);
+    out.push(`{"${bytesTag}":"${spelled?.get(value) ?? base64urlEncode(value)}"}`);
     return;
   }
   if (Array.isArray(value)) {
@@ -64,7 +73,7 @@ function write(value: unknown, path: string, out: string[]): void {
     value.forEach((item, index) => {
       if (index > 0) out.push(',');
       if (item === undefined) throw unsupported(`${path}[${index}]`, 'undefined in an array');
-      write(item, `${path}[${index}]`, out);
+      write(item, `${path}[${index}]`, out, spelled);
     });
     out.push(']');
     return;
@@ -81,7 +90,7 @@ function write(value: unknown, path: string, out: string[]): void {
       throw unsupported(`${path}.${key}`, 'keys starting with $ are reserved');
     if (index > 0) out.push(',');
     out.push(JSON.stringify(key), ':');
-    write(record[key], `${path}.${key}`, out);
+    write(record[key], `${path}.${key}`, out, spelled);
   });
   out.push('}');
 }
@@ -110,16 +119,18 @@ const malformed = (why: string, cause?: unknown): IntegrityError =>
     cause,
   });
 
-function revive(value: unknown): CanonicalValue {
+function revive(value: unknown, spelled: Map<Uint8Array, string>): CanonicalValue {
   if (value === null || typeof value !== 'object') return value as CanonicalValue;
-  if (Array.isArray(value)) return value.map(revive);
+  if (Array.isArray(value)) return value.map((item) => revive(item, spelled));
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   if (keys.length === 1 && keys[0] === bytesTag) {
     const text = record[bytesTag];
     if (typeof text !== 'string') throw malformed('a $bytes tag must hold a string');
     try {
-      return base64urlDecode(text);
+      const bytes = base64urlDecode(text);
+      spelled.set(bytes, text);
+      return bytes;
     } catch (error) {
       throw malformed('a $bytes tag holds invalid base64url', error);
     }
@@ -134,7 +145,7 @@ function revive(value: unknown): CanonicalValue {
   const out: Record<string, CanonicalValue> = {};
   for (const key of keys) {
     if (key.startsWith('$')) throw malformed(`reserved key ${JSON.stringify(key)}`);
-    out[key] = revive(record[key]);
+    out[key] = revive(record[key], spelled);
   }
   return out;
 }
@@ -157,10 +168,13 @@ export function canonicalDecode(bytes: Uint8Array): CanonicalValue {
   } catch (error) {
     throw malformed('not JSON', error);
   }
-  const value = revive(parsed);
+  const spelled = new Map<Uint8Array, string>();
+  const value = revive(parsed, spelled);
   let again: string;
   try {
-    again = canonicalStringify(value);
+    const out: string[] = [];
+    write(value, '$', out, spelled);
+    again = out.join('');
   } catch (error) {
     throw malformed('holds a value the encoding does not allow', error);
   }
