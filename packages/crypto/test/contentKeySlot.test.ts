@@ -193,3 +193,17 @@ t.test(
     });
   },
 );
+
+t.test('the largest metadata allowed fits the 16 KiB a signed record may carry', async (t) => {
+  const largest: DocumentMetadata = {
+    name: 'ä'.repeat(512),
+    folderPath: Array.from({ length: 32 }, () => 'x'.repeat(255)),
+    mimeType: 'm'.repeat(255),
+    createdAt: Number.MAX_SAFE_INTEGER,
+    modifiedAt: Number.MAX_SAFE_INTEGER,
+  };
+  const contentKey = generateContentKey();
+  const object = encryptMetadata({ contentKey, binding, metadata: largest });
+  t.ok(object.length <= 16384, `${object.length} bytes`);
+  t.same(decryptMetadata(object, { contentKey, binding }), largest);
+});
