@@ -30,7 +30,8 @@ export interface PostgresEventStoreOptions {
   /**
    * A pool the caller owns (it stays open after `close`), or the connection settings of a pool
    * the store creates and ends. The pool needs one connection per concurrent batch, one for
-   * LISTEN, and some for reads: 10 or more.
+   * LISTEN, and some for reads: 10 or more. A caller's pool needs its own 'error' listener, as
+   * every pg pool does, or an idle connection dropped by the server ends the process.
    */
   readonly connection: { readonly pool: pg.Pool } | pg.PoolConfig;
   /** Schema holding the store's table and function; created if missing. */

@@ -369,6 +369,24 @@ if (url !== '') {
     t.equal((await collect(a.readStream(stream))).length, 44);
   });
 
+  t.test('works on a pool the caller owns and leaves it open on close', async (t) => {
+    const pool = new pg.Pool({ connectionString: url, max: 6 });
+    pool.on('error', () => undefined);
+    const schema = randomSchema();
+    t.teardown(async () => {
+      await dropSchema(url, schema);
+      await pool.end();
+    });
+    const store = await openPostgresEventStore({ connection: { pool }, schema });
+    const result = await store.append('tenant-town', [event('A.v1', 'x')], NO_STREAM, {
+      commandId: 'own-pool',
+    });
+    t.equal(result.nextExpectedRevision, 0n);
+    await store.close();
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".events`);
+    t.equal(rows[0].n, 1, 'the pool still works after the store closed');
+  });
+
   t.test('refuses a schema name that is not a plain identifier', async (t) => {
     for (const schema of ['Bad', 'x; DROP TABLE y', '', 'a'.repeat(49), '1abc']) {
       const error = await openPostgresEventStore({
