@@ -59,8 +59,12 @@ export interface ContractBackend {
   /** Opens the same storage again, as a restarted process would (the suite closes `store` first). */
   reopen(): Promise<EventStore>;
   readonly child: ChildOpenSpec;
-  /** Flips one byte of the stored event's data behind the store's back. */
-  corrupt(stream: string, revision: bigint): Promise<void>;
+  /**
+   * Flips one byte of the stored event's data behind the store's back. A backend whose stored
+   * events are immutable (KurrentDB) forges a broken event instead and returns the revision it
+   * wrote; `verify` must name that one.
+   */
+  corrupt(stream: string, revision: bigint): Promise<void | { readonly revision: bigint }>;
   /** Closes whatever is still open and removes the storage. Called after every case. */
   destroy(): Promise<void>;
 }
@@ -818,16 +822,18 @@ export function runEventStoreContract(t: TestContext, factory: EventStoreContrac
       { commandId: 'cb' },
     );
     t.equal((await backend.store.verify()).firstProblem, null, 'clean before');
-    const [target] = await collect(backend.store.readStream(a, { fromRevision: 2n, maxCount: 1 }));
-    await backend.corrupt(a, 2n);
+    const corrupted = (await backend.corrupt(a, 2n)) ?? { revision: 2n };
+    const [target] = await collect(
+      backend.store.readStream(a, { fromRevision: corrupted.revision, maxCount: 1 }),
+    );
     const whole = await backend.store.verify();
     t.same(whole.firstProblem, {
       stream: a,
-      revision: 2n,
+      revision: corrupted.revision,
       globalPosition: target?.globalPosition,
       reason: 'hash_mismatch',
     });
-    t.same((await backend.store.verify({ stream: a })).firstProblem?.revision, 2n);
+    t.same((await backend.store.verify({ stream: a })).firstProblem?.revision, corrupted.revision);
     t.equal(
       (await backend.store.verify({ stream: b })).firstProblem,
       null,

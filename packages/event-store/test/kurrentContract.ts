@@ -66,8 +66,7 @@ async function openBackend(
      * It does the closest thing an attacker with write access could: appends, through a raw
      * client call, a forged event after the stream's head whose envelope links to the head but
      * whose hash does not match its bytes. `verify` must name that event; it sits at the head's
-     * revision + 1, not at `revision`, so the contract case that expects the named revision
-     * fails on this backend (see KURRENTDB.md).
+     * revision + 1, which it returns, so the contract case checks that `verify` names it.
      */
     async corrupt(stream) {
       let head: ReturnType<typeof fromKurrentRecord> | undefined;
@@ -94,6 +93,7 @@ async function openBackend(
         }),
         { streamState: head.revision },
       );
+      return { revision: head.revision + 1n };
     },
     async destroy() {
       for (const opened_ of opened) await opened_.close();
