@@ -332,3 +332,19 @@ t.test(
     );
   },
 );
+
+t.test('the last heads survive a restart, so a rollback after it is refused too', async (t) => {
+  const { world } = await World.scene();
+  const stream = 'committee-city-finance';
+  const records = world.committee.map((b) => openAnyRecord(b));
+  const seen = new SeenHeads();
+  seen.accept(stream, linkChain(records, stream));
+  const restored = SeenHeads.restore(seen.toStored());
+  t.same(restored.heads(), seen.heads());
+  expectError(
+    t,
+    () => restored.accept(stream, linkChain(records.slice(0, 2), stream)),
+    ChainError,
+    CryptoErrorCode.rollback,
+  );
+});

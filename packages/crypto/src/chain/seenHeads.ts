@@ -12,6 +12,18 @@ import type { ChainHead, SeenHead } from '../records/recordBodies.js';
 export class SeenHeads {
   private readonly chains = new Map<string, readonly Uint8Array[]>();
 
+  /** Restores what `toStored` returned (the device keeps it between runs). */
+  static restore(stored: Readonly<Record<string, readonly Uint8Array[]>>): SeenHeads {
+    const seen = new SeenHeads();
+    for (const [stream, hashes] of Object.entries(stored)) seen.chains.set(stream, [...hashes]);
+    return seen;
+  }
+
+  /** The hashes of every chain seen, by stream, for the device to store. */
+  toStored(): Record<string, Uint8Array[]> {
+    return Object.fromEntries([...this.chains].map(([stream, hashes]) => [stream, [...hashes]]));
+  }
+
   /** The last head seen of `stream`, if any. */
   head(stream: string): ChainHead | undefined {
     const hashes = this.chains.get(stream);
