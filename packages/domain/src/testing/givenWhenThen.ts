@@ -52,6 +52,8 @@ export function given<C, E, S, X>(decider: Decider<C, E, S, X>, events: readonly
               `refused with ${errorClass.name} (got ${(error as Error).name})`,
             );
             t.equal((error as RatsfachError).code, code, `refused with code ${code}`);
+            const hint = (error as RatsfachError).hint;
+            t.ok(typeof hint === 'string' && hint.length > 0, 'the refusal says what to do next');
             return;
           }
           t.fail(`expected a refusal with ${code}, the decider accepted`);
