@@ -1,6 +1,9 @@
-import { mkdir, access, constants } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FsBlobStore } from '@ratsfach/blob-store';
 import { isRatsfachError } from '@ratsfach/domain';
+import { openSqliteEventStoreInWorker } from '@ratsfach/event-store';
 import { buildApp } from './buildApp.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -15,11 +18,31 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, process.cwd());
   const logger = createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true });
+  // The embedded default: the event log in one SQLite file (its writer on a worker thread, so an
+  // fsync never stalls the event loop) and blobs in a directory, both under the data directory.
+  const eventStore = await openSqliteEventStoreInWorker({
+    path: join(config.dataDir, 'events.sqlite'),
+  });
+  const blobStore = await FsBlobStore.open({ root: join(config.dataDir, 'blobs') });
 
   const app = await buildApp(
     {
       logger,
-      checks: [{ name: 'dataDir', check: () => access(config.dataDir, constants.W_OK) }],
+      checks: [
+        {
+          name: 'eventStore',
+          check: async () => {
+            for await (const _ of eventStore.readAll({ maxCount: 1 })) break;
+          },
+        },
+        {
+          name: 'blobStore',
+          // Any well-formed key will do: the check is that the store answers, not what it holds.
+          check: async () => {
+            await blobStore.head({ tenant: 'health', kind: 'keyslot', hash: '0'.repeat(128) });
+          },
+        },
+      ],
     },
     { version },
   );
@@ -27,6 +50,8 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await eventStore.close();
+    await blobStore.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

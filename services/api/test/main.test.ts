@@ -1,0 +1,80 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+const startServer = async (dataDir: string, env: Record<string, string> = {}) => {
+  const child = spawn(
+    'bash',
+    [join(root, 'scripts/run-ts.sh'), join(root, 'services/api/src/main.ts')],
+    {
+      env: {
+        ...process.env,
+        RATSFACH_DATA_DIR: dataDir,
+        RATSFACH_PORT: '0',
+        RATSFACH_LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const address = await new Promise<string | null>((done) => {
+    const poll = setInterval(() => {
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearInterval(poll);
+        done(match[1] ?? null);
+      }
+    }, 50);
+    void exited.then(() => {
+      clearInterval(poll);
+      done(null);
+    });
+  });
+  return { child, address, exited, output: () => ({ stdout, stderr }) };
+};
+
+t.test('starts on embedded defaults, answers health, and stops cleanly on SIGTERM', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ratsfach-api-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = await startServer(dataDir);
+  t.teardown(() => {
+    server.child.kill('SIGKILL');
+  });
+  t.ok(server.address, `prints where it listens (stderr: ${server.output().stderr})`);
+  const res = await fetch(`${server.address}/healthz`);
+  t.equal(res.status, 200);
+  t.same(await res.json(), {
+    status: 'ok',
+    version: '0.1.0',
+    components: { eventStore: { status: 'ok' }, blobStore: { status: 'ok' } },
+  });
+  t.ok(
+    (await stat(join(dataDir, 'events.sqlite'))).isFile(),
+    'the event log lives in the data directory',
+  );
+  t.ok((await stat(join(dataDir, 'blobs'))).isDirectory(), 'so do the blobs');
+  server.child.kill('SIGTERM');
+  const [code] = await server.exited;
+  t.equal(code, 0);
+});
+
+t.test('refuses a bad configuration with the variable named and a hint', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ratsfach-api-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = await startServer(dataDir, { RATSFACH_PORT: 'eighty' });
+  const [code] = await server.exited;
+  t.equal(code, 1);
+  t.equal(server.address, null);
+  t.match(server.output().stderr, /RATSFACH_PORT/);
+  t.match(server.output().stderr, /hint: fix or unset the environment variable RATSFACH_PORT/);
+});
