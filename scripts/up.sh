@@ -10,4 +10,6 @@ pnpm_ install --frozen-lockfile --reporter=append-only >&2
 log "building"
 pnpm_ exec tsc -b
 export RATSFACH_DATA_DIR="$DATA_DIR"
+# Blob writes fsync in the libuv thread pool; 4 threads (the default) serialise small blobs.
+export UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-16}"
 exec node services/api/dist/main.js
