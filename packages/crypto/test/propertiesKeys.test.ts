@@ -717,6 +717,49 @@ t.test('property 6: removal, revocation, staleness and co-signature', async (t) 
     },
   );
 
+  t.test(
+    'an admin cannot promote a member to staff alone, nor re-bootstrap a committee',
+    async (t) => {
+      const { world, epoch0 } = await World.scene();
+      const promote = world.appendCommittee(
+        'membership',
+        {
+          tenantId: 'city',
+          committeeId: 'finance',
+          userId: 'bob',
+          change: 'changeRole',
+          role: 'staff',
+          tenantPosition: world.tenantPosition,
+        },
+        world.admin.signing,
+      );
+      world.heartbeat();
+      t.same(world.state().staff(), ['alice'], 'bob stays a reader until staff co-signs');
+      expectError(
+        t,
+        () => world.startEpoch('b1', 'rotation', epoch0),
+        TrustError,
+        CryptoErrorCode.unauthorisedSigner,
+      );
+      // Bob's own device accepting his promotion is refused: the committee has staff.
+      const { sequence, hash } = openAnyRecord(promote);
+      world.cosign({ sequence, hash }, 'b1');
+      expectError(t, () => world.state(), TrustError, CryptoErrorCode.unauthorisedSigner);
+      world.committee.pop();
+      world.cosign({ sequence, hash }, 'a1');
+      t.same(world.state().staff(), ['alice', 'bob'], 'with alice co-signing, bob is staff');
+
+      // Once every staff member is removed, a new staff member cannot accept their own addition.
+      const other = await World.scene();
+      other.world.removeMember('alice');
+      other.world.removeMember('bob');
+      other.world.addUser('mallory');
+      other.world.enrol('mallory', 'm1');
+      other.world.cosign(other.world.addMember('mallory', 'staff'), 'm1');
+      expectError(t, () => other.world.state(), TrustError, CryptoErrorCode.unauthorisedSigner);
+    },
+  );
+
   t.test("a user's other devices see every device certified for the user", async (t) => {
     const { world } = await World.scene();
     world.enrol('alice', 'a2');

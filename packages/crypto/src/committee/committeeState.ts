@@ -17,7 +17,18 @@ export interface Member {
   /** Whether a staff device co-signed the addition: only then are keys wrapped for them. */
   readonly cosigned: boolean;
   /** Sequence and hash of the membership record that added them. */
-  readonly addedBy: { readonly sequence: number; readonly hash: Uint8Array };
+  readonly addedBy: RecordRef;
+  /**
+   * A role change to staff that no staff device has co-signed yet: until then the member keeps
+   * the old role, so an admin cannot make its own user staff (and co-sign others) alone.
+   */
+  readonly pendingStaff: RecordRef | null;
+}
+
+/** A record of the committee chain, by position and hash. */
+export interface RecordRef {
+  readonly sequence: number;
+  readonly hash: Uint8Array;
 }
 
 /** One key epoch as its records state it. */
@@ -69,6 +80,7 @@ export class CommitteeState {
   private readonly epochMap = new Map<number, EpochState>();
   private readonly snapshots: CommitteeSnapshot[] = [];
   private current = -1;
+  private hadStaff = false;
   private lastPosition = 0;
   /** Days documents are kept after deletion (null: for good). */
   retentionDays: number | null = null;
@@ -92,6 +104,7 @@ export class CommitteeState {
     this.committeeId = created.committeeId;
     for (const record of records) {
       this.fold(record);
+      if (this.staff().length > 0) this.hadStaff = true;
       this.snapshots.push({
         keyHolders: new Set(this.keyHolders()),
         staff: new Set(this.staff()),
@@ -233,12 +246,17 @@ export class CommitteeState {
           throw refuse(CryptoErrorCode.untrustedKey, `membership names unknown user ${m.userId}`);
         }
         const existing = this.memberMap.get(m.userId);
+        const ref = { sequence: record.sequence, hash: record.hash };
         if (m.change === 'add') {
+          if (existing !== undefined) {
+            throw refuse(CryptoErrorCode.unauthorisedSigner, `${m.userId} is added twice`);
+          }
           this.memberMap.set(m.userId, {
             userId: m.userId,
             role: m.role,
             cosigned: false,
-            addedBy: { sequence: record.sequence, hash: record.hash },
+            addedBy: ref,
+            pendingStaff: null,
           });
         } else if (existing === undefined) {
           throw refuse(
@@ -247,27 +265,36 @@ export class CommitteeState {
           );
         } else if (m.change === 'remove') {
           this.memberMap.delete(m.userId);
+        } else if (m.role === 'staff' && existing.role !== 'staff') {
+          this.memberMap.set(m.userId, { ...existing, pendingStaff: ref });
         } else {
-          this.memberMap.set(m.userId, { ...existing, role: m.role });
+          this.memberMap.set(m.userId, { ...existing, role: m.role, pendingStaff: null });
         }
         return;
       }
       case 'membership-cosignature': {
         const c = record.body as RecordBodies['membership-cosignature'];
-        const target = [...this.memberMap.values()].find(
-          (m) =>
-            m.addedBy.sequence === c.membershipSequence &&
-            bytesEqual(m.addedBy.hash, c.membershipHash),
-        );
+        const matches = (r: RecordRef | null): boolean =>
+          r !== null && r.sequence === c.membershipSequence && bytesEqual(r.hash, c.membershipHash);
+        const members = [...this.memberMap.values()];
+        const addition = members.find((m) => !m.cosigned && matches(m.addedBy));
+        const promotion = members.find((m) => matches(m.pendingStaff));
+        const target = addition ?? promotion;
         if (target === undefined) {
-          throw refuse(CryptoErrorCode.unauthorisedSigner, 'co-signature of no pending addition');
+          throw refuse(CryptoErrorCode.unauthorisedSigner, 'co-signature of no pending change');
         }
-        // Bootstrap: with no staff yet, the first staff member's own device accepts the addition.
+        // Bootstrap: while the committee never had a staff member, the first staff member's own
+        // device accepts its addition. Once it had staff, only staff devices co-sign.
         const device = this.trust.requireDeviceAt(record.signerFingerprint, position, 'user');
-        const bootstrap =
-          staff.size === 0 && target.role === 'staff' && device.userId === target.userId;
+        const becomesStaff = addition !== undefined ? target.role === 'staff' : true;
+        const bootstrap = !this.hadStaff && becomesStaff && device.userId === target.userId;
         if (!bootstrap) this.requireStaffDevice(record, position, staff);
-        this.memberMap.set(target.userId, { ...target, cosigned: true });
+        this.memberMap.set(
+          target.userId,
+          addition !== undefined
+            ? { ...target, cosigned: true }
+            : { ...target, role: 'staff', pendingStaff: null },
+        );
         return;
       }
       case 'key-epoch': {
