@@ -73,6 +73,9 @@ export class PostgresGroupCommit {
    */
   readonly #heads = new Map<string, StreamHead>();
   #inFlight = 0;
+  /** A NOTIFY is being sent; `#notifyAgain` asks for one more once it is done. */
+  #notifying = false;
+  #notifyAgain = false;
   readonly #idle = new Set<() => void>();
 
   constructor(pool: pg.Pool, names: PostgresNames, options: PostgresGroupCommitOptions = {}) {
@@ -178,10 +181,34 @@ export class PostgresGroupCommit {
       }
       return;
     }
+    let written = false;
     for (const item of planned) {
       const result = outcomes.get(item.ix);
+      written ||= result?.outcome === 'ok';
       void this.#settle(item, result?.outcome ?? 'missing', result?.lastPosition ?? null);
     }
+    if (written) this.#notify();
+  }
+
+  /**
+   * Wakes live subscriptions of every process, after the batch is committed and acknowledged.
+   * At most one NOTIFY is in flight; appends meanwhile fold into one more. It needs no
+   * durability, so it does not wait for a WAL flush; if it fails, subscriptions poll.
+   */
+  #notify(): void {
+    if (this.#notifying) {
+      this.#notifyAgain = true;
+      return;
+    }
+    this.#notifying = true;
+    this.#notifyAgain = false;
+    this.#pool
+      .query(`BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY "${this.#names.channel}"; COMMIT`)
+      .catch(() => undefined)
+      .finally(() => {
+        this.#notifying = false;
+        if (this.#notifyAgain) this.#notify();
+      });
   }
 
   #requeue(pending: Pending, cause: unknown): void {

@@ -24,7 +24,11 @@ export interface PostgresNames {
   readonly events: string;
   readonly positions: string;
   readonly appendBatch: string;
-  /** LISTEN/NOTIFY channel woken after every committed batch. */
+  /**
+   * LISTEN/NOTIFY channel woken after every committed batch. The NOTIFY is sent after COMMIT,
+   * in a transaction of its own: a NOTIFY inside the batch would hold PostgreSQL's global notify
+   * lock across the batch's WAL flush and serialise the commits of every appending process.
+   */
   readonly channel: string;
   /** Key of the advisory lock that orders transaction ids and positions (see `appendBatchSql`). */
   readonly positionLockKey: string;
@@ -159,7 +163,6 @@ BEGIN
       v_first := v_last + 1;
     END LOOP;
   END IF;
-  PERFORM pg_notify('${n.channel}', '');
 END
 $fn$;`;
 }
