@@ -11,6 +11,7 @@ export const DomainErrorCode = {
   eventMalformed: 'RATSFACH_DOMAIN_EVENT_MALFORMED',
   // Command input.
   commandMalformed: 'RATSFACH_DOMAIN_COMMAND_MALFORMED',
+  typeUnknown: 'RATSFACH_DOMAIN_TYPE_UNKNOWN',
   metadataInvalid: 'RATSFACH_DOMAIN_METADATA_INVALID',
   contextMissing: 'RATSFACH_DOMAIN_CONTEXT_MISSING',
   contextMismatch: 'RATSFACH_DOMAIN_CONTEXT_MISMATCH',

@@ -37,3 +37,4 @@ export {
 export * from './loadContext.js';
 export * from './blake2b.js';
 export * from './streamSerializer.js';
+export * from './parseCommand.js';

@@ -97,7 +97,16 @@ export const contextMissing = (what: string): ValidationError =>
     details: { missing: what },
   });
 
-/** Exhaustiveness check for switch statements over unions. */
+/**
+ * Exhaustiveness check for switch statements over unions. Reached at run time only by input that
+ * escaped the types (an unknown command type from the wire, say), so it refuses it as such.
+ */
 export function assertNever(value: never): never {
-  throw new TypeError(`unhandled case ${JSON.stringify(value)}`);
+  const named: unknown =
+    typeof value === 'object' && value !== null && 'type' in value
+      ? (value as { type: unknown }).type
+      : value;
+  throw new ValidationError(DomainErrorCode.typeUnknown, `unknown type ${JSON.stringify(named)}`, {
+    hint: 'send one of the command types the domain README lists',
+  });
 }
