@@ -160,6 +160,7 @@ t.test('property 1: unauthenticated public keys', async (t) => {
         server.signing,
       );
       const terms = {
+        issuedFor: { tenantId: 'city', userId: 'alice' },
         notBefore: world.now,
         notAfter: world.now + day,
         tenantPosition: 2,
@@ -186,6 +187,18 @@ t.test('property 1: unauthenticated public keys', async (t) => {
       );
       // The honest request passes.
       t.ok(certifyEnrolledDevice(request, code, terms, world.admin.signing));
+      // A genuine request by a holder of the code, for someone else than it was issued for.
+      const forBob = createEnrolmentRequest(
+        code,
+        { tenantId: 'city', userId: 'bob', deviceId: 'x' },
+        honest,
+      );
+      expectError(
+        t,
+        () => certifyEnrolledDevice(forBob, code, terms, world.admin.signing),
+        TrustError,
+        CryptoErrorCode.enrolmentMac,
+      );
     },
   );
 

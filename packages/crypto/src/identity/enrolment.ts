@@ -95,6 +95,8 @@ export function checkEnrolmentRequest(
 
 /** Validity and chain position of a device certificate the admin device signs. */
 export interface CertificateTerms {
+  /** The tenant and user the admin issued the code for: a request naming others is refused. */
+  readonly issuedFor: { readonly tenantId: string; readonly userId: string };
   readonly notBefore: number;
   readonly notAfter: number;
   /** The tenant chain's length the admin device knows (where its own validity is judged). */
@@ -109,8 +111,9 @@ export const deviceCertificateSeconds = 30 * 24 * 3600;
 export const adminCertificateSeconds = 365 * 24 * 3600;
 
 /**
- * Checks an enrolment request against its code and signs the user device's certificate.
- * Throws TrustError `enrolmentMac` before signing anything if the request was tampered with.
+ * Checks an enrolment request against its code (and the user it was issued for) and signs the
+ * user device's certificate. Throws TrustError `enrolmentMac` before signing anything if the
+ * request was tampered with or names another user.
  */
 export function certifyEnrolledDevice(
   request: Uint8Array,
@@ -119,6 +122,13 @@ export function certifyEnrolledDevice(
   admin: SigningKeyPair,
 ): Uint8Array {
   const body = checkEnrolmentRequest(request, code);
+  if (body.tenantId !== terms.issuedFor.tenantId || body.userId !== terms.issuedFor.userId) {
+    throw new TrustError(
+      CryptoErrorCode.enrolmentMac,
+      `the enrolment request is for ${body.userId}, the code was issued for ${terms.issuedFor.userId}`,
+      { hint: 'Hand each person their own code; do not certify this device.' },
+    );
+  }
   return signRecord(
     'device-certificate',
     terms.link,

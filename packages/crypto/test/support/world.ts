@@ -144,6 +144,7 @@ export class World {
         request,
         code,
         {
+          issuedFor: { tenantId: this.tenantId, userId },
           notBefore: this.now,
           notAfter: this.now + validity,
           tenantPosition: this.tenantPosition,
