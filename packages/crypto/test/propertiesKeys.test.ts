@@ -370,6 +370,45 @@ t.test('property 2: fork consistency through signed seen heads and a short code'
 });
 
 t.test(
+  'property 2: a device behind the other settles the head by the chain the server serves',
+  async (t) => {
+    const { world } = await World.scene();
+    const stream = 'committee-city-finance';
+    const common = [...world.committee];
+    const retention = (days: number) =>
+      signRecord(
+        'retention',
+        headOf(common),
+        {
+          tenantId: 'city',
+          committeeId: 'finance',
+          tenantPosition: world.tenantPosition,
+          retentionDays: days,
+        },
+        world.devices.a1!.signing,
+      );
+    const branchA = [...common, retention(30)];
+    const branchB = [...common, retention(90)];
+    const hashes = (chain: Uint8Array[]) =>
+      linkChain(
+        chain.map((b) => openAnyRecord(b)),
+        stream,
+      );
+    const behind = new SeenHeads();
+    behind.accept(stream, hashes(common));
+    const other = new SeenHeads();
+    other.accept(stream, hashes(branchB));
+    const [ahead] = behind.compare(other.heads());
+    t.ok(ahead, 'the other device is ahead');
+    // The server serves branch A to this device: it does not contain the other device's head.
+    expectError(t, () => behind.confirm(ahead!, hashes(branchA)), ForkError, CryptoErrorCode.fork);
+    // Served the same branch the other device saw, this device catches up.
+    behind.confirm(ahead!, hashes(branchB));
+    t.equal(headsCode(behind.heads()), headsCode(other.heads()));
+  },
+);
+
+t.test(
   'property 3: stored private keys are authenticated; any change is a hard failure',
   async (t) => {
     await World.create();

@@ -98,6 +98,21 @@ export class SeenHeads {
     }
     return ahead;
   }
+  /**
+   * Settles a head another device saw that is ahead of this device: `hashes` is the chain the
+   * server now serves (verified with `linkChain`). It must contain that head and extend this
+   * device's own; otherwise the two devices were shown different histories (ForkError).
+   */
+  confirm(head: SeenHead, hashes: readonly Uint8Array[]): void {
+    const at = hashes[head.length - 1];
+    if (head.length > 0 && (at === undefined || !bytesEqual(at, head.hash))) {
+      throw new ForkError(
+        `${head.stream}: the served chain does not contain the head another device saw at position ${head.length}`,
+        { details: { stream: head.stream, position: head.length } },
+      );
+    }
+    this.accept(head.stream, hashes);
+  }
 }
 
 /**
