@@ -366,3 +366,39 @@ t.test('a session aborted by another instance is gone for the first one too', as
   }
   t.equal(await a.head(ref), null, 'nothing visible');
 });
+
+t.test('presigned GET URLs from radosgw: fetched, 403 when tampered or expired', async (t) => {
+  const store = await openS3BlobStore(options);
+  t.teardown(() => store.close());
+  const tenant = freshTenant();
+  const bytes = randomBytes(2000);
+  const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, store.partSize) };
+  await store.put({ ...ref, size: 2000 }, [bytes]);
+  const signed = await store.presignGet(ref, 60);
+  if (signed === null) throw new Error('the S3 adapter presigns');
+  const url = new URL(signed.url);
+  t.equal(url.host, `${server.endPoint}:${String(server.port)}`, 'the URL points at the S3 server');
+  const ok = await fetch(url);
+  t.equal(ok.status, 200);
+  t.same(Buffer.from(await ok.arrayBuffer()), bytes, 'the device gets the bytes without the API');
+  const signature = url.searchParams.get('X-Amz-Signature') ?? '';
+  url.searchParams.set(
+    'X-Amz-Signature',
+    signature.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+  );
+  const tampered = await fetch(url);
+  t.equal(tampered.status, 403, 'a tampered signature is refused');
+  await tampered.arrayBuffer();
+  const short = await store.presignGet(ref, 1);
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const expired = await fetch(short?.url ?? '');
+  t.equal(expired.status, 403, 'an expired URL is refused');
+  await expired.arrayBuffer();
+  await rejectsWith(
+    t,
+    store.presignGet(ref, 61),
+    BlobOptionInvalidError,
+    BlobErrorCode.invalidOption,
+    'a lifetime above 60 s',
+  );
+});
