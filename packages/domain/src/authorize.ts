@@ -1,4 +1,4 @@
-import { ForbiddenError, IntegrityError, NotFoundError } from './errors.js';
+import { ConflictError, ForbiddenError, IntegrityError, NotFoundError } from './errors.js';
 import { DomainErrorCode } from './domainErrorCode.js';
 import type { VerifiedRecord } from './signedRecord.js';
 import type { TenantState } from './tenantStream.js';
@@ -55,6 +55,40 @@ export function requireAdminSigner(
     });
   }
   if (device.fingerprint !== verified.signerFingerprint) throw signerMismatch(deviceId);
+  requireValidAt(tenant, verified, device);
+}
+
+/**
+ * Refuses a signer whose certificate is not valid at the tenant chain position the record names
+ * (`tenantPosition`; the tenant's head for records of the tenant chain itself). The time at a
+ * position is the newest signed heartbeat time before it, never today's date.
+ */
+export function requireValidAt(
+  tenant: ActiveTenant,
+  verified: VerifiedRecord,
+  device: { readonly deviceId: string; readonly notBefore: number; readonly notAfter: number },
+): void {
+  const named = verified.fields.tenantPosition;
+  const position = typeof named === 'number' ? named : tenant.chain.length;
+  const time =
+    Number.isSafeInteger(position) && position >= 1 ? tenant.times[position - 1] : undefined;
+  if (time === undefined) {
+    throw new ConflictError(
+      DomainErrorCode.tenantPositionUnknown,
+      `the record names tenant position ${String(position)}, the tenant chain has ${tenant.chain.length}`,
+      { hint: 'sync the tenant chain and sign against a position it has', details: { position } },
+    );
+  }
+  if (time < device.notBefore || time > device.notAfter) {
+    throw new ForbiddenError(
+      DomainErrorCode.certificateNotValid,
+      `the certificate of device ${device.deviceId} is not valid at tenant position ${position}`,
+      {
+        hint: 'renew the device certificate, then sign again',
+        details: { deviceId: device.deviceId, position, time },
+      },
+    );
+  }
 }
 
 /** Refuses a signer device that is unknown, revoked or not the key that signed. */
@@ -62,6 +96,7 @@ export function requireUserDevice(
   user: ActiveUser,
   deviceId: string,
   verified: VerifiedRecord,
+  tenant: ActiveTenant,
 ): UserDevice {
   const device = user.devices[deviceId];
   if (device === undefined) {
@@ -81,6 +116,7 @@ export function requireUserDevice(
     });
   }
   if (device.fingerprint !== verified.signerFingerprint) throw signerMismatch(deviceId);
+  requireValidAt(tenant, verified, device);
   return device;
 }
 
@@ -106,9 +142,10 @@ export function requireMemberSigner(
   deviceId: string,
   verified: VerifiedRecord,
   right: Right,
+  tenant: ActiveTenant,
 ): CommitteeMember {
   const active = requireUser(user, userId);
-  requireUserDevice(active, deviceId, verified);
+  requireUserDevice(active, deviceId, verified, tenant);
   const member = committee.members[userId];
   if (member === undefined) {
     throw new ForbiddenError(

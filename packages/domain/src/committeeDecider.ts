@@ -328,6 +328,7 @@ export function decideCommittee(
           requireUser(contextUser(context, signerUserId), signerUserId),
           signerDeviceId,
           verified,
+          requireTenantContext(context, tenantId),
         );
       } else {
         requireMemberSigner(
@@ -337,6 +338,7 @@ export function decideCommittee(
           signerDeviceId,
           verified,
           Right.wrapKeys,
+          requireTenantContext(context, tenantId),
         );
       }
       return [
@@ -376,6 +378,7 @@ export function decideCommittee(
         signerDeviceId,
         verified,
         starting ? Right.startEpochs : Right.wrapKeys,
+        requireTenantContext(context, tenantId),
       );
       if (starting) {
         const next = committee.epoch === null ? 0 : committee.epoch + 1;
@@ -435,6 +438,7 @@ export function decideCommittee(
           signerDeviceId,
           verified,
           Right.writeDocuments,
+          requireTenantContext(context, tenantId),
         );
       return [
         {

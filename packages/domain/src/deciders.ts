@@ -177,11 +177,11 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
     case 'RevokeAdminDevice':
     case 'RecordHeartbeat':
     case 'RecordCheckpoint':
-    case 'RecordHeadsSeen':
       return none;
     case 'CreateUser':
     case 'CertifyDevice':
     case 'RevokeDevice':
+    case 'RecordHeadsSeen':
     case 'CreateCommittee':
     case 'PlaceLegalHold':
     case 'LiftLegalHold':
@@ -189,15 +189,16 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
     case 'SetRetention':
       return command.data.signerUserId === null
         ? { ...none, tenant: true }
-        : { ...none, userIds: [command.data.signerUserId] };
+        : { ...none, tenant: true, userIds: [command.data.signerUserId] };
     case 'ChangeMembership':
       return { ...none, tenant: true, userIds: [command.data.userId] };
     case 'CoSignMembership':
-      return { ...none, userIds: [command.data.signerUserId] };
+      return { ...none, tenant: true, userIds: [command.data.signerUserId] };
     case 'StartKeyEpoch':
     case 'WrapEpochKeys':
       return {
         ...none,
+        tenant: true,
         userIds: [
           ...new Set([command.data.signerUserId, ...command.data.recipients.map((r) => r.userId)]),
         ],
@@ -205,6 +206,7 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
     case 'CreateDocument':
       return {
         ...none,
+        tenant: true,
         userIds: [command.data.signerUserId],
         committee: { committeeId: command.data.committeeId },
       };
@@ -213,7 +215,12 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
     case 'DeleteDocument':
     case 'RestoreDocument':
     case 'EraseDocument':
-      return { ...none, userIds: [command.data.signerUserId], committee: 'ofDocument' };
+      return {
+        ...none,
+        tenant: true,
+        userIds: [command.data.signerUserId],
+        committee: 'ofDocument',
+      };
     case 'RecordDelivery':
       return { ...none, day: deliveryDay(command.data.deliveredAt) };
     default:

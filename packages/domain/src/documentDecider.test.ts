@@ -549,3 +549,42 @@ t.test('EraseDocument', async (t) => {
     );
   });
 });
+
+t.test('certificates are judged at the tenant position a record names', async (t) => {
+  t.test('accepts a version judged at a position where the certificate was valid', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.recordHeartbeat('adm1', {}, {}, 1_771_000_000));
+    t.equal(
+      s.exec(s.commitVersion('doc1', 'alice', 'a1', { fields: { tenantPosition: 2 } }))[0]?.type,
+      'VersionCommitted',
+    );
+  });
+  t.test('refuses a version judged at a position after the certificate expired', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.recordHeartbeat('adm1', {}, {}, 1_771_000_000));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { fields: { tenantPosition: 3 } })).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.certificateNotValid,
+    );
+  });
+  t.test('refuses a record naming a tenant position the chain does not have', async (t) => {
+    const s = new Scenario().withDocument();
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1', { fields: { tenantPosition: 9 } })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.tenantPositionUnknown,
+    );
+  });
+  t.test('refuses without the tenant in its context', async (t) => {
+    const s = new Scenario().withDocument();
+    const command = s.commitVersion('doc1', 'alice', 'a1');
+    given(documentDecider, s.events(s.documentStream('doc1')) as never)
+      .when(command, {
+        verifier: s.verifier,
+        committee: s.committee('council'),
+        users: { alice: s.user('alice') },
+      })
+      .thenRefuses(t, ValidationError, DomainErrorCode.contextMissing);
+  });
+});

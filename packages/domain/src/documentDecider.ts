@@ -9,6 +9,7 @@ import { advanceChain, emptyChain } from './chain.js';
 import type { Chain } from './chain.js';
 import { eventMetadata } from './message.js';
 import { requireMemberSigner } from './authorize.js';
+import { requireTenantContext } from './userDecider.js';
 import { Right } from './roles.js';
 import { bytesEqual } from './valueEqual.js';
 import {
@@ -202,6 +203,7 @@ export function decideDocument(
       signerDeviceId,
       checked.verified,
       Right.writeDocuments,
+      requireTenantContext(context, tenantId),
     );
     requireCurrentCommittee(committee, checked.fields.committeeHead);
     return checked;

@@ -25,6 +25,7 @@ export interface SeenHeadView {
 
 interface DocumentRecordView {
   readonly tenantId: string;
+  readonly tenantPosition: number;
   readonly committeeId: string;
   readonly documentId: string;
   readonly committeeHead: ChainHeadView;
@@ -63,8 +64,13 @@ export interface RecordViews {
     readonly rootHash: Uint8Array;
     readonly serviceSignature: Uint8Array;
   };
-  'user-created': { readonly tenantId: string; readonly userId: string };
+  'user-created': {
+    readonly tenantPosition: number;
+    readonly tenantId: string;
+    readonly userId: string;
+  };
   'device-certificate': {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly userId: string;
     readonly deviceId: string;
@@ -73,19 +79,26 @@ export interface RecordViews {
     readonly notAfter: number;
   };
   'device-revocation': {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly userId: string;
     readonly deviceId: string;
     readonly fingerprint: string;
   };
   'heads-seen': {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly userId: string;
     readonly deviceId: string;
     readonly heads: readonly SeenHeadView[];
   };
-  'committee-created': { readonly tenantId: string; readonly committeeId: string };
+  'committee-created': {
+    readonly tenantPosition: number;
+    readonly tenantId: string;
+    readonly committeeId: string;
+  };
   membership: {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly committeeId: string;
     readonly userId: string;
@@ -93,29 +106,34 @@ export interface RecordViews {
     readonly role: string;
   };
   'membership-cosignature': {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly committeeId: string;
     readonly membershipSequence: number;
     readonly membershipHash: Uint8Array;
   };
   'key-epoch': {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly committeeId: string;
     readonly epoch: number;
     readonly wrappedKeys: readonly WrappedKeyView[];
   };
   'epoch-keys': {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly committeeId: string;
     readonly epoch: number;
     readonly wrappedKeys: readonly WrappedKeyView[];
   };
   retention: {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly committeeId: string;
     readonly retentionDays: number | null;
   };
   'legal-hold': {
+    readonly tenantPosition: number;
     readonly tenantId: string;
     readonly committeeId: string;
     readonly documentId: string | null;
@@ -143,6 +161,7 @@ const wrappedKeys = {
 } as const;
 const documentRecord = {
   tenantId: 'id',
+  tenantPosition: 'int',
   committeeId: 'id',
   documentId: 'id',
   committeeHead: chainHead,
@@ -168,8 +187,9 @@ export const recordViewShapes = {
     rootHash: 'hash',
     serviceSignature: 'bytes',
   },
-  'user-created': { tenantId: 'id', userId: 'id' },
+  'user-created': { tenantPosition: 'int', tenantId: 'id', userId: 'id' },
   'device-certificate': {
+    tenantPosition: 'int',
     tenantId: 'id',
     userId: 'id',
     deviceId: 'id',
@@ -177,25 +197,58 @@ export const recordViewShapes = {
     notBefore: 'int',
     notAfter: 'int',
   },
-  'device-revocation': { tenantId: 'id', userId: 'id', deviceId: 'id', fingerprint: 'fingerprint' },
+  'device-revocation': {
+    tenantPosition: 'int',
+    tenantId: 'id',
+    userId: 'id',
+    deviceId: 'id',
+    fingerprint: 'fingerprint',
+  },
   'heads-seen': {
+    tenantPosition: 'int',
     tenantId: 'id',
     userId: 'id',
     deviceId: 'id',
     heads: { arrayOf: { stream: 'string', length: 'int', hash: 'hash' } },
   },
-  'committee-created': { tenantId: 'id', committeeId: 'id' },
-  membership: { tenantId: 'id', committeeId: 'id', userId: 'id', change: 'string', role: 'string' },
+  'committee-created': { tenantPosition: 'int', tenantId: 'id', committeeId: 'id' },
+  membership: {
+    tenantPosition: 'int',
+    tenantId: 'id',
+    committeeId: 'id',
+    userId: 'id',
+    change: 'string',
+    role: 'string',
+  },
   'membership-cosignature': {
+    tenantPosition: 'int',
     tenantId: 'id',
     committeeId: 'id',
     membershipSequence: 'int',
     membershipHash: 'hash',
   },
-  'key-epoch': { tenantId: 'id', committeeId: 'id', epoch: 'int', wrappedKeys },
-  'epoch-keys': { tenantId: 'id', committeeId: 'id', epoch: 'int', wrappedKeys },
-  retention: { tenantId: 'id', committeeId: 'id', retentionDays: { nullable: 'int' } },
+  'key-epoch': {
+    tenantPosition: 'int',
+    tenantId: 'id',
+    committeeId: 'id',
+    epoch: 'int',
+    wrappedKeys,
+  },
+  'epoch-keys': {
+    tenantPosition: 'int',
+    tenantId: 'id',
+    committeeId: 'id',
+    epoch: 'int',
+    wrappedKeys,
+  },
+  retention: {
+    tenantPosition: 'int',
+    tenantId: 'id',
+    committeeId: 'id',
+    retentionDays: { nullable: 'int' },
+  },
   'legal-hold': {
+    tenantPosition: 'int',
     tenantId: 'id',
     committeeId: 'id',
     documentId: { nullable: 'id' },

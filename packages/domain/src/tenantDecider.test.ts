@@ -376,3 +376,23 @@ t.test('evolve ignores events before the tenant exists', async (t) => {
   };
   t.same(tenantDecider.evolve(tenantDecider.initialState(), event), { status: 'absent' });
 });
+
+t.test(
+  'refuses a heartbeat of an admin device whose certificate expired by the newest signed time',
+  async (t) => {
+    const s = admin();
+    s.exec(s.certifyAdminDevice('adm3', {}, { notAfter: 1_767_500_000 }));
+    s.exec(s.recordHeartbeat('adm1', {}, {}, 1_768_000_000));
+    s.gwt(s.recordHeartbeat('adm3', {})).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.certificateNotValid,
+    );
+    const tenant = s.tenant();
+    t.same(
+      tenant.status === 'active' && tenant.times,
+      [1_767_000_000, 1_767_000_000, 1_767_000_000, 1_767_000_000, 1_768_000_000],
+      'the time at each position',
+    );
+  },
+);

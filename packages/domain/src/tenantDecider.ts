@@ -257,37 +257,44 @@ export function evolveTenant(state: TenantState, event: TenantEvent): TenantStat
       rootFingerprint: event.data.rootFingerprint,
       adminDevices: {},
       chain: advanceChain(emptyChain(), event.data.recordHash),
+      times: [event.data.createdAt],
       lastHeartbeatTime: null,
       checkpointTreeSize: 0,
     };
   }
   if (state.status !== 'active') return state;
   const chain = advanceChain(state.chain, event.data.recordHash);
+  // The time at the new position: a heartbeat's own signed time, else the time before it.
+  const time =
+    event.type === 'Heartbeat' ? event.data.time : (state.times[state.times.length - 1] ?? 0);
+  const times = [...state.times, time];
   switch (event.type) {
     case 'AdminDeviceCertified': {
-      const { deviceId, userId, fingerprint, notAfter } = event.data;
+      const { deviceId, userId, fingerprint, notBefore, notAfter } = event.data;
       return {
         ...state,
         chain,
+        times,
         adminDevices: {
           ...state.adminDevices,
-          [deviceId]: { deviceId, userId, fingerprint, notAfter, revoked: false },
+          [deviceId]: { deviceId, userId, fingerprint, notBefore, notAfter, revoked: false },
         },
       };
     }
     case 'AdminDeviceRevoked': {
       const device = state.adminDevices[event.data.deviceId];
-      if (device === undefined) return { ...state, chain };
+      if (device === undefined) return { ...state, chain, times };
       return {
         ...state,
         chain,
+        times,
         adminDevices: { ...state.adminDevices, [device.deviceId]: { ...device, revoked: true } },
       };
     }
     case 'Heartbeat':
-      return { ...state, chain, lastHeartbeatTime: event.data.time };
+      return { ...state, chain, times, lastHeartbeatTime: event.data.time };
     case 'Checkpoint':
-      return { ...state, chain, checkpointTreeSize: event.data.treeSize };
+      return { ...state, chain, times, checkpointTreeSize: event.data.treeSize };
     default:
       return assertNever(event);
   }

@@ -8,7 +8,8 @@ export interface AdminDevice {
   readonly userId: string;
   /** Fingerprint of the device's signing key (from the root-signed certificate). */
   readonly fingerprint: string;
-  /** End of the certificate's validity, Unix seconds. */
+  /** Validity of the certificate, Unix seconds. */
+  readonly notBefore: number;
   readonly notAfter: number;
   readonly revoked: boolean;
 }
@@ -23,6 +24,11 @@ export type TenantState =
       readonly rootFingerprint: string;
       readonly adminDevices: Readonly<Record<string, AdminDevice>>;
       readonly chain: Chain;
+      /**
+       * The signed time at each tenant chain position (index = position - 1): the genesis time,
+       * then the newest heartbeat's. Certificates are judged at the position a record names.
+       */
+      readonly times: readonly number[];
       /** Signed time (Unix seconds) of the newest admin heartbeat, or null before the first. */
       readonly lastHeartbeatTime: number | null;
       /** Tree size of the newest countersigned checkpoint (0 before the first). */

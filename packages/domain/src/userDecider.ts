@@ -245,7 +245,7 @@ export function decideUser(
           deviceId,
         },
       );
-      requireUserDevice(user, deviceId, verified);
+      requireUserDevice(user, deviceId, verified, requireTenantContext(context, tenantId));
       if (fields.heads.length === 0)
         throw commandMalformed('heads', 'name at least one chain head');
       for (const head of fields.heads) {
@@ -300,13 +300,13 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
   const chain = advanceChain(state.chain, event.data.recordHash);
   switch (event.type) {
     case 'DeviceCertified': {
-      const { deviceId, fingerprint, notAfter } = event.data;
+      const { deviceId, fingerprint, notBefore, notAfter } = event.data;
       return {
         ...state,
         chain,
         devices: {
           ...state.devices,
-          [deviceId]: { deviceId, fingerprint, notAfter, revoked: false },
+          [deviceId]: { deviceId, fingerprint, notBefore, notAfter, revoked: false },
         },
       };
     }

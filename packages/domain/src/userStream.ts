@@ -7,7 +7,8 @@ export interface UserDevice {
   readonly deviceId: string;
   /** Fingerprint of the device's signing key (from the admin-signed certificate). */
   readonly fingerprint: string;
-  /** End of the certificate's validity, Unix seconds. */
+  /** Validity of the certificate, Unix seconds. */
+  readonly notBefore: number;
   readonly notAfter: number;
   readonly revoked: boolean;
 }
