@@ -248,6 +248,14 @@ export class PostgresEventStore implements EventStore {
     return { eventsChecked: verifier.eventsChecked, firstProblem };
   }
 
+  /**
+   * How well group commit groups: committed batch transactions and the appends they carried
+   * (refused ones included), as the SQLite store reports them.
+   */
+  groupCommitStats(): { readonly transactions: number; readonly appends: number } {
+    return this.#groupCommit.stats();
+  }
+
   /** Waits for appends in flight, stops subscriptions, and ends the pool if the store made it. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -73,6 +73,8 @@ export class PostgresGroupCommit {
    */
   readonly #heads = new Map<string, StreamHead>();
   #inFlight = 0;
+  #transactions = 0;
+  #appendsCommitted = 0;
   /** A NOTIFY is being sent; `#notifyAgain` asks for one more once it is done. */
   #notifying = false;
   #notifyAgain = false;
@@ -92,6 +94,14 @@ export class PostgresGroupCommit {
       this.#queuedEvents += append.events.length;
       this.#pump();
     });
+  }
+
+  /**
+   * How well group commit groups: committed batch transactions and the appends they carried
+   * (refused ones included). For metrics; `appends / transactions` is the mean group size.
+   */
+  stats(): { readonly transactions: number; readonly appends: number } {
+    return { transactions: this.#transactions, appends: this.#appendsCommitted };
   }
 
   /** Resolves once nothing is queued or in flight. */
@@ -181,6 +191,8 @@ export class PostgresGroupCommit {
       }
       return;
     }
+    this.#transactions += 1;
+    this.#appendsCommitted += planned.length;
     let written = false;
     for (const item of planned) {
       const result = outcomes.get(item.ix);

@@ -286,6 +286,11 @@ if (url !== '') {
       rows[0].transactions < 16,
       `64 concurrent appends shared ${rows[0].transactions} transactions`,
     );
+    t.same(
+      store.groupCommitStats(),
+      { transactions: rows[0].transactions, appends: 64 },
+      'the store counts the same transactions',
+    );
   });
 
   t.test('stores events as bytea and migrates idempotently', async (t) => {
