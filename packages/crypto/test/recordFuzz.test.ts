@@ -40,8 +40,9 @@ t.test(
       }
       for (let i = 0; i < 60; i++) {
         const m = Uint8Array.from(signed);
-        // Keep suite and key (offsets 0..32) so the mutant reaches the decoder.
-        const at = 33 + Math.floor(random() * (m.length - 33));
+        // Keep suite, label and signer key so the mutant reaches the decoder.
+        const keep = 2 + (m[1] as number) + 32;
+        const at = keep + Math.floor(random() * (m.length - keep));
         m[at] = Math.floor(random() * 256);
         mutants.push(m);
       }

@@ -202,3 +202,24 @@ t.test('signing refuses a body that does not fit the schema', async (t) => {
     { code: CryptoErrorCode.invalidArgument },
   );
 });
+
+t.test(
+  'the record starts with suite and label; a label length past the end is malformed',
+  async (t) => {
+    const key = generateSigningKeyPair();
+    const bytes = signRecord(
+      'user-created',
+      unchained,
+      { tenantId: 'city', userId: 'u1', tenantPosition: 0 },
+      key,
+    );
+    t.equal(bytes[0], 1);
+    t.equal(
+      new TextDecoder().decode(bytes.subarray(2, 2 + (bytes[1] as number))),
+      'ratsfach/v1/user-created',
+    );
+    const bad = Uint8Array.from(bytes);
+    bad[1] = 255;
+    t.throws(() => openRecord(bad, 'user-created'), { code: CryptoErrorCode.malformed });
+  },
+);

@@ -47,11 +47,13 @@ export const unchained: ChainLink = { sequence: 0, previousHash: new Uint8Array(
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Offsets of the fixed-position fields (FORMAT.md, "Envelope"). */
-const signerKeyOffset = 1;
-const labelLengthOffset = signerKeyOffset + keyLength.signingPublicKey;
-/** suite, signer key, label length, sequence, previous hash and signature, with an empty label. */
-const minimumLength = labelLengthOffset + 1 + 8 + hashLength + keyLength.signature;
+/** Offsets of the envelope (FORMAT.md, "Envelope"): suite, label length, label, signer key. */
+const labelLengthOffset = 1;
+/** suite, label length, signer key, sequence, previous hash and signature, with an empty label. */
+const minimumLength =
+  labelLengthOffset + 1 + keyLength.signingPublicKey + 8 + hashLength + keyLength.signature;
+/** Where the signer key starts, after the label of `labelLength` bytes. */
+const signerKeyOffset = (labelLength: number): number => labelLengthOffset + 1 + labelLength;
 
 /** Encodes and signs a record of `purpose` at `link` in its chain. */
 export function signRecord<P extends Purpose>(
@@ -68,10 +70,10 @@ export function signRecord<P extends Purpose>(
   }
   const w = new ByteWriter();
   w.u8(currentSuite);
-  w.bytes(signer.publicKey);
   const label = utf8.encode(`${recordLabelPrefix}${purpose}`);
   w.u8(label.length);
   w.bytes(label);
+  w.bytes(signer.publicKey);
   w.u64(link.sequence);
   w.bytes(link.previousHash);
   encodeFields(w, recordSchemas[purpose], body as unknown as Record<string, FieldValue>, purpose);
@@ -84,9 +86,9 @@ export function signRecord<P extends Purpose>(
 }
 
 /**
- * Checks the signature over the exact stored bytes, reading nothing but the suite byte and the
- * signer key at their fixed offsets. Returns the signer key. Throws UnknownSuiteError,
- * EncodingError (too short) or SignatureError.
+ * Checks the signature over the exact stored bytes, reading nothing but the suite byte, the
+ * label's length and the signer key after the label. Returns the signer key. Throws
+ * UnknownSuiteError, EncodingError (too short) or SignatureError.
  */
 export function verifyRecordSignature(bytes: Uint8Array): {
   readonly suite: Suite;
@@ -100,7 +102,13 @@ export function verifyRecordSignature(bytes: Uint8Array): {
     );
   }
   const suite = requireSuite(bytes[0] as number, 'signed record');
-  const signerKey = bytes.slice(signerKeyOffset, labelLengthOffset);
+  const keyAt = signerKeyOffset(bytes[labelLengthOffset] as number);
+  if (bytes.length < minimumLength + keyAt - signerKeyOffset(0)) {
+    throw new EncodingError(CryptoErrorCode.malformed, 'a record ends inside its envelope', {
+      hint: 'The record was truncated; fetch it again.',
+    });
+  }
+  const signerKey = bytes.slice(keyAt, keyAt + keyLength.signingPublicKey);
   const signed = bytes.subarray(0, bytes.length - keyLength.signature);
   const signature = bytes.subarray(bytes.length - keyLength.signature);
   if (!sodium().crypto_sign_verify_detached(signature, signed, signerKey)) {
@@ -174,9 +182,9 @@ function decodeVerified<P extends Purpose>(
   const what = `${purpose} record`;
   const r = new ByteReader(bytes.subarray(0, bytes.length - keyLength.signature), what);
   r.u8();
-  r.bytes(keyLength.signingPublicKey);
   const labelLength = r.u8();
   const label = utf8Decoder.decode(r.bytes(labelLength));
+  r.bytes(keyLength.signingPublicKey);
   const sequence = r.u64();
   const previousHash = r.bytes(hashLength);
   const body = decodeFields(r, recordSchemas[purpose], purpose);
@@ -184,7 +192,7 @@ function decodeVerified<P extends Purpose>(
   // Belt and braces: the canonical encoding of what was decoded must be these very bytes.
   const w = new ByteWriter();
   encodeFields(w, recordSchemas[purpose], body, purpose);
-  const bodyStart = labelLengthOffset + 1 + labelLength + 8 + hashLength;
+  const bodyStart = signerKeyOffset(labelLength) + keyLength.signingPublicKey + 8 + hashLength;
   if (!bytesEqual(w.finish(), bytes.subarray(bodyStart, bytes.length - keyLength.signature))) {
     throw new EncodingError(CryptoErrorCode.nonCanonical, `${what} is not canonically encoded`);
   }
