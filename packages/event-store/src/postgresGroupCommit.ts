@@ -43,8 +43,12 @@ interface Planned {
   readonly chained: ChainedEvent[];
 }
 
-/** `any` and `stream_exists` only lose a race to a concurrent writer; they retry this often. */
-const maxRaceRetries = 20;
+/**
+ * `any` and `stream_exists` only lose a race when another process wrote the stream first, so
+ * every lost race is someone's progress; the bound only stops a pathological starvation. It is
+ * high because a process that lost must re-read the head and so tends to lose the next race too.
+ */
+const maxRaceRetries = 200;
 const retryableSqlStates: ReadonlySet<string> = new Set(['40P01', '40001']);
 
 /**
