@@ -518,6 +518,7 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
       members: {},
       epoch: null,
       rotationRequired: false,
+      keyHolders: [],
       retentionDays: null,
       legalHolds: [],
       chain: advanceChain(emptyChain(), event.data.recordHash),
@@ -568,9 +569,15 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
       };
     }
     case 'KeyEpochStarted':
-      return { ...state, chain, epoch: event.data.epoch, rotationRequired: false };
+      return {
+        ...state,
+        chain,
+        epoch: event.data.epoch,
+        rotationRequired: false,
+        keyHolders: event.data.recipients,
+      };
     case 'EpochKeysWrapped':
-      return { ...state, chain };
+      return { ...state, chain, keyHolders: [...state.keyHolders, ...event.data.recipients] };
     case 'RetentionSet':
       return { ...state, chain, retentionDays: event.data.retentionDays };
     case 'LegalHoldPlaced':

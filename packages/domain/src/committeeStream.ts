@@ -29,6 +29,8 @@ export type CommitteeState =
       readonly epoch: number | null;
       /** True after a member who held keys left, until a new epoch starts: nothing is written meanwhile. */
       readonly rotationRequired: boolean;
+      /** The devices the current epoch key was wrapped for. */
+      readonly keyHolders: readonly KeyRecipient[];
       /** Days a deleted document is kept before it may be erased; null: no rule. */
       readonly retentionDays: number | null;
       /** Document ids under legal hold, or `wholeCommittee`. */

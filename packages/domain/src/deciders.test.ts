@@ -60,18 +60,21 @@ t.test('says which streams a decision needs', async (t) => {
     tenant: false,
     userIds: [],
     committee: null,
+    keyHolders: false,
     day: null,
   });
   t.same(contextRequirements(s.createUser('zed')), {
     tenant: true,
     userIds: [],
     committee: null,
+    keyHolders: false,
     day: null,
   });
   t.same(contextRequirements(s.changeMembership('council', 'add', 'carol', 'reader')), {
     tenant: true,
     userIds: ['carol'],
     committee: null,
+    keyHolders: false,
     day: null,
   });
   t.same(
@@ -94,5 +97,15 @@ t.test('says which streams a decision needs', async (t) => {
     committeeId: 'council',
   });
   t.equal(contextRequirements(s.commitVersion('doc1', 'alice', 'a1')).committee, 'ofDocument');
+  t.equal(
+    contextRequirements(s.commitVersion('doc1', 'alice', 'a1')).keyHolders,
+    true,
+    'a write loads the key holders',
+  );
+  t.equal(
+    contextRequirements(s.deleteDocument('doc1', 'alice', 'a1')).keyHolders,
+    false,
+    'a deletion writes no content',
+  );
   t.equal(contextRequirements(s.recordDelivery()).day, '20260110');
 });

@@ -163,11 +163,23 @@ export interface ContextRequirements {
    * document stream first and load the committee it names.
    */
   readonly committee: { readonly committeeId: string } | 'ofDocument' | null;
+  /**
+   * Also load, into `context.users`, the user stream of every key holder of that committee's
+   * current epoch (`committee.keyHolders`), so a write can see that one of their devices was
+   * revoked and a new epoch is due.
+   */
+  readonly keyHolders: boolean;
   /** Pass the delivery stream's day as `context.day`. */
   readonly day: string | null;
 }
 
-const none: ContextRequirements = { tenant: false, userIds: [], committee: null, day: null };
+const none: ContextRequirements = {
+  tenant: false,
+  userIds: [],
+  committee: null,
+  keyHolders: false,
+  day: null,
+};
 
 /** Says which streams' states a command's decision needs (the verifier is always needed). */
 export function contextRequirements(command: DomainCommand): ContextRequirements {
@@ -209,9 +221,17 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
         tenant: true,
         userIds: [command.data.signerUserId],
         committee: { committeeId: command.data.committeeId },
+        keyHolders: true,
       };
     case 'CommitVersion':
     case 'MoveDocument':
+      return {
+        ...none,
+        tenant: true,
+        userIds: [command.data.signerUserId],
+        committee: 'ofDocument',
+        keyHolders: true,
+      };
     case 'DeleteDocument':
     case 'RestoreDocument':
     case 'EraseDocument':

@@ -588,3 +588,38 @@ t.test('certificates are judged at the tenant position a record names', async (t
       .thenRefuses(t, ValidationError, DomainErrorCode.contextMissing);
   });
 });
+
+t.test(
+  'a revoked device that holds the epoch key forces a new epoch before the next write',
+  async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.revokeDevice('bob', 'b1'));
+    s.gwt(s.commitVersion('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.epochRotationRequired,
+    );
+    s.gwt(s.moveDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.epochRotationRequired,
+    );
+    s.gwt(s.createDocument('doc2', 'council', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.epochRotationRequired,
+    );
+    t.equal(
+      s.exec(s.deleteDocument('doc1', 'alice', 'a1'))[0]?.type,
+      'DocumentDeleted',
+      'a deletion writes no content and goes ahead',
+    );
+    s.exec(s.restoreDocument('doc1', 'alice', 'a1'));
+    s.exec(s.startKeyEpoch('council', 1, [{ userId: 'alice', deviceId: 'a1' }], 'alice', 'a1'));
+    t.equal(
+      s.exec(s.commitVersion('doc1', 'alice', 'a1'))[0]?.type,
+      'VersionCommitted',
+      'writing resumes under the new epoch',
+    );
+  },
+);

@@ -144,8 +144,15 @@ const requireCurrentCommittee = (committee: ActiveCommittee, named: ChainHeadVie
   }
 };
 
-/** Refuses content under an epoch other than the current one, or while a new epoch is due. */
-const requireCurrentEpoch = (committee: ActiveCommittee, epoch: number): void => {
+/**
+ * Refuses content under an epoch other than the current one, or while a new epoch is due: a
+ * member who held keys left, or a device the key was wrapped for was revoked since.
+ */
+const requireCurrentEpoch = (
+  committee: ActiveCommittee,
+  epoch: number,
+  context: DomainContext,
+): void => {
   if (committee.rotationRequired) {
     throw new ConflictError(
       DomainErrorCode.epochRotationRequired,
@@ -155,6 +162,21 @@ const requireCurrentEpoch = (committee: ActiveCommittee, epoch: number): void =>
         details: { committeeId: committee.committeeId },
       },
     );
+  }
+  for (const holder of committee.keyHolders) {
+    // A device revoked since it received the epoch key must not read what is written next.
+    const user = signerState(context, holder.userId);
+    const device = user?.status === 'active' ? user.devices[holder.deviceId] : undefined;
+    if (device === undefined || device.revoked) {
+      throw new ConflictError(
+        DomainErrorCode.epochRotationRequired,
+        `device ${holder.deviceId} of user ${holder.userId} holds the epoch key and was revoked: a new key epoch must start first`,
+        {
+          hint: 'start a new key epoch without the revoked device, then write under it',
+          details: { ...holder },
+        },
+      );
+    }
   }
   if (epoch !== committee.epoch) {
     throw new ConflictError(
@@ -229,7 +251,7 @@ export function decideDocument(
       }
       const committee = requireCommitteeContext(context, tenantId, committeeId);
       const checked = authorize(committee, RecordPurpose.documentCreated, emptyChain());
-      requireCurrentEpoch(committee, checked.fields.epoch);
+      requireCurrentEpoch(committee, checked.fields.epoch, context);
       const { committeeHead } = checked.fields;
       return [
         {
@@ -264,7 +286,7 @@ export function decideDocument(
         committeeHead,
       } = checked.fields;
       if (authorDeviceId !== signerDeviceId) throw recordMismatch('authorDeviceId');
-      requireCurrentEpoch(committee, epoch);
+      requireCurrentEpoch(committee, epoch, context);
       const head = document.headVersion === 0 ? null : document.headVersion;
       if (parentVersion !== head) {
         throw new ConflictError(
@@ -310,7 +332,7 @@ export function decideDocument(
       requireNotDeleted(document);
       const committee = requireCommitteeContext(context, tenantId, document.committeeId);
       const checked = authorize(committee, RecordPurpose.documentMoved, document.chain);
-      requireCurrentEpoch(committee, checked.fields.epoch);
+      requireCurrentEpoch(committee, checked.fields.epoch, context);
       return [
         {
           type: 'DocumentMoved',

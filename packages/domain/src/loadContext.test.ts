@@ -55,3 +55,17 @@ t.test('folds a stream with the decider of its kind', async (t) => {
   };
   t.equal(committee.epoch, 0);
 });
+
+t.test("a content write loads the users who hold the committee's epoch key", async (t) => {
+  const s = new Scenario().withDocument();
+  const context = await loadContext(
+    s.commitVersion('doc1', 'alice', 'a1'),
+    s.verifier,
+    async (stream) => foldStream(stream, s.events(stream)),
+  );
+  t.same(
+    Object.keys(context.users ?? {}).sort(),
+    ['alice', 'bob'],
+    'the signer and every key holder',
+  );
+});

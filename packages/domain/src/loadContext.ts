@@ -54,10 +54,19 @@ export async function loadContext(
       : ((await loadState(
           streamName(StreamKind.committee, tenantId, committeeId),
         )) as CommitteeState);
+  if (needs.keyHolders && committee?.status === 'active') {
+    for (const { userId } of committee.keyHolders) {
+      if (!Object.hasOwn(users, userId)) {
+        users[userId] = (await loadState(
+          streamName(StreamKind.user, tenantId, userId),
+        )) as UserState;
+      }
+    }
+  }
   return {
     verifier,
     ...(tenant === undefined ? {} : { tenant }),
-    ...(needs.userIds.length > 0 ? { users } : {}),
+    ...(Object.keys(users).length > 0 ? { users } : {}),
     ...(committee === undefined ? {} : { committee }),
     ...(needs.day === null ? {} : { day: needs.day }),
   };

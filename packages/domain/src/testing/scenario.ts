@@ -120,11 +120,16 @@ export class Scenario {
     } else if (needs.committee !== null) {
       committee = this.committee(needs.committee.committeeId);
     }
+    const userIds = [...needs.userIds];
+    if (needs.keyHolders && committee?.status === 'active') {
+      for (const { userId } of committee.keyHolders)
+        if (!userIds.includes(userId)) userIds.push(userId);
+    }
     return {
       verifier: this.verifier,
       ...(needs.tenant ? { tenant: this.tenant() } : {}),
-      ...(needs.userIds.length > 0
-        ? { users: Object.fromEntries(needs.userIds.map((id) => [id, this.user(id)])) }
+      ...(userIds.length > 0
+        ? { users: Object.fromEntries(userIds.map((id) => [id, this.user(id)])) }
         : {}),
       ...(committee === undefined ? {} : { committee }),
       ...(needs.day === null ? {} : { day: needs.day }),
