@@ -25,6 +25,7 @@ export * from './deciders.js';
 export * from './shape.js';
 export * from './eventShapes.js';
 export * from './upcasters.js';
+export * from './recordViews.js';
 export * from './eventSerializer.js';
 export { isIsoTime, maxRecordBytes } from './validate.js';
 export {
@@ -33,6 +34,7 @@ export {
   requireRootSigner,
   requireUser,
   requireUserDevice,
+  requireValidAt,
 } from './authorize.js';
 export * from './loadContext.js';
 export * from './blake2b.js';
