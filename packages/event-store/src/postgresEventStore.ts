@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ValidationError } from '@ratsfach/domain';
 import { validateAppend, validateReadAll, validateReadStream } from './appendValidation.js';
 import { ChainVerifier } from './chainVerifier.js';
 import { StoreUnavailableError } from './errors.js';
@@ -44,8 +45,19 @@ export interface PostgresEventStoreOptions {
   readonly pollIntervalMs?: number;
 }
 
+// Duck-typed: a pool from another copy of `pg` is still a pool.
 const isPoolOption = (c: PostgresEventStoreOptions['connection']): c is { pool: pg.Pool } =>
-  'pool' in c && c.pool instanceof pg.Pool;
+  'pool' in c && typeof (c.pool as { connect?: unknown } | undefined)?.connect === 'function';
+
+const checkPositive = (name: string, value: number | undefined): void => {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+    throw new ValidationError(
+      'RATSFACH_EVENT_STORE_PG_OPTIONS_INVALID',
+      `PostgreSQL event store option ${name} is ${String(value)}, not a positive integer`,
+      { hint: `pass a positive integer for ${name}, or leave it out for the default` },
+    );
+  }
+};
 
 /**
  * Opens the PostgreSQL event store: creates (or updates) its schema, idempotently, then returns
@@ -55,6 +67,11 @@ export async function openPostgresEventStore(
   options: PostgresEventStoreOptions,
 ): Promise<PostgresEventStore> {
   const names = postgresNames(options.schema);
+  checkPositive('pageSize', options.pageSize);
+  checkPositive('pollIntervalMs', options.pollIntervalMs);
+  checkPositive('groupCommit.maxBatchEvents', options.groupCommit?.maxBatchEvents);
+  checkPositive('groupCommit.maxConcurrentBatches', options.groupCommit?.maxConcurrentBatches);
+  checkPositive('groupCommit.headCacheSize', options.groupCommit?.headCacheSize);
   const owned = !isPoolOption(options.connection);
   const pool = isPoolOption(options.connection)
     ? options.connection.pool

@@ -392,16 +392,26 @@ if (url !== '') {
     t.equal(rows[0].n, 1, 'the pool still works after the store closed');
   });
 
-  t.test('refuses a schema name that is not a plain identifier', async (t) => {
-    for (const schema of ['Bad', 'x; DROP TABLE y', '', 'a'.repeat(49), '1abc']) {
-      const error = await openPostgresEventStore({
+  t.test(
+    'refuses a schema name that is not a plain identifier and options out of range',
+    async (t) => {
+      for (const schema of ['Bad', 'x; DROP TABLE y', '', 'a'.repeat(49), '1abc']) {
+        const error = await openPostgresEventStore({
+          connection: { connectionString: url },
+          schema,
+        }).catch((e: unknown) => e);
+        t.type(error, ValidationError, JSON.stringify(schema));
+        t.equal((error as ValidationError).code, 'RATSFACH_EVENT_STORE_PG_SCHEMA_INVALID');
+      }
+      const badOption = await openPostgresEventStore({
         connection: { connectionString: url },
-        schema,
+        schema: randomSchema(),
+        groupCommit: { maxConcurrentBatches: 0 },
       }).catch((e: unknown) => e);
-      t.type(error, ValidationError, JSON.stringify(schema));
-      t.equal((error as ValidationError).code, 'RATSFACH_EVENT_STORE_PG_SCHEMA_INVALID');
-    }
-  });
+      t.type(badOption, ValidationError, 'a tuning option out of range');
+      t.equal((badOption as ValidationError).code, 'RATSFACH_EVENT_STORE_PG_OPTIONS_INVALID');
+    },
+  );
 
   t.test('a database that is gone gives StoreUnavailableError with a hint', async (t) => {
     const refused = await openPostgresEventStore({
