@@ -752,8 +752,11 @@ export class S3BlobStore implements BlobStore {
     const etags: { part: number; etag: string }[] = [];
     const hasher = createObjectHasher(input.kind, hashPartSize);
     const inflight = new Set<Promise<void>>();
-    const send = async (index: number, bytes: Buffer): Promise<void> => {
-      while (inflight.size >= this.#putConcurrency) await Promise.race(inflight);
+    // Part buffers are reused once their upload is answered: memory stays at
+    // putConcurrency + 1 parts whatever the object's size, without waiting for the GC.
+    const free: Buffer[] = [];
+    const send = async (index: number, buffer: Buffer, length: number): Promise<void> => {
+      const bytes = buffer.subarray(0, length);
       const p = this.#call('put', () =>
         this.#client.uploadPart(
           {
@@ -770,29 +773,37 @@ export class S3BlobStore implements BlobStore {
       });
       p.catch(() => undefined);
       inflight.add(p);
-      void p.finally(() => inflight.delete(p)).catch(() => undefined);
+      void p
+        .finally(() => {
+          inflight.delete(p);
+          free.push(buffer);
+        })
+        .catch(() => undefined);
+      while (inflight.size >= this.#putConcurrency) await Promise.race(inflight);
     };
     try {
       let index = 0;
       let total = 0;
-      let buf = Buffer.allocUnsafe(partLengthFor(input.size, 0, P));
+      let buf: Buffer = Buffer.allocUnsafe(P);
+      let length = partLengthFor(input.size, 0, P);
       let filled = 0;
       for await (const chunk of body) {
         let off = 0;
         while (off < chunk.length) {
           if (index >= count) checkWholeSize(total + chunk.length - off, input.size);
-          const take = Math.min(buf.length - filled, chunk.length - off);
+          const take = Math.min(length - filled, chunk.length - off);
           const piece = chunk.subarray(off, off + take);
           buf.set(piece, filled);
           hasher.update(piece);
           filled += take;
           off += take;
           total += take;
-          if (filled === buf.length) {
-            await send(index, buf);
+          if (filled === length) {
+            await send(index, buf, length);
             index++;
             if (index < count) {
-              buf = Buffer.allocUnsafe(partLengthFor(input.size, index, P));
+              buf = free.pop() ?? Buffer.allocUnsafe(P);
+              length = partLengthFor(input.size, index, P);
               filled = 0;
             }
           }
