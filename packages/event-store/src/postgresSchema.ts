@@ -74,15 +74,18 @@ CREATE TABLE IF NOT EXISTS ${n.events} (
 }
 
 /**
- * One group-commit batch, called inside the batch's transaction. The events of all appends come
- * as parallel arrays; `p_append[i]` says which append event i belongs to (contiguous runs).
+ * One group-commit batch: the adapter calls it as a statement of its own (its own implicit
+ * transaction); whoever else calls it must make it the first write of its transaction, so that
+ * the transaction's xid is assigned under the lock. The events of all appends come as parallel
+ * arrays; `p_append[i]` says which append event i belongs to (contiguous runs).
  *
  * Positions: the transaction's xid and all its positions are taken together under a short
  * advisory lock, so among appenders a smaller xid always means smaller positions. A reader that
  * only takes rows with xid < pg_snapshot_xmin(current snapshot) therefore never delivers a
  * position above one that is still in flight: every transaction still running then has an xid
- * at or above that xmin, hence positions above everything delivered. The lock is held for two
- * function calls, not until commit, so transactions still overlap and commit in parallel.
+ * at or above that xmin, hence positions above everything delivered. The lock is held only while
+ * the xid and the positions are taken, not until commit, so transactions still overlap and
+ * commit in parallel.
  *
  * All appends are first inserted together in one savepoint (a PL/pgSQL exception block is one).
  * If that hits a unique violation, it is rolled back and each append is inserted again in a
