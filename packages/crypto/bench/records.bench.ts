@@ -49,6 +49,8 @@ const body = {
   size: 123_456,
   keySlotHash: new Uint8Array(64).fill(2),
   authorDeviceId: 'a1',
+  // A typical encrypted metadata object (name, one folder, MIME type, times): 106 bytes.
+  encryptedMetadata: new Uint8Array(106).fill(3),
 };
 const version = signRecord(
   'version',

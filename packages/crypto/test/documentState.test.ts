@@ -36,6 +36,7 @@ const scene = async () => {
     size: n * 100,
     keySlotHash: new Uint8Array(64),
     authorDeviceId: 'a1',
+    encryptedMetadata: new Uint8Array(120).fill(n),
   });
   add('document-created', { ...base, epoch: 0 });
   return { world, epoch0, committee, doc, add, version, base };
@@ -136,4 +137,52 @@ t.test('a staff member removed later still authored the versions written before'
   const later = world.state();
   t.not(later.head.length, committee.head.length);
   t.equal(DocumentState.fold(later, doc).versions.length, 1);
+});
+
+t.test(
+  "the signed metadata is the newest version's, or a later move's naming the head version",
+  async (t) => {
+    const { committee, doc, add, version, base } = await scene();
+    t.equal(DocumentState.fold(committee, doc).metadata, null);
+    add('version', version(1, null));
+    add('version', version(2, 1));
+    let state = DocumentState.fold(committee, doc);
+    t.same(state.metadata?.encryptedMetadata, new Uint8Array(120).fill(2));
+    t.same(state.metadata?.binding, {
+      tenantId: 'city',
+      documentId: 'doc_1',
+      version: 2,
+      epoch: 0,
+    });
+    add('document-moved', { ...base, epoch: 0, version: 2, encryptedMetadata: new Uint8Array(90) });
+    state = DocumentState.fold(committee, doc);
+    t.same(state.metadata?.encryptedMetadata, new Uint8Array(90));
+    t.equal(state.metadata?.binding.version, 2);
+    t.equal(state.metadata?.sequence, 3);
+  },
+);
+
+t.test('a move naming an older version, or made before any version, is refused', async (t) => {
+  {
+    const { committee, doc, add, version, base } = await scene();
+    add('version', version(1, null));
+    add('version', version(2, 1));
+    add('document-moved', { ...base, epoch: 0, version: 1, encryptedMetadata: new Uint8Array(90) });
+    expectError(
+      t,
+      () => DocumentState.fold(committee, doc),
+      TrustError,
+      CryptoErrorCode.unauthorisedSigner,
+    );
+  }
+  {
+    const { committee, doc, add, base } = await scene();
+    add('document-moved', { ...base, epoch: 0, version: 1, encryptedMetadata: new Uint8Array(90) });
+    expectError(
+      t,
+      () => DocumentState.fold(committee, doc),
+      TrustError,
+      CryptoErrorCode.unauthorisedSigner,
+    );
+  }
 });

@@ -15,11 +15,14 @@ import {
   TrustView,
   CommitteeState,
   encryptContent,
+  encryptMetadata,
   generateDeviceKeys,
   fingerprint,
   generateContentKey,
   keySlotHash,
   openEpochKeys,
+  openKeySlot,
+  openSignedMetadata,
   openVersionContent,
   requireEpochKey,
   requireWritable,
@@ -81,6 +84,17 @@ const writeVersion = async (
         size: digest.size,
         keySlotHash: keySlotHash(keySlot),
         authorDeviceId: 'a1',
+        encryptedMetadata: encryptMetadata({
+          contentKey,
+          binding,
+          metadata: {
+            name: `Tagesordnung ${version}.pdf`,
+            folderPath: ['Sitzungen'],
+            mimeType: 'application/pdf',
+            createdAt: 1_700_000_000_000,
+            modifiedAt: 1_700_000_000_000 + version,
+          },
+        }),
       },
       a1.signing,
     ),
@@ -112,6 +126,31 @@ const readLatest = async (
   return sink.bytes();
 };
 
+/** Bob's device reads the newest version's name: only the metadata the author signed. */
+const readLatestName = (
+  world: World,
+  doc: Uint8Array[],
+  device: DeviceKeys,
+  stored: { keySlot: Uint8Array },
+): string => {
+  const trust = TrustView.build({
+    rootPin: world.code.rootPin,
+    tenantChain: world.tenant,
+    userChains: world.users,
+  });
+  const committee = CommitteeState.fold(trust, world.committee);
+  const state = DocumentState.fold(committee, doc);
+  const latest = state.latest!;
+  const signed = state.metadata!;
+  const epochKey = requireEpochKey(openEpochKeys(committee, device), latest.body.epoch);
+  const contentKey = openKeySlot(stored.keySlot, { epochKey, binding: latest.body });
+  return openSignedMetadata(signed.encryptedMetadata, {
+    signed: signed.encryptedMetadata,
+    contentKey,
+    binding: signed.binding,
+  }).name;
+};
+
 t.test(
   'a reader opens what the staff author wrote, verified from the pinned root down',
   async (t) => {
@@ -120,6 +159,7 @@ t.test(
     const plaintext = new TextEncoder().encode('Tagesordnung, nichtöffentlich');
     const stored = await writeVersion(world, doc, epoch0, plaintext, 1);
     t.same(await readLatest(world, doc, world.devices.b1!, stored), plaintext);
+    t.equal(readLatestName(world, doc, world.devices.b1!, stored), 'Tagesordnung 1.pdf');
   },
 );
 

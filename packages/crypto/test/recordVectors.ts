@@ -268,11 +268,12 @@ export async function buildRecordVectors(): Promise<string> {
         size: 123_456_789,
         keySlotHash: h(0xc2),
         authorDeviceId: 'a1',
+        encryptedMetadata: filled(0x3c, 106),
       },
     },
     'document-moved': {
       signer: alice.signing,
-      body: { ...doc, epoch: 1, encryptedMetadata: filled(0x3d, 40) },
+      body: { ...doc, epoch: 1, version: 2, encryptedMetadata: filled(0x3d, 106) },
     },
     'document-deleted': { signer: alice.signing, body: doc },
     'document-restored': { signer: alice.signing, body: doc },

@@ -328,6 +328,29 @@ t.test('MoveDocument', async (t) => {
       DomainErrorCode.roleLacksRight,
     );
   });
+  t.test('refuses a move whose metadata names a version other than the head', async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.commitVersion('doc1', 'alice', 'a1'));
+    s.gwt(s.moveDocument('doc1', 'alice', 'a1', { fields: { version: 1 } })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.moveNotHead,
+    );
+    s.gwt(s.moveDocument('doc1', 'alice', 'a1', { fields: { version: 3 } })).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.moveNotHead,
+    );
+  });
+  t.test('refuses a move before the first version (no content key to encrypt under)', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.createDocument('doc1', 'council', 'alice', 'a1'));
+    s.gwt(s.moveDocument('doc1', 'alice', 'a1')).thenRefuses(
+      t,
+      ConflictError,
+      DomainErrorCode.moveNotHead,
+    );
+  });
   t.test('refuses to move a deleted document', async (t) => {
     const s = new Scenario().withDocument();
     s.exec(s.deleteDocument('doc1', 'alice', 'a1'));

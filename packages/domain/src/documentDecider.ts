@@ -333,6 +333,21 @@ export function decideDocument(
       const committee = requireCommitteeContext(context, tenantId, document.committeeId);
       const checked = authorize(committee, RecordPurpose.documentMoved, document.chain);
       requireCurrentEpoch(committee, checked.fields.epoch, context);
+      // The new metadata is encrypted under the head version's content key and signed for it;
+      // devices refuse a move naming another version, so the server refuses it first.
+      if (document.headVersion === 0 || checked.fields.version !== document.headVersion) {
+        throw new ConflictError(
+          DomainErrorCode.moveNotHead,
+          `the move names version ${checked.fields.version}, the head is ${document.headVersion}`,
+          {
+            hint:
+              document.headVersion === 0
+                ? 'commit a first version before moving the document'
+                : 'sync the document and encrypt the new metadata for the head version',
+            details: { version: checked.fields.version, head: document.headVersion },
+          },
+        );
+      }
       return [
         {
           type: 'DocumentMoved',

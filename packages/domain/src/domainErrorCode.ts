@@ -66,6 +66,7 @@ export const DomainErrorCode = {
   documentErased: 'RATSFACH_DOMAIN_DOCUMENT_ERASED',
   parentNotHead: 'RATSFACH_DOMAIN_PARENT_NOT_HEAD',
   versionNotNext: 'RATSFACH_DOMAIN_VERSION_NOT_NEXT',
+  moveNotHead: 'RATSFACH_DOMAIN_MOVE_NOT_HEAD',
   committeeStateStale: 'RATSFACH_DOMAIN_COMMITTEE_STATE_STALE',
   deliveryWrongDay: 'RATSFACH_DOMAIN_DELIVERY_WRONG_DAY',
 } as const;

@@ -149,7 +149,11 @@ export interface RecordViews {
     readonly keySlotHash: Uint8Array;
     readonly authorDeviceId: string;
   };
-  'document-moved': DocumentRecordView & { readonly epoch: number };
+  'document-moved': DocumentRecordView & {
+    readonly epoch: number;
+    /** The version whose content key encrypts the new metadata: the head version. */
+    readonly version: number;
+  };
   'document-deleted': DocumentRecordView;
   'document-restored': DocumentRecordView;
   'document-erased': DocumentRecordView;
@@ -265,7 +269,7 @@ export const recordViewShapes = {
     keySlotHash: 'hash',
     authorDeviceId: 'id',
   },
-  'document-moved': { ...documentRecord, epoch: 'int' },
+  'document-moved': { ...documentRecord, epoch: 'int', version: 'int' },
   'document-deleted': documentRecord,
   'document-restored': documentRecord,
   'document-erased': documentRecord,

@@ -5,7 +5,9 @@ import t from 'tap';
 import {
   createRecordVerifier,
   cryptoReady,
+  encryptMetadata,
   fingerprint,
+  generateContentKey,
   generateSigningKeyPair,
   keyLength,
   signRecord,
@@ -372,6 +374,19 @@ t.test('the deciders accept real signed records and refuse forged ones', async (
     }),
     ['DocumentCreated'],
   );
+  const contentKey = generateContentKey();
+  const metadataOf = (version: number) =>
+    encryptMetadata({
+      contentKey,
+      binding: { tenantId, documentId: 'doc1', version, epoch: 0 },
+      metadata: {
+        name: `Protokoll ${version}.pdf`,
+        folderPath: ['Protokolle'],
+        mimeType: 'application/pdf',
+        createdAt: 1_774_000_000_000,
+        modifiedAt: 1_774_000_000_000,
+      },
+    });
   const version = (
     parentVersion: number | null,
     version: number,
@@ -393,6 +408,7 @@ t.test('the deciders accept real signed records and refuse forged ones', async (
         size: 10,
         keySlotHash: new Uint8Array(64).fill(2),
         authorDeviceId: 'a1',
+        encryptedMetadata: metadataOf(version),
       },
       a1,
     );
@@ -420,6 +436,38 @@ t.test('the deciders accept real signed records and refuse forged ones', async (
     'a version against an old committee state is refused',
   );
   t.same(await types(commit(version(1, 2))), ['VersionCommitted']);
+  const move = (version: number): DomainCommand => ({
+    type: 'MoveDocument',
+    data: {
+      tenantId,
+      documentId: 'doc1',
+      signerUserId: 'alice',
+      signerDeviceId: 'a1',
+      record: signRecord(
+        'document-moved',
+        w.link(ds),
+        {
+          tenantId,
+          committeeId: 'council',
+          documentId: 'doc1',
+          tenantPosition: 3,
+          committeeHead: w.committeeHead(),
+          epoch: 0,
+          version,
+          encryptedMetadata: metadataOf(version),
+        },
+        a1,
+      ),
+    },
+    metadata: w.metadata(),
+  });
+  await refuses(
+    move(1),
+    ConflictError,
+    DomainErrorCode.moveNotHead,
+    'a move whose metadata is bound to an older version is refused',
+  );
+  t.same(await types(move(2)), ['DocumentMoved'], 'a move naming the head version is accepted');
   await refuses(
     {
       type: 'PlaceLegalHold',

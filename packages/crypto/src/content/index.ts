@@ -17,6 +17,7 @@ export {
   decryptMetadata,
   encryptMetadata,
   metadataHash,
+  openSignedMetadata,
   type DocumentMetadata,
 } from './metadata.js';
 export {

@@ -213,3 +213,32 @@ export const decryptMetadata = (
 
 /** BLAKE2b-512 of an encrypted metadata object, for a record that names it by hash. */
 export const metadataHash = (object: Uint8Array): Uint8Array => hash512(object);
+
+/**
+ * Decrypts metadata only if it is exactly the object a staff device signed: `presented` is what
+ * the server or a cache handed over, `signed` the `encryptedMetadata` of the verified version or
+ * move record (`DocumentState.metadata`), `binding` the version it belongs to. A reader holding
+ * the content key can encrypt any name under the right binding, so decrypting is not enough;
+ * other bytes than the signed ones are refused (MetadataError `hashMismatch`) before decryption.
+ * Then as decryptMetadata.
+ */
+export const openSignedMetadata = (
+  presented: Uint8Array,
+  params: {
+    readonly signed: Uint8Array;
+    readonly contentKey: Uint8Array;
+    readonly binding: ContentBinding;
+  },
+): DocumentMetadata => {
+  if (presented.length !== params.signed.length || !sodium().memcmp(presented, params.signed)) {
+    throw new MetadataError(
+      CryptoErrorCode.hashMismatch,
+      'the metadata presented is not the one the version or move record signed',
+      {
+        hint: 'Show the name from the signed record and report it: the metadata was swapped.',
+        details: { presented: presented.length, signed: params.signed.length },
+      },
+    );
+  }
+  return decryptMetadata(params.signed, params);
+};

@@ -3,7 +3,21 @@ import type { CommitteeState } from '../committee/committeeState.js';
 import { ChainError, CryptoErrorCode, TrustError } from '../errors.js';
 import { bytesEqual } from '../hash.js';
 import type { ChainHead, RecordBodies } from '../records/recordBodies.js';
+import type { ContentBinding } from '../content/binding.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
+
+/**
+ * The document's current metadata exactly as a staff device signed it (in the newest version
+ * record, or in a later move record), with the binding it was encrypted under. Decrypt it with
+ * `openSignedMetadata(presented, { signed: encryptedMetadata, binding, contentKey })`.
+ */
+export interface SignedMetadata {
+  readonly encryptedMetadata: Uint8Array;
+  /** Tenant, document, the version whose content key encrypts it, and that version's epoch. */
+  readonly binding: ContentBinding;
+  /** Chain position of the record that signed it. */
+  readonly sequence: number;
+}
 
 /** A verified version of a document. */
 export interface VerifiedVersion {
@@ -38,8 +52,11 @@ export class DocumentState {
   readonly documentId: string;
   readonly head: ChainHead;
   readonly versions: readonly VerifiedVersion[] = [];
-  /** The newest encrypted metadata from a move (null until moved). */
-  encryptedMetadata: Uint8Array | null = null;
+  /**
+   * The signed metadata of the head version: from the newest version record, or from a move
+   * record signed after it (null before the first version).
+   */
+  metadata: SignedMetadata | null = null;
   deleted = false;
   erased = false;
 
@@ -121,11 +138,42 @@ export class DocumentState {
           hash: record.hash,
           authorFingerprint: record.signerFingerprint,
         });
+        this.metadata = {
+          encryptedMetadata: v.encryptedMetadata,
+          binding: {
+            tenantId: v.tenantId,
+            documentId: v.documentId,
+            version: v.version,
+            epoch: v.epoch,
+          },
+          sequence: record.sequence,
+        };
         return;
       }
-      case 'document-moved':
-        this.encryptedMetadata = (record.body as RecordBodies['document-moved']).encryptedMetadata;
+      case 'document-moved': {
+        const m = record.body as RecordBodies['document-moved'];
+        const head = this.latest?.body;
+        // New metadata is encrypted under the head version's content key, so it must name that
+        // version: metadata bound to an older one would bring back an older key's name.
+        if (head === undefined || m.version !== head.version) {
+          throw refuse(
+            `a move names version ${m.version}, the head is ${head?.version ?? 'none'}`,
+            { version: m.version },
+          );
+        }
+        if (this.deleted) throw refuse('a move of a deleted document');
+        this.metadata = {
+          encryptedMetadata: m.encryptedMetadata,
+          binding: {
+            tenantId: head.tenantId,
+            documentId: head.documentId,
+            version: head.version,
+            epoch: head.epoch,
+          },
+          sequence: record.sequence,
+        };
         return;
+      }
       case 'document-deleted':
         this.deleted = true;
         return;

@@ -139,7 +139,10 @@ export interface RecordBodies {
     readonly tenantId: string;
     readonly committeeId: string;
     readonly tenantPosition: number;
-    /** Days a document is kept after deletion; null keeps it for good. */
+    /**
+     * Days a deleted document must stay deleted before it may be erased; null: no retention rule
+     * (erasure is allowed at any time unless a legal hold applies), as the domain decides it.
+     */
     readonly retentionDays: number | null;
   };
   'legal-hold': {
@@ -162,10 +165,21 @@ export interface RecordBodies {
     readonly size: number;
     readonly keySlotHash: Uint8Array;
     readonly authorDeviceId: string;
+    /**
+     * The version's metadata (name, folder, MIME type, times) as `encryptMetadata` made it: under
+     * this version's content key, bound to tenant, document, this version and its epoch. Signed
+     * here, so neither the server nor a reader holding the content key can change it unnoticed.
+     */
+    readonly encryptedMetadata: Uint8Array;
   };
   'document-moved': DocumentRecordBody & {
     readonly epoch: number;
-    /** The new metadata (name, folder), encrypted on the device. */
+    /** The version the new metadata belongs to: the head version when the move was signed. */
+    readonly version: number;
+    /**
+     * The new metadata (name, folder, ...) encrypted on the device under that version's content
+     * key and bound to that version and its epoch, exactly as a version record's.
+     */
     readonly encryptedMetadata: Uint8Array;
   };
   'document-deleted': DocumentRecordBody;

@@ -27,6 +27,13 @@ export const wrappedKeySchema: Schema = [
   ['sealedKey', t.bytes(keyLength.sealedKey)],
 ];
 
+/**
+ * Largest encrypted metadata object a version or move record carries. The largest metadata
+ * encryptMetadata accepts (1024-byte name, 32 folders of 255 bytes, 255-byte MIME type) encrypts
+ * to 9,578 bytes, so the object always fits and sits inside the signed record itself.
+ */
+export const maxEncryptedMetadata = 16384;
+
 /** At most this many wrapped keys in one record (every device of every member). */
 export const maxWrappedKeys = 4096;
 
@@ -184,8 +191,14 @@ export const recordSchemas: Readonly<Record<Purpose, Schema>> = {
     ['size', t.u64],
     ['keySlotHash', t.hash],
     ['authorDeviceId', t.id],
+    ['encryptedMetadata', t.varbytes(maxEncryptedMetadata)],
   ],
-  'document-moved': [...documentRecord, ['epoch', t.u32], ['encryptedMetadata', t.varbytes(16384)]],
+  'document-moved': [
+    ...documentRecord,
+    ['epoch', t.u32],
+    ['version', t.u32],
+    ['encryptedMetadata', t.varbytes(maxEncryptedMetadata)],
+  ],
   'document-deleted': documentRecord,
   'document-restored': documentRecord,
   'document-erased': documentRecord,

@@ -695,6 +695,11 @@ export class Scenario {
     };
   }
 
+  private headVersionOf(documentId: string): number {
+    const document = this.document(documentId);
+    return document.status === 'absent' ? 0 : document.headVersion;
+  }
+
   /** The version body the scenario signs by default: the next version on the current state. */
   versionBody(
     documentId: string,
@@ -710,6 +715,7 @@ export class Scenario {
       size: 1000,
       keySlotHash: fakeHash(new TextEncoder().encode(`slot ${documentId} ${head + 1}`)),
       authorDeviceId: signerDeviceId,
+      encryptedMetadata: fakeHash(new TextEncoder().encode(`metadata ${documentId} ${head + 1}`)),
     };
   }
 
@@ -748,7 +754,11 @@ export class Scenario {
     const committeeId = this.committeeOf(documentId);
     const extra: Readonly<Record<string, RecordFieldValue>> =
       type === 'MoveDocument'
-        ? { epoch: this.currentEpoch(committeeId), encryptedMetadata: new Uint8Array(16) }
+        ? {
+            epoch: this.currentEpoch(committeeId),
+            version: this.headVersionOf(documentId),
+            encryptedMetadata: new Uint8Array(16),
+          }
         : {};
     const record = this.documentRecord(documentId, committeeId, purpose, signerDeviceId, extra, o);
     return {
