@@ -217,3 +217,23 @@ t.test('writing needs a fresh heartbeat, a staff device and no epoch due', async
     CryptoErrorCode.staleCommitteeState,
   );
 });
+
+t.test(
+  'retention: N days is a rule, null means no rule; an admin or staff device signs it, a reader cannot',
+  async (t) => {
+    const { world } = await World.scene();
+    const retention = (retentionDays: number | null) => ({
+      tenantId: 'city',
+      committeeId: 'finance',
+      tenantPosition: world.tenantPosition,
+      retentionDays,
+    });
+    t.equal(world.state().retentionDays, null, 'no rule before any retention record');
+    world.appendCommittee('retention', retention(30), world.admin.signing);
+    t.equal(world.state().retentionDays, 30);
+    world.appendCommittee('retention', retention(null), world.devices.a1!.signing);
+    t.equal(world.state().retentionDays, null, 'null clears the rule: erasure is not blocked');
+    world.appendCommittee('retention', retention(7), world.devices.b1!.signing);
+    expectError(t, () => world.state(), TrustError, CryptoErrorCode.unauthorisedSigner);
+  },
+);

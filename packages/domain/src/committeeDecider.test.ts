@@ -180,6 +180,57 @@ t.test('ChangeMembership', async (t) => {
     t.equal(members(s).bob?.role, 'deputy');
     t.equal(members(s).bob?.cosigned, true);
   });
+  t.test('a promotion to staff counts only once a staff device co-signs it', async (t) => {
+    // Given bob, a co-signed reader, whom an admin promotes to staff
+    const s = new Scenario().standard();
+    const promotionAt = active(s).chain.length;
+    s.exec(s.changeMembership('council', 'changeRole', 'bob', 'staff'));
+    // Then bob is still a reader (no staff right) until the promotion is co-signed
+    t.equal(members(s).bob?.role, 'reader');
+    t.equal(members(s).bob?.pendingStaff?.sequence, promotionAt);
+    s.gwt(s.createDocument('doc1', 'council', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
+    // When bob co-signs his own promotion, it is refused: the committee has staff
+    s.gwt(s.coSignMembership('council', 'bob', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.selfCosign,
+    );
+    // When alice (staff) co-signs the promotion record
+    const cosign = s.coSignMembership('council', 'bob', 'alice', 'a1');
+    const [event] = s.exec(cosign);
+    t.equal(event?.type, 'MembershipCoSigned');
+    // Then the co-signature names the promotion record, and bob is staff
+    t.equal(event?.type === 'MembershipCoSigned' && event.data.membershipSequence, promotionAt);
+    t.equal(members(s).bob?.role, 'staff');
+    t.equal(members(s).bob?.pendingStaff, undefined);
+    t.equal(members(s).bob?.cosigned, true);
+    t.equal(s.exec(s.createDocument('doc1', 'council', 'bob', 'b1'))[0]?.type, 'DocumentCreated');
+  });
+  t.test('a co-signature naming the old addition does not promote', async (t) => {
+    const s = new Scenario().standard();
+    const bobAddition = members(s).bob!;
+    s.exec(s.changeMembership('council', 'changeRole', 'bob', 'staff'));
+    s.gwt(
+      s.coSignMembership('council', 'bob', 'alice', 'a1', {
+        fields: {
+          membershipSequence: bobAddition.membershipSequence,
+          membershipHash: bobAddition.membershipHash,
+        },
+      }),
+    ).thenRefuses(t, ConflictError, DomainErrorCode.membershipAlreadyCosigned);
+    t.equal(members(s).bob?.role, 'reader');
+  });
+  t.test('a demotion applies at once and cancels a pending promotion', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'changeRole', 'bob', 'staff'));
+    s.exec(s.changeMembership('council', 'changeRole', 'bob', 'reader'));
+    t.equal(members(s).bob?.role, 'reader');
+    t.equal(members(s).bob?.pendingStaff, undefined);
+  });
   t.test('refuses a role change to the same role', async (t) => {
     const s = new Scenario().standard();
     s.gwt(s.changeMembership('council', 'changeRole', 'bob', 'reader')).thenRefuses(

@@ -29,6 +29,7 @@ import { MembershipChange, wholeCommittee } from './committeeStream.js';
 import type {
   CommitteeCommand,
   CommitteeEvent,
+  CommitteeMember,
   CommitteeState,
   KeyRecipient,
   KeyRecipientRef,
@@ -237,7 +238,11 @@ export function decideCommittee(
             details: { userId, committeeId },
           },
         );
-      } else if (change === MembershipChange.changeRole && member.role === role) {
+      } else if (
+        change === MembershipChange.changeRole &&
+        member.role === role &&
+        member.pendingStaff === undefined
+      ) {
         throw new ConflictError(
           DomainErrorCode.roleUnchanged,
           `user ${userId} holds role ${role} already`,
@@ -289,9 +294,16 @@ export function decideCommittee(
           },
         );
       }
+      // A co-signature names either the pending promotion to staff or the addition record.
+      const pending = member.pendingStaff;
+      const promotion =
+        pending !== undefined &&
+        fields.membershipSequence === pending.sequence &&
+        bytesEqual(fields.membershipHash, pending.hash);
       if (
-        fields.membershipSequence !== member.membershipSequence ||
-        !bytesEqual(fields.membershipHash, member.membershipHash)
+        !promotion &&
+        (fields.membershipSequence !== member.membershipSequence ||
+          !bytesEqual(fields.membershipHash, member.membershipHash))
       ) {
         throw new ConflictError(
           DomainErrorCode.membershipChanged,
@@ -302,7 +314,7 @@ export function decideCommittee(
           },
         );
       }
-      if (member.cosigned) {
+      if (!promotion && member.cosigned) {
         throw new ConflictError(
           DomainErrorCode.membershipAlreadyCosigned,
           `the membership of user ${userId} is co-signed already`,
@@ -314,7 +326,8 @@ export function decideCommittee(
       }
       if (signerUserId === userId) {
         // Founding: a committee without staff in effect gets its first staff member this way.
-        if (hasEffectiveStaff(committee) || member.role !== MemberRole.staff) {
+        const becomesStaff = promotion || member.role === MemberRole.staff;
+        if (hasEffectiveStaff(committee) || !becomesStaff) {
           throw new ForbiddenError(
             DomainErrorCode.selfCosign,
             `user ${userId} cannot co-sign their own membership`,
@@ -346,8 +359,8 @@ export function decideCommittee(
           type: 'MembershipCoSigned',
           data: {
             userId,
-            membershipSequence: member.membershipSequence,
-            membershipHash: member.membershipHash,
+            membershipSequence: fields.membershipSequence,
+            membershipHash: fields.membershipHash,
             signerUserId,
             signerDeviceId,
             record,
@@ -552,9 +565,17 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
           const heldKeys = member !== undefined && member.cosigned && state.epoch !== null;
           return { ...state, chain, members, rotationRequired: state.rotationRequired || heldKeys };
         }
-        case 'changeRole':
+        case 'changeRole': {
           if (member === undefined) return { ...state, chain };
-          return { ...state, chain, members: { ...state.members, [userId]: { ...member, role } } };
+          const { pendingStaff: _dropped, ...rest } = member;
+          // A promotion to staff counts only once a staff device co-signs it (as an addition
+          // does); until then the member keeps their role. Other role changes apply at once.
+          const changed: CommitteeMember =
+            role === MemberRole.staff && member.role !== MemberRole.staff
+              ? { ...member, pendingStaff: { sequence, hash: recordHash } }
+              : { ...rest, role };
+          return { ...state, chain, members: { ...state.members, [userId]: changed } };
+        }
         default:
           return assertNever(change);
       }
@@ -562,11 +583,15 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
     case 'MembershipCoSigned': {
       const member = state.members[event.data.userId];
       if (member === undefined) return { ...state, chain };
-      return {
-        ...state,
-        chain,
-        members: { ...state.members, [member.userId]: { ...member, cosigned: true } },
-      };
+      const { pendingStaff, ...rest } = member;
+      const promoted =
+        pendingStaff !== undefined &&
+        pendingStaff.sequence === event.data.membershipSequence &&
+        bytesEqual(pendingStaff.hash, event.data.membershipHash);
+      const cosigned: CommitteeMember = promoted
+        ? { ...rest, role: MemberRole.staff }
+        : { ...member, cosigned: true };
+      return { ...state, chain, members: { ...state.members, [member.userId]: cosigned } };
     }
     case 'KeyEpochStarted':
       return {

@@ -12,6 +12,12 @@ export interface CommitteeMember {
   readonly membershipHash: Uint8Array;
   /** True once a staff device co-signed the addition: only then does the membership count. */
   readonly cosigned: boolean;
+  /**
+   * An admin-signed promotion to staff awaiting a staff co-signature (chain position and hash of
+   * its membership record); the member keeps their old role until it is co-signed, as devices
+   * (`@ratsfach/crypto` CommitteeState) count it. Absent when none is pending.
+   */
+  readonly pendingStaff?: { readonly sequence: number; readonly hash: Uint8Array };
 }
 
 /** Legal holds on the whole committee are keyed by this instead of a document id. */

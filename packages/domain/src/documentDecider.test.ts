@@ -555,6 +555,25 @@ t.test('EraseDocument', async (t) => {
       );
     },
   );
+  t.test(
+    'a retention rule cleared to null is no rule: erasure at any time, unless a legal hold applies',
+    async (t) => {
+      // Given a committee whose 30-day rule was cleared, and a document that is not even deleted
+      const s = new Scenario().withDocument();
+      s.exec(s.setRetention('council', 30));
+      s.exec(s.setRetention('council', null));
+      // When a legal hold is placed, erasure is refused
+      s.exec(s.placeLegalHold('council', {}, 'doc1'));
+      s.gwt(s.eraseDocument('doc1', 'alice', 'a1')).thenRefuses(
+        t,
+        ConflictError,
+        DomainErrorCode.legalHoldActive,
+      );
+      // Then, the hold lifted, it is erased at once
+      s.exec(s.liftLegalHold('council', {}, 'doc1'));
+      t.equal(s.exec(s.eraseDocument('doc1', 'alice', 'a1'))[0]?.type, 'DocumentErased');
+    },
+  );
   t.test('refuses an erasure by a reader', async (t) => {
     const s = new Scenario().withDocument();
     s.gwt(s.eraseDocument('doc1', 'bob', 'b1')).thenRefuses(

@@ -82,7 +82,11 @@ export class CommitteeState {
   private current = -1;
   private hadStaff = false;
   private lastPosition = 0;
-  /** Days documents are kept after deletion (null: for good). */
+  /**
+   * The retention rule, as the domain decides erasure: N days means a deleted document may be
+   * erased once it has been deleted for N days; null means no rule (erasure at any time unless
+   * a legal hold applies). Signed by an admin device or a staff device of the committee.
+   */
   retentionDays: number | null = null;
   /** Active legal holds: `*` for the whole committee, else document ids. */
   readonly legalHolds = new Set<string>();

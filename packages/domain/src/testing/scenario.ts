@@ -468,9 +468,10 @@ export class Scenario {
   ): CoSignMembership {
     const committee = this.committee(committeeId);
     const member = committee.status === 'active' ? committee.members[userId] : undefined;
+    // A pending promotion to staff is what a co-signature names, else the addition.
     const ref = {
-      membershipSequence: member?.membershipSequence ?? 0,
-      membershipHash: member?.membershipHash ?? new Uint8Array(64),
+      membershipSequence: member?.pendingStaff?.sequence ?? member?.membershipSequence ?? 0,
+      membershipHash: member?.pendingStaff?.hash ?? member?.membershipHash ?? new Uint8Array(64),
     };
     const record = this.committeeRecord(
       committeeId,
