@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
 import {
   link,
   mkdir,
@@ -18,6 +17,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isValidId, RatsfachError } from '@ratsfach/domain';
+import { DirSyncQueue, fsyncDir } from './dirSyncQueue.js';
 import { assertBlobRef, assertKind, assertTenant, blobObjectKey, isBlobHash } from './blobRef.js';
 import type { BlobKind, BlobRef } from './blobRef.js';
 import type {
@@ -77,6 +77,8 @@ export const FsFaultPoint = {
   afterLink: 'afterLink',
   /** A one-shot put wrote and synced its temporary file; nothing is linked yet. */
   putSynced: 'putSynced',
+  /** A one-shot put renamed its synced file into place; the shard directory is not synced yet. */
+  putRenamed: 'putRenamed',
 } as const;
 export type FsFaultPoint = (typeof FsFaultPoint)[keyof typeof FsFaultPoint];
 
@@ -147,15 +149,6 @@ async function writeFileSynced(path: string, text: string): Promise<void> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * The embedded default: objects as files in a sharded layout
  * `<root>/<tenant>/<kind>/<aa>/<bb>/<hash>`.
@@ -169,7 +162,8 @@ async function fsyncDir(dir: string): Promise<void> {
  *   hard-links `data` into place: link never replaces an existing name, so an existing object is
  *   never overwritten, and the object appears whole or not at all. Then the shard directory is
  *   synced and the session directory removed;
- * - a one-shot `put` streams into `.tmp`, syncs, checks, and links the same way;
+ * - a one-shot `put` streams into `.tmp`, syncs, checks, and renames into place (a rename may
+ *   replace an existing object, only with the same bytes), then syncs the shard directory;
  * - at start `.tmp` is emptied, and sessions whose `data` already has a second link (completed
  *   just before a crash) or that are abandoned are removed.
  *
@@ -186,6 +180,7 @@ export class FsBlobStore implements BlobStore {
   readonly #activity = new Map<string, SessionActivity>();
   readonly #dirs = new Map<string, Promise<void>>();
   readonly #made = new Map<string, Promise<void>>();
+  readonly #dirSync = new DirSyncQueue();
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(options: FsBlobStoreOptions) {
@@ -411,6 +406,7 @@ export class FsBlobStore implements BlobStore {
     // The shard directories are made (and synced) while the bytes stream in.
     const dirReady = this.#ensureDir(dirname(this.#objectPath(input)));
     dirReady.catch(() => undefined);
+    let renamed = false;
     try {
       const fh = await open(tmp, 'wx');
       try {
@@ -428,13 +424,29 @@ export class FsBlobStore implements BlobStore {
       } finally {
         await fh.close();
       }
+      // The file's bytes are synced, so its mtime is final; the rename keeps it.
+      const createdAt = new Date();
       await this.#fault(FsFaultPoint.putSynced);
       await dirReady;
-      return await this.#linkIntoPlace(input, tmp);
+      // rename, not link + unlink: one call fewer per object. It may replace an existing object,
+      // but only with the same bytes (the hash was checked), synced, and atomically; the fresh
+      // mtime restarts the object's age as the session path's utimes does.
+      const path = this.#objectPath(input);
+      await rename(tmp, path);
+      renamed = true;
+      await this.#fault(FsFaultPoint.putRenamed);
+      await this.#dirSync.sync(dirname(path));
+      return {
+        tenant: input.tenant,
+        kind: input.kind,
+        hash: input.hash,
+        size: input.size,
+        createdAt,
+      };
     } catch (error) {
       throw mapError(error);
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      if (!renamed) await unlink(tmp).catch(() => undefined);
     }
   }
 
@@ -489,7 +501,7 @@ export class FsBlobStore implements BlobStore {
       throw mapError(error);
     }
     try {
-      await fsyncDir(dirname(path));
+      await this.#dirSync.sync(dirname(path));
     } catch (error) {
       throw mapError(error);
     }
@@ -654,7 +666,7 @@ export class FsBlobStore implements BlobStore {
       const now = new Date();
       await utimes(path, now, now);
     }
-    await fsyncDir(dir);
+    await this.#dirSync.sync(dir);
     const info = await this.head(ref);
     if (info === null) throw blobNotFound(ref);
     return info;
@@ -700,7 +712,7 @@ export class FsBlobStore implements BlobStore {
         this.#dirs.clear();
         this.#made.clear();
       }
-      durable = this.#madeDir(dir).then(() => fsyncDir(dirname(dir)));
+      durable = this.#madeDir(dir).then(() => this.#dirSync.sync(dirname(dir)));
       this.#dirs.set(dir, durable);
       durable.catch(() => this.#dirs.delete(dir));
     }

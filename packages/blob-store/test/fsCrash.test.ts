@@ -75,6 +75,7 @@ const cases = [
   { point: 'afterLink', hit: 1, mode: 'session', partsLeft: null },
   { point: 'midStream', hit: 1, mode: 'put', partsLeft: null },
   { point: 'putSynced', hit: 1, mode: 'put', partsLeft: null },
+  { point: 'putRenamed', hit: 1, mode: 'put', partsLeft: null },
 ] as const;
 
 t.test('a process killed with SIGKILL at any point leaves no partial object visible', async (t) => {
@@ -99,6 +100,23 @@ t.test('a process killed with SIGKILL at any point leaves no partial object visi
       const objects = [];
       for await (const o of store.list(tenant, BlobKind.blob)) objects.push(o);
 
+      if (c.point === 'putRenamed') {
+        // Renamed, so visible, but only after its bytes were synced: whole, never partial.
+        t.equal(objects.length, 1, 'the object renamed into place before the kill is visible');
+        t.same(
+          await hashStream((await store.get(ref)).body, PART),
+          { hash, size: bytes.length },
+          'with all its bytes',
+        );
+        const info = await store.put({ ...ref, size: bytes.length }, [bytes]);
+        t.equal(info.size, bytes.length, 'a retried put of the same object succeeds');
+        t.same(
+          await hashStream((await store.get(ref)).body, PART),
+          { hash, size: bytes.length },
+          'and the object still holds the same bytes',
+        );
+        return;
+      }
       if (c.point === 'afterLink') {
         t.equal(objects.length, 1, 'the object linked before the kill is visible');
         t.same(
