@@ -8,7 +8,7 @@ import {
   InvalidReadOptionsError,
   TooManyEventsError,
 } from './errors.js';
-import { eventIdsFor } from './eventId.js';
+import { eventIdsForTenant } from './eventId.js';
 import type {
   AppendOptions,
   EventStoreLimits,
@@ -55,7 +55,9 @@ export function validateAppend(
   if (events.length > limits.maxEventsPerAppend) {
     throw new TooManyEventsError(stream, events.length, limits.maxEventsPerAppend);
   }
-  events.forEach((event: unknown, index) => {
+  // One pass over the events, no closure per event: this runs for every event appended.
+  for (let index = 0; index < events.length; index += 1) {
+    const event: unknown = events[index];
     if (typeof event !== 'object' || event === null) {
       throw new InvalidEventError(stream, index, 'not an object');
     }
@@ -73,14 +75,14 @@ export function validateAppend(
     if (size > limits.maxEventBytes) {
       throw new EventTooLargeError(stream, index, size, limits.maxEventBytes);
     }
-  });
+  }
   return {
     stream,
     tenant,
     events,
     expected,
     commandId,
-    eventIds: eventIdsFor(stream, commandId, events.length),
+    eventIds: eventIdsForTenant(tenant, commandId, events.length),
   };
 }
 

@@ -20,12 +20,14 @@ export interface ChainedEvent {
 export function chainEvents(append: ValidatedAppend, head: StreamHead | null): ChainedEvent[] {
   let revision = head === null ? -1n : head.revision;
   let prevHash = head === null ? GENESIS_PREV_HASH : head.hash;
-  const chained: ChainedEvent[] = [];
-  append.events.forEach((event, index) => {
+  const { events, eventIds, stream } = append;
+  const chained = new Array<ChainedEvent>(events.length);
+  for (let index = 0; index < events.length; index += 1) {
+    const event = events[index] as (typeof events)[number];
     revision += 1n;
-    const eventId = append.eventIds[index] as string;
+    const eventId = eventIds[index] as string;
     const hash = eventHash({
-      stream: append.stream,
+      stream,
       revision,
       eventId,
       type: event.type,
@@ -33,7 +35,7 @@ export function chainEvents(append: ValidatedAppend, head: StreamHead | null): C
       metadata: event.metadata,
       prevHash,
     });
-    chained.push({
+    chained[index] = {
       revision,
       eventId,
       type: event.type,
@@ -41,8 +43,8 @@ export function chainEvents(append: ValidatedAppend, head: StreamHead | null): C
       metadata: event.metadata,
       hash,
       prevHash,
-    });
+    };
     prevHash = hash;
-  });
+  }
   return chained;
 }
