@@ -70,22 +70,35 @@ CREATE TABLE IF NOT EXISTS commands (
   first_revision INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
+/**
+ * What a read selects: the four byte columns come back concatenated in one BLOB, with their
+ * lengths, and are handed out as views of it. The driver copies every BLOB into a fresh Buffer of
+ * its own, and those four allocations were most of a replay's cost (about 230,000 rows/s with
+ * four BLOBs, 410,000 with one). `||` joins the bytes as they are (the file is UTF-8, so no text
+ * conversion happens) and the CAST only relabels them as a BLOB.
+ */
 const columns =
-  'global_position, stream, revision, event_id, type, data, metadata, hash, prev_hash';
+  'global_position, stream, revision, event_id, type, length(hash), length(prev_hash), length(data), CAST(hash || prev_hash || data || metadata AS BLOB)';
 
-type Row = [bigint, string, bigint, string, string, Buffer, Buffer, Buffer, Buffer];
+type Row = [bigint, string, bigint, string, string, bigint, bigint, bigint, Buffer];
 
-const toRecorded = (row: Row): RecordedEvent => ({
-  globalPosition: row[0],
-  stream: row[1],
-  revision: row[2],
-  eventId: row[3],
-  type: row[4],
-  data: row[5],
-  metadata: row[6],
-  hash: row[7],
-  prevHash: row[8],
-});
+const toRecorded = (row: Row): RecordedEvent => {
+  const bytes = row[8];
+  const hashEnd = Number(row[5]);
+  const prevHashEnd = hashEnd + Number(row[6]);
+  const dataEnd = prevHashEnd + Number(row[7]);
+  return {
+    globalPosition: row[0],
+    stream: row[1],
+    revision: row[2],
+    eventId: row[3],
+    type: row[4],
+    data: bytes.subarray(prevHashEnd, dataEnd),
+    metadata: bytes.subarray(dataEnd),
+    hash: bytes.subarray(0, hashEnd),
+    prevHash: bytes.subarray(hashEnd, prevHashEnd),
+  };
+};
 
 interface PendingAppend {
   readonly append: ValidatedAppend;
