@@ -272,7 +272,18 @@ export class SqliteEventStore implements EventStore {
       const s = this.#statements;
       try {
         s.begin.run();
-        for (const pending of batch) {
+        // A group of one needs no savepoint: its refusal rolls back the whole transaction,
+        // which holds nothing else. Two statements fewer for every append of a lone writer.
+        if (batch.length === 1) {
+          const pending = batch[0] as PendingAppend;
+          try {
+            outcomes.push({ ok: true, result: this.#appendInTransaction(pending.append) });
+          } catch (error) {
+            if (this.#db.inTransaction) s.rollback.run();
+            outcomes.push({ ok: false, error: storeError(error, 'append') });
+          }
+        }
+        for (const pending of batch.length === 1 ? [] : batch) {
           s.savepoint.run();
           try {
             outcomes.push({ ok: true, result: this.#appendInTransaction(pending.append) });
@@ -283,7 +294,7 @@ export class SqliteEventStore implements EventStore {
             outcomes.push({ ok: false, error: storeError(error, 'append') });
           }
         }
-        s.commit.run();
+        if (this.#db.inTransaction) s.commit.run();
         this.#transactions += 1;
         this.#appendsCommitted += batch.length;
       } catch (error) {
