@@ -100,6 +100,8 @@ const toRecorded = (row: Row): RecordedEvent => {
   };
 };
 
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
 interface PendingAppend {
   readonly append: ValidatedAppend;
   readonly resolve: (result: AppendResult) => void;
@@ -268,33 +270,17 @@ export class SqliteEventStore implements EventStore {
         for (const pending of batch) pending.reject(this.#closedError());
         continue;
       }
-      const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
       const s = this.#statements;
+      let outcomes: Outcome[] | null;
       try {
         s.begin.run();
-        // A group of one needs no savepoint: its refusal rolls back the whole transaction,
-        // which holds nothing else. Two statements fewer for every append of a lone writer.
-        if (batch.length === 1) {
-          const pending = batch[0] as PendingAppend;
-          try {
-            outcomes.push({ ok: true, result: this.#appendInTransaction(pending.append) });
-          } catch (error) {
-            if (this.#db.inTransaction) s.rollback.run();
-            outcomes.push({ ok: false, error: storeError(error, 'append') });
-          }
+        outcomes = this.#writeGroup(batch, false);
+        if (outcomes === null) {
+          if (this.#db.inTransaction) s.rollback.run();
+          s.begin.run();
+          outcomes = this.#writeGroup(batch, true) as Outcome[];
         }
-        for (const pending of batch.length === 1 ? [] : batch) {
-          s.savepoint.run();
-          try {
-            outcomes.push({ ok: true, result: this.#appendInTransaction(pending.append) });
-            s.release.run();
-          } catch (error) {
-            s.rollbackTo.run();
-            s.release.run();
-            outcomes.push({ ok: false, error: storeError(error, 'append') });
-          }
-        }
-        if (this.#db.inTransaction) s.commit.run();
+        s.commit.run();
         this.#transactions += 1;
         this.#appendsCommitted += batch.length;
       } catch (error) {
@@ -318,6 +304,36 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /**
+   * Runs the appends of a group in the open transaction. The first try uses no savepoints (two
+   * statements fewer per append): a refusal of ours can be recorded and the group go on, since
+   * every check that refuses runs before the append writes anything. A failure while writing
+   * returns null; the caller rolls back and runs the group again with one savepoint per append,
+   * so that only the failing append is refused.
+   */
+  #writeGroup(batch: readonly PendingAppend[], savepoints: boolean): Outcome[] | null {
+    const s = this.#statements;
+    const outcomes: Outcome[] = [];
+    for (const pending of batch) {
+      if (savepoints) s.savepoint.run();
+      try {
+        outcomes.push({ ok: true, result: this.#appendInTransaction(pending.append) });
+        if (savepoints) s.release.run();
+      } catch (error) {
+        if (savepoints) {
+          s.rollbackTo.run();
+          s.release.run();
+        } else if (!isRatsfachError(error)) return null;
+        outcomes.push({ ok: false, error: storeError(error, 'append') });
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Writes one append in the open transaction. Every refusal (a ratsfach error) must be thrown
+   * before the first write: #writeGroup relies on it to go on without a savepoint.
+   */
   #appendInTransaction(append: ValidatedAppend): AppendResult {
     const s = this.#statements;
     const previous = s.command.get(append.eventIds[0]) as [string, bigint] | undefined;
