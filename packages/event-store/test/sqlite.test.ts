@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { isRatsfachError } from '@ratsfach/domain';
 import { NO_STREAM, openSqliteEventStore, StoreUnavailableError } from '../src/index.js';
 import { runEventStoreContract } from './contract.js';
 import { openSqliteBackend } from './sqliteBackend.js';
@@ -93,3 +94,53 @@ t.test('commits appends that arrive together in one transaction, acknowledging e
   );
   t.same(store.groupCommitStats(), { transactions: 2, appends: 65 });
 });
+
+t.test(
+  'a write that fails inside a group refuses only its own append: the others commit',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ratsfach-es-sqlite-'));
+    const path = join(dir, 'events.sqlite');
+    const store = await openSqliteEventStore({ path });
+    t.teardown(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    // The database itself refuses the third event of one append, after two rows were written:
+    // the group's first, savepoint-free try must be rolled back and run again with savepoints.
+    const db = new Database(path);
+    db.exec(`CREATE TRIGGER poison BEFORE INSERT ON events
+      WHEN NEW.type = 'Poison.v1' AND NEW.revision = 2
+      BEGIN SELECT RAISE(ABORT, 'poisoned by the test'); END`);
+    db.close();
+    const event = (type: string, i: number) => ({
+      type,
+      data: new Uint8Array([i]),
+      metadata: new Uint8Array(),
+    });
+    const outcomes = await Promise.allSettled([
+      store.append('document-t1-ok1', [event('A.v1', 1)], NO_STREAM, { commandId: 'ok1' }),
+      store.append(
+        'document-t1-poisoned',
+        [0, 1, 2].map((i) => event('Poison.v1', i)),
+        NO_STREAM,
+        { commandId: 'poisoned' },
+      ),
+      store.append('document-t1-ok2', [event('A.v1', 2)], NO_STREAM, { commandId: 'ok2' }),
+      store.append('document-t1-ok3', [event('A.v1', 3)], NO_STREAM, { commandId: 'ok3' }),
+    ]);
+    t.same(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    const refused = outcomes[1];
+    t.ok(refused?.status === 'rejected' && isRatsfachError(refused.reason), 'a typed error');
+    t.same(store.groupCommitStats(), { transactions: 1, appends: 4 }, 'still one group commit');
+    const poisoned: unknown[] = [];
+    for await (const e of store.readStream('document-t1-poisoned')) poisoned.push(e);
+    t.equal(poisoned.length, 0, 'none of the refused append was written');
+    for (const stream of ['document-t1-ok1', 'document-t1-ok2', 'document-t1-ok3']) {
+      t.same(await store.streamHead(stream).then((h) => h?.revision), 0n, `${stream} committed`);
+    }
+    t.equal((await store.verify()).firstProblem, null, 'the log still verifies');
+  },
+);
