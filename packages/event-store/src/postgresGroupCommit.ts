@@ -320,13 +320,16 @@ export class PostgresGroupCommit {
       append_ix: number;
       outcome: string;
       last_position: string | null;
-    }>(
-      `SELECT append_ix, outcome, last_position FROM ${this.#names.appendBatch}(
+    }>({
+      // Named: each pooled connection parses and plans it once, not on every append. Unique
+      // per schema (stores may share a pool) and under PostgreSQL's 63-byte name limit.
+      name: `ratsfach_ab_${this.#names.schema}`,
+      text: `SELECT append_ix, outcome, last_position FROM ${this.#names.appendBatch}(
          $1::int[], $2::text[], $3::bigint[], $4::uuid[], $5::text[],
          $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::text[])`,
       // Binary arrays: as text, every bytea would travel as hex and be escaped and parsed on
       // both sides, which cost more than the insert itself (see postgresBinaryArray.ts).
-      [
+      values: [
         binaryInt4Array(cols.append),
         binaryTextArray(cols.stream),
         binaryInt8Array(cols.revision),
@@ -338,7 +341,7 @@ export class PostgresGroupCommit {
         binaryByteaArray(cols.prevHash),
         binaryTextArray(cols.commandId),
       ],
-    );
+    });
     const outcomes = new Map<number, { outcome: string; lastPosition: bigint | null }>();
     for (const row of rows) {
       outcomes.set(row.append_ix, {
