@@ -1,12 +1,16 @@
-// Reads tap's TAP output on stdin, echoes it, and ends with one line "N passed, N failed".
+// Reads tap's TAP output on stdin, echoes it, and ends with one line "N passed, N failed"
+// (written to the file named by the first argument instead, when one is given, so the caller
+// can print it last, after stopping its services).
 // A test case is a top-level t.test() of a test file; a file that fails outside any of its
 // test cases (a crash, a load error) counts as one failed case of its own.
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 let passed = 0;
 let failed = 0;
 let caseFailedInFile = false;
-const extra = Number(process.argv[2] ?? 0);
+const summaryFile = process.argv[2];
+const extra = Number(process.argv[3] ?? 0);
 
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) {
@@ -27,5 +31,7 @@ for await (const line of rl) {
   }
 }
 failed += extra;
-process.stdout.write(`${passed} passed, ${failed} failed\n`);
+const summary = `${passed} passed, ${failed} failed\n`;
+if (summaryFile) writeFileSync(summaryFile, summary);
+else process.stdout.write(summary);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -34,8 +34,14 @@ if [ -f scripts/s3-server.sh ]; then
 fi
 
 log "running tests"
+summary="$(mktemp)"
 set +e
-pnpm_ exec tap --reporter=tap "$@" 2>&1 | node scripts/tap-count.mjs "$checks_failed"
+pnpm_ exec tap --reporter=tap "$@" 2>&1 | node scripts/tap-count.mjs "$summary" "$checks_failed"
 status=${PIPESTATUS[1]}
 set -e
+trap - EXIT
+cleanup
+# The count is the last line, after the services' shutdown messages.
+cat "$summary"
+rm -f "$summary"
 exit "$status"
