@@ -72,6 +72,10 @@ export async function openPostgresEventStore(
   checkPositive('groupCommit.maxBatchEvents', options.groupCommit?.maxBatchEvents);
   checkPositive('groupCommit.maxConcurrentBatches', options.groupCommit?.maxConcurrentBatches);
   checkPositive('groupCommit.headCacheSize', options.groupCommit?.headCacheSize);
+  const notifyDelayMs = options.groupCommit?.notifyDelayMs;
+  if (notifyDelayMs !== undefined && notifyDelayMs !== 0) {
+    checkPositive('groupCommit.notifyDelayMs', notifyDelayMs);
+  }
   const owned = !isPoolOption(options.connection);
   const pool = isPoolOption(options.connection)
     ? options.connection.pool
@@ -278,6 +282,7 @@ export class PostgresEventStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#groupCommit.drain();
+    await this.#groupCommit.flushNotify();
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     await this.#notifier.close();
     if (this.#ownsPool) await this.#pool.end().catch(() => undefined);

@@ -410,6 +410,15 @@ if (url !== '') {
       }).catch((e: unknown) => e);
       t.type(badOption, ValidationError, 'a tuning option out of range');
       t.equal((badOption as ValidationError).code, 'RATSFACH_EVENT_STORE_PG_OPTIONS_INVALID');
+      for (const notifyDelayMs of [-1, 1.5, Number.NaN]) {
+        const badDelay = await openPostgresEventStore({
+          connection: { connectionString: url },
+          schema: randomSchema(),
+          groupCommit: { notifyDelayMs },
+        }).catch((e: unknown) => e);
+        t.type(badDelay, ValidationError, `notifyDelayMs ${notifyDelayMs}`);
+        t.equal((badDelay as ValidationError).code, 'RATSFACH_EVENT_STORE_PG_OPTIONS_INVALID');
+      }
     },
   );
 
