@@ -37,6 +37,5 @@ export {
   requireValidAt,
 } from './authorize.js';
 export * from './loadContext.js';
-export * from './blake2b.js';
 export * from './streamSerializer.js';
 export * from './parseCommand.js';

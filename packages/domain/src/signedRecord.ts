@@ -109,4 +109,10 @@ export interface RecordVerifier {
    * malformed bytes. It does not judge whether the signer may sign: the domain does that.
    */
   verify(bytes: Uint8Array, expectedLabel: string): VerifiedRecord;
+  /**
+   * The fingerprint of a public signing key: the name certificates give a device, equal to the
+   * `signerFingerprint` of a record verified under that key. The domain computes it from a
+   * certificate's `signingKey` to match later signers against certified devices.
+   */
+  fingerprint(publicKey: Uint8Array): string;
 }

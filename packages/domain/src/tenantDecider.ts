@@ -7,7 +7,6 @@ import { checkRecord, recordMismatch } from './checkRecord.js';
 import { advanceChain, emptyChain } from './chain.js';
 import { eventMetadata } from './message.js';
 import { requireAdminSigner, requireRootSigner } from './authorize.js';
-import { keyFingerprint } from './blake2b.js';
 import {
   assertNever,
   checkId,
@@ -93,7 +92,7 @@ export function decideTenant(
         },
       );
       requireRootSigner(tenant.rootFingerprint, verified);
-      const fingerprint = keyFingerprint(fields.signingKey);
+      const fingerprint = verifier.fingerprint(fields.signingKey);
       const taken = Object.values(tenant.adminDevices).some(
         (device) => device.deviceId === deviceId || device.fingerprint === fingerprint,
       );

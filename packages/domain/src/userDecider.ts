@@ -8,7 +8,6 @@ import { advanceChain, emptyChain } from './chain.js';
 import { eventMetadata } from './message.js';
 import { requireAdminSigner, requireUserDevice } from './authorize.js';
 import { parseStreamName } from './streamName.js';
-import { keyFingerprint } from './blake2b.js';
 import {
   assertNever,
   checkId,
@@ -114,7 +113,7 @@ export function decideUser(
         },
       );
       requireAdminSigner(tenant, signerDeviceId, verified);
-      const fingerprint = keyFingerprint(fields.signingKey);
+      const fingerprint = verifier.fingerprint(fields.signingKey);
       const existing = user.devices[deviceId];
       if (existing !== undefined) {
         // A renewal: same device, same key, still in good standing, later expiry.

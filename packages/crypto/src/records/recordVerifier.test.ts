@@ -1,4 +1,6 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { recordLabel, RecordPurpose } from '@ratsfach/domain';
 import { cryptoReady } from '../sodium.js';
 import { generateSigningKeyPair } from '../keys/deviceKeys.js';
@@ -56,3 +58,41 @@ t.test(
     t.throws(() => verifier.verify(new Uint8Array(3), 'ratsfach/v1/login-proof'), EncodingError);
   },
 );
+
+t.test(
+  "the verifier's fingerprint of a key is the signerFingerprint of records signed with it",
+  async (t) => {
+    const key = generateSigningKeyPair();
+    const other = generateSigningKeyPair();
+    const verifier = createRecordVerifier();
+    const bytes = signRecord(
+      'committee-created',
+      { sequence: 0, previousHash: new Uint8Array(64) },
+      { tenantId: 'city', committeeId: 'finance', tenantPosition: 5 },
+      key,
+    );
+    const signer = verifier.verify(bytes, recordLabel(RecordPurpose.committeeCreated));
+    t.equal(verifier.fingerprint(key.publicKey), signer.signerFingerprint);
+    t.match(verifier.fingerprint(key.publicKey), /^[0-9a-f]{64}$/);
+    t.not(verifier.fingerprint(other.publicKey), signer.signerFingerprint);
+  },
+);
+
+t.test("the verifier's fingerprints equal the committed known-answer vectors", async (t) => {
+  const path = fileURLToPath(new URL('../../vectors/records.json', import.meta.url));
+  const vectors = JSON.parse(readFileSync(path, 'utf8')) as {
+    keys: Record<string, { publicKey?: string; fingerprint?: string }>;
+  };
+  const verifier = createRecordVerifier();
+  let checked = 0;
+  for (const [name, key] of Object.entries(vectors.keys)) {
+    if (key.publicKey === undefined || key.fingerprint === undefined) continue;
+    t.equal(
+      verifier.fingerprint(new Uint8Array(Buffer.from(key.publicKey, 'hex'))),
+      key.fingerprint,
+      name,
+    );
+    checked += 1;
+  }
+  t.ok(checked > 0, 'at least one vector was checked');
+});

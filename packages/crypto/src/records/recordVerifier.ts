@@ -1,5 +1,6 @@
 import { recordLabelPrefix, type RecordVerifier, type VerifiedRecord } from '@ratsfach/domain';
 import { CryptoErrorCode, SignatureError } from '../errors.js';
+import { fingerprint } from '../keys/fingerprint.js';
 import { sodium } from '../sodium.js';
 import { isPurpose } from './purpose.js';
 import { openRecord } from './signedRecord.js';
@@ -32,6 +33,9 @@ export function createRecordVerifier(): RecordVerifier {
         hash: opened.hash,
         fields: opened.body as unknown as VerifiedRecord['fields'],
       };
+    },
+    fingerprint(publicKey: Uint8Array): string {
+      return fingerprint(publicKey);
     },
   };
 }

@@ -43,13 +43,24 @@ export function fakeHash(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * The fake verifier's fingerprint of a public key: hex of the first 32 bytes of `fakeHash`.
+ * Deterministic and distinct per key, like the real one; records signed with `fakeSignRecord`
+ * must name their signer by it for the domain to match them against certified keys.
+ */
+export function fakeFingerprint(publicKey: Uint8Array): string {
+  let hex = '';
+  for (const byte of fakeHash(publicKey).subarray(0, 32)) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
 const fakeError = (code: string, message: string): IntegrityError =>
   new IntegrityError(code, message, { hint: 'fake verifier of the domain tests' });
 
 /**
  * A `RecordVerifier` for domain unit tests: reads records made by `fakeSignRecord`, refuses a
- * wrong label or a "forged" signature. `reportLabel` makes it lie about the label, to test
- * that the domain checks the label itself.
+ * wrong label or a "forged" signature, and names keys by `fakeFingerprint`. `reportLabel` makes
+ * it lie about the label, to test that the domain checks the label itself.
  */
 export function fakeRecordVerifier(
   options: { readonly reportLabel?: string } = {},
@@ -80,5 +91,6 @@ export function fakeRecordVerifier(
         fields: record.fields as Readonly<Record<string, RecordFieldValue>>,
       };
     },
+    fingerprint: fakeFingerprint,
   };
 }

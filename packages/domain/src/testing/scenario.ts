@@ -40,9 +40,13 @@ import type { CommitVersion, CreateDocument, DocumentState } from '../documentSt
 import type { DeliveryFields, RecordDelivery } from '../deliveryStream.js';
 import type { MemberRole } from '../roles.js';
 import type { CommandMetadata } from '../decider.js';
-import { fakeHash, fakeRecordVerifier, fakeSignRecord } from './fakeRecordVerifier.js';
+import {
+  fakeFingerprint,
+  fakeHash,
+  fakeRecordVerifier,
+  fakeSignRecord,
+} from './fakeRecordVerifier.js';
 import { given } from './givenWhenThen.js';
-import { keyFingerprint } from '../blake2b.js';
 
 /** Ways to make a command's signed record (or metadata) wrong on purpose. */
 export interface SignOptions {
@@ -64,8 +68,8 @@ type AnyDecider = Decider<DomainCommand, DomainEvent, unknown, DomainContext>;
 export const signingKeyOf = (deviceId: string): Uint8Array =>
   fakeHash(new TextEncoder().encode(`key ${deviceId}`)).slice(0, 32);
 
-/** The fingerprint of that key, as certificates and verified records name it. */
-export const fingerprintOf = (deviceId: string): string => keyFingerprint(signingKeyOf(deviceId));
+/** The fingerprint of that key, as the fake verifier names it in certificates and records. */
+export const fingerprintOf = (deviceId: string): string => fakeFingerprint(signingKeyOf(deviceId));
 
 /**
  * An in-memory world for domain tests: one tenant, streams as event lists, a command handler
