@@ -24,16 +24,22 @@ t.test('health reports ok when every component answers', async (t) => {
   t.same(res.json(), { status: 'ok', version: '1.2.3', components: { db: { status: 'ok' } } });
 });
 
-t.test('health is 503 and names the failing component', async (t) => {
+t.test('health is 503 and names the failing component by code only', async (t) => {
   const app = await buildApp(
     {
       logger: silent(),
       checks: [
         { name: 'db', check: async () => {} },
         {
+          name: 'events',
+          check: async () => {
+            throw new UnavailableError('RATSFACH_EVENT_STORE_UNAVAILABLE', 'database is locked');
+          },
+        },
+        {
           name: 'blobs',
           check: async () => {
-            throw new Error('disk gone');
+            throw new Error('disk gone at /var/lib/ratsfach/blobs');
           },
         },
       ],
@@ -43,7 +49,13 @@ t.test('health is 503 and names the failing component', async (t) => {
   t.teardown(() => app.close());
   const res = await app.inject({ method: 'GET', url: '/healthz' });
   t.equal(res.statusCode, 503);
-  t.same(res.json().components.blobs, { status: 'failing', error: 'disk gone' });
+  t.same(res.json().components.blobs, { status: 'failing', code: 'RATSFACH_INTERNAL' });
+  t.same(res.json().components.events, {
+    status: 'failing',
+    code: 'RATSFACH_EVENT_STORE_UNAVAILABLE',
+  });
+  t.same(res.json().components.db, { status: 'ok' });
+  t.notMatch(res.body, /disk gone|\/var\/lib|locked/, 'messages and paths stay in the log');
 });
 
 t.test('maps each typed error to its status code with code and hint', async (t) => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { isRatsfachError } from '@ratsfach/domain';
 
 /** A part of the service whose readiness the health route reports. */
 export interface HealthCheck {
@@ -15,7 +16,8 @@ const HealthReply = Type.Object({
     Type.String(),
     Type.Object({
       status: Type.Union([Type.Literal('ok'), Type.Literal('failing')]),
-      error: Type.Optional(Type.String()),
+      /** The error's stable code; the message (paths, hosts) goes to the log only. */
+      code: Type.Optional(Type.String()),
     }),
   ),
 });
@@ -26,7 +28,10 @@ export interface HealthRouteOptions {
   readonly version: string;
 }
 
-/** GET /healthz: 200 when every component answers, 503 otherwise. Says nothing of tenants. */
+/**
+ * GET /healthz: 200 when every component answers, 503 otherwise. It is unauthenticated, so it
+ * names a failing component's error code only, never its message, and says nothing of tenants.
+ */
 export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, options) => {
   app.get<{ Reply: HealthReply }>(
     '/healthz',
@@ -42,7 +47,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
             request.log.warn({ err: error, component: name }, 'health check failed');
             components[name] = {
               status: 'failing',
-              error: error instanceof Error ? error.message : String(error),
+              code: isRatsfachError(error) ? error.code : 'RATSFACH_INTERNAL',
             };
           }
         }),
