@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FsBlobStore } from '@ratsfach/blob-store';
-import { isRatsfachError } from '@ratsfach/domain';
+import { isRatsfachError, ValidationError } from '@ratsfach/domain';
 import { openSqliteEventStoreInWorker } from '@ratsfach/event-store';
 import { buildApp } from './buildApp.js';
 import { loadConfig } from './config.js';
@@ -17,7 +17,13 @@ const version = (
 async function main(): Promise<void> {
   const config = loadConfig(process.env, process.cwd());
   const logger = createLogger(config.logLevel);
-  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.dataDir, { recursive: true }).catch((error: unknown) => {
+    throw new ValidationError(
+      'RATSFACH_DATA_DIR_UNUSABLE',
+      `cannot use ${config.dataDir} as the data directory: ${(error as Error).message}`,
+      { hint: 'set RATSFACH_DATA_DIR to a directory this user may create and write', cause: error },
+    );
+  });
   // The embedded default: the event log in one SQLite file (its writer on a worker thread, so an
   // fsync never stalls the event loop) and blobs in a directory, both under the data directory.
   const eventStore = await openSqliteEventStoreInWorker({

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -77,4 +77,20 @@ t.test('refuses a bad configuration with the variable named and a hint', async (
   t.equal(server.address, null);
   t.match(server.output().stderr, /RATSFACH_PORT/);
   t.match(server.output().stderr, /hint: fix or unset the environment variable RATSFACH_PORT/);
+});
+
+t.test('exits with a clear message when the data directory cannot be used', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ratsfach-api-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const notADirectory = join(dir, 'file');
+  await writeFile(notADirectory, 'not a directory');
+  const server = await startServer(notADirectory);
+  const [code] = await server.exited;
+  t.equal(code, 1);
+  t.equal(server.address, null, 'never listens');
+  t.match(
+    server.output().stderr,
+    /^ratsfach failed to start: cannot use .*file as the data directory: EEXIST/m,
+  );
+  t.match(server.output().stderr, /hint: set RATSFACH_DATA_DIR to a directory/);
 });
