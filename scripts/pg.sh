@@ -37,7 +37,6 @@ start() {
     as_pg "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     cat >> "$PG_DIR/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $PG_PORT
 unix_socket_directories = '$PG_DIR'
 fsync = on
 synchronous_commit = on
@@ -45,9 +44,10 @@ max_connections = 200
 shared_buffers = 256MB
 CONF
   fi
-  if running; then log "already running on 127.0.0.1:$PG_PORT"; else
+  # The port is given at every start (not written at initdb), so RATSFACH_PG_PORT always holds.
+  if running; then log "already running (data in $PG_DIR)"; else
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    if ! as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null; then
+    if ! as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null; then
       tail -n 30 "$PG_DIR/postgres.log" >&2 || true
       die "PostgreSQL did not start; see $PG_DIR/postgres.log"
     fi
