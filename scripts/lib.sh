@@ -34,3 +34,12 @@ wait_for() {
     sleep 0.3
   done
 }
+
+# Installs the locked dependencies and builds every package (the first install compiles
+# better-sqlite3, about a minute).
+install_and_build() {
+  log "installing dependencies (pnpm $PNPM_VERSION)"
+  pnpm_ install --frozen-lockfile --reporter=append-only >&2
+  log "building"
+  pnpm_ exec tsc -b || die "build failed: run 'npx tsc -b' to see the errors"
+}

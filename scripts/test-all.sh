@@ -12,10 +12,7 @@ check() {
   if "$@"; then log "check passed: $name"; else log "check FAILED: $name"; checks_failed=$((checks_failed + 1)); fi
 }
 
-log "installing dependencies (pnpm $PNPM_VERSION)"
-pnpm_ install --frozen-lockfile --reporter=append-only >&2
-log "building"
-pnpm_ exec tsc -b || die "build failed"
+install_and_build
 
 check "typecheck tests" pnpm_ exec tsc -p tsconfig.test.json
 check "eslint" pnpm_ exec eslint .

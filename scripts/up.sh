@@ -5,10 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-log "installing dependencies (pnpm $PNPM_VERSION; the first run builds better-sqlite3, about a minute)"
-pnpm_ install --frozen-lockfile --reporter=append-only >&2
-log "building"
-pnpm_ exec tsc -b
+install_and_build
 export RATSFACH_DATA_DIR="$DATA_DIR"
 # Blob writes fsync in the libuv thread pool; 4 threads (the default) serialise small blobs.
 export UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-16}"
