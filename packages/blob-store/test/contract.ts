@@ -547,6 +547,44 @@ export async function runBlobStoreContract(
     },
   );
 
+  t.test('a part whose body fails midway is absent, then can be sent again', async (t) => {
+    const tenant = freshTenant();
+    const bytes = randomBytes(P + 10);
+    const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, P) };
+    const session = await store.createSession({ ...ref, size: bytes.length });
+    const first = bytes.subarray(0, P);
+    await store.putPart(tenant, session.id, 0, once(first));
+    await store.putPart(tenant, session.id, 1, once(bytes.subarray(P)));
+    const failure = new Error('client went away');
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield first.subarray(0, 5);
+      throw failure;
+    }
+    const error = await store.putPart(tenant, session.id, 0, failing()).catch((e: unknown) => e);
+    t.equal(error, failure, "the body's own error passes through");
+    t.same(
+      (await store.listParts(tenant, session.id)).map((p) => p.index),
+      [1],
+      'the failed rewrite leaves part 0 absent, not the older bytes',
+    );
+    const incomplete = await rejectsWith(
+      t,
+      store.completeSession(tenant, session.id),
+      BlobSessionIncompleteError,
+      BlobErrorCode.sessionIncomplete,
+      'complete without part 0',
+    );
+    t.same(incomplete?.details['missing'], [0], 'part 0 is named missing');
+    await notVisible(t, store, ref, 'after the failed part');
+    await store.putPart(tenant, session.id, 0, once(first));
+    const info = await store.completeSession(tenant, session.id);
+    t.equal(info.size, bytes.length, 'completes once part 0 is sent again');
+    t.same(await hashStream((await store.get(ref)).body, P), {
+      hash: ref.hash,
+      size: bytes.length,
+    });
+  });
+
   t.test('aborting a session drops it and leaves nothing visible', async (t) => {
     const tenant = freshTenant();
     const bytes = randomBytes(777);
