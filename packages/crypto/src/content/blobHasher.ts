@@ -1,6 +1,5 @@
 import { CryptoErrorCode, CryptoValidationError } from '../errors.js';
-import { hashLength, hash512 } from '../hash.js';
-import { sodium } from '../sodium.js';
+import { createHash512, hashLength, hash512, type Hasher512 } from '../hash.js';
 
 /**
  * Size of the parts a blob's hash is defined over: 8 MiB, a multiple of every S3 store's
@@ -58,7 +57,8 @@ export const blobRootHash = (
 export class BlobHasher {
   private readonly partSize: number;
   private readonly parts: Uint8Array[] = [];
-  private state: unknown;
+  /** The current part's hasher; undefined between parts. */
+  private part: Hasher512 | undefined;
   private inPart = 0;
   private total = 0;
   private done = false;
@@ -86,15 +86,11 @@ export class BlobHasher {
         'BlobHasher used after digest()',
       );
     }
-    const s = sodium();
     let at = 0;
     while (at < data.length) {
-      if (this.state === undefined) this.state = s.crypto_generichash_init(null, hashLength);
+      this.part ??= createHash512();
       const take = Math.min(data.length - at, this.partSize - this.inPart);
-      s.crypto_generichash_update(
-        this.state as Parameters<typeof s.crypto_generichash_update>[0],
-        at === 0 && take === data.length ? data : data.subarray(at, at + take),
-      );
+      this.part.update(at === 0 && take === data.length ? data : data.subarray(at, at + take));
       at += take;
       this.inPart += take;
       this.total += take;
@@ -103,14 +99,9 @@ export class BlobHasher {
   }
 
   private finishPart(): void {
-    const s = sodium();
-    this.parts.push(
-      s.crypto_generichash_final(
-        this.state as Parameters<typeof s.crypto_generichash_final>[0],
-        hashLength,
-      ),
-    );
-    this.state = undefined;
+    // Only called with bytes in the current part, so the part hasher exists.
+    this.parts.push((this.part as Hasher512).digest());
+    this.part = undefined;
     this.inPart = 0;
   }
 
