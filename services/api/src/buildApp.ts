@@ -20,6 +20,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   const serverOptions: FastifyServerOptions = {
     loggerInstance: deps.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Fastify's defaults strip unknown properties and coerce types silently; input from devices
+    // is refused instead (params and query strings are declared as strings and parsed).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   };
   const app = Fastify(serverOptions);
   app.setErrorHandler(errorHandler);

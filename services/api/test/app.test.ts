@@ -126,3 +126,43 @@ t.test('the request log never contains an authorization header', async (t) => {
   t.notMatch(lines.join(''), /very-secret-token/);
   t.match(lines.join(''), /\[redacted\]/);
 });
+
+t.test('bad request bodies get typed 4xx errors, never a 500', async (t) => {
+  const app = await buildApp({ logger: silent(), checks: [] }, { version: '1', bodyLimit: 64 });
+  t.teardown(() => app.close());
+  app.post(
+    '/echo',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => request.body,
+  );
+  const post = (payload: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+  const ok = await post('{"name":"a"}');
+  t.equal(ok.statusCode, 200);
+  for (const body of ['{"name":1}', '{"name":"a","extra":true}', '{}']) {
+    const invalid = await post(body);
+    t.equal(invalid.statusCode, 400, `${body} is refused, not coerced or stripped`);
+    t.equal(invalid.json().error.code, 'RATSFACH_REQUEST_INVALID');
+    t.match(invalid.json().error.hint, /schema/);
+  }
+  const malformed = await post('{"name":');
+  t.equal(malformed.statusCode, 400);
+  t.equal(malformed.json().error.code, 'RATSFACH_HTTP_400');
+  const oversized = await post(JSON.stringify({ name: 'x'.repeat(100) }));
+  t.equal(oversized.statusCode, 413);
+  t.equal(oversized.json().error.code, 'RATSFACH_HTTP_413');
+});
