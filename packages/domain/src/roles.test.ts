@@ -1,42 +1,8 @@
 import t from 'tap';
 import { Right, Role, hasRight, membershipEffective, rolesMatrix } from './roles.js';
 
-t.test('the roles matrix grants exactly the rights of the design', async (t) => {
-  t.same(rolesMatrix, {
-    tenantAdmin: {
-      managePeopleAndDevices: true,
-      signMembership: true,
-      writeDocuments: false,
-      startEpochs: false,
-      wrapKeys: false,
-      read: false,
-    },
-    staff: {
-      managePeopleAndDevices: false,
-      signMembership: false,
-      writeDocuments: true,
-      startEpochs: true,
-      wrapKeys: true,
-      read: true,
-    },
-    reader: {
-      managePeopleAndDevices: false,
-      signMembership: false,
-      writeDocuments: false,
-      startEpochs: false,
-      wrapKeys: false,
-      read: true,
-    },
-    deputy: {
-      managePeopleAndDevices: false,
-      signMembership: false,
-      writeDocuments: false,
-      startEpochs: false,
-      wrapKeys: false,
-      read: true,
-    },
-  });
-});
+// Each test states one rule of the issue on its own; together they pin all 24 cells of the
+// matrix, so a changed cell fails a named rule rather than a copy of the table.
 
 t.test('a tenant admin reads nothing by that right', async (t) => {
   t.equal(hasRight(Role.tenantAdmin, Right.read), false);
