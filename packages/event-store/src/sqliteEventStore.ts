@@ -245,6 +245,16 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.appendValidated(append);
+  }
+
+  /**
+   * Queues an append that already passed `validateAppend` (with this store's limits) for the
+   * next group commit. For the writer thread of `openSqliteEventStoreInWorker`, whose caller
+   * validated and derived the event ids already; everyone else calls `append`.
+   */
+  appendValidated(append: ValidatedAppend): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(this.#closedError());
     return new Promise<AppendResult>((resolve, reject) => {
       this.#queue.push({ append, resolve, reject });
       this.#scheduleFlush();

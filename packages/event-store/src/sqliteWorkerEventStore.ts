@@ -1,11 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { validateAppend } from './appendValidation.js';
+import { validateAppend, type ValidatedAppend } from './appendValidation.js';
 import { StoreUnavailableError } from './errors.js';
 import {
   defaultLimits,
   type AppendOptions,
   type AppendResult,
   type EventStore,
+  type EventStoreLimits,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -61,7 +62,7 @@ export async function openSqliteEventStoreInWorker(
 export class SqliteWorkerEventStore implements EventStore {
   readonly #worker: Worker;
   readonly #reader: SqliteEventStore;
-  readonly #options: SqliteEventStoreOptions;
+  readonly #limits: EventStoreLimits;
   readonly #pending = new Map<
     number,
     { resolve: (r: AppendResult) => void; reject: (e: unknown) => void }
@@ -74,7 +75,7 @@ export class SqliteWorkerEventStore implements EventStore {
   constructor(worker: Worker, reader: SqliteEventStore, options: SqliteEventStoreOptions) {
     this.#worker = worker;
     this.#reader = reader;
-    this.#options = options;
+    this.#limits = options.limits ?? defaultLimits;
     worker.on('message', (reply: WriterReply) => this.#receive(reply));
     const gone = (why: string) => {
       this.#writerGone ??= new StoreUnavailableError(`SQLite writer thread ${why}`, {
@@ -117,23 +118,18 @@ export class SqliteWorkerEventStore implements EventStore {
         }),
       );
     if (this.#writerGone !== null) return Promise.reject(this.#writerGone);
+    let append: ValidatedAppend;
     try {
-      // Refuse bad input here, with the caller's own error classes, before anything crosses threads.
-      validateAppend(stream, events, expected, options, this.#options.limits ?? defaultLimits);
+      // Refuse bad input here, with the caller's own error classes, before anything crosses
+      // threads; the writer takes the validated append and its event ids as they are.
+      append = validateAppend(stream, events, expected, options, this.#limits);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolve, reject) => {
       const id = this.#nextId++;
       this.#pending.set(id, { resolve, reject });
-      const request: WriterRequest = {
-        kind: 'append',
-        id,
-        stream,
-        events,
-        expected,
-        commandId: options.commandId,
-      };
+      const request: WriterRequest = { kind: 'append', id, append };
       this.#worker.postMessage(request);
     });
   }

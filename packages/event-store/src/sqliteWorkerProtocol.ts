@@ -6,18 +6,16 @@ import {
   StoreIntegrityError,
   StoreUnavailableError,
 } from './errors.js';
-import type { AppendResult, NewEvent } from './eventStore.js';
-import type { ExpectedRevision } from './expectedRevision.js';
+import type { ValidatedAppend } from './appendValidation.js';
+import type { AppendResult } from './eventStore.js';
 
 /** Messages from the caller's thread to the writer thread. */
 export type WriterRequest =
   | {
       readonly kind: 'append';
       readonly id: number;
-      readonly stream: string;
-      readonly events: readonly NewEvent[];
-      readonly expected: ExpectedRevision;
-      readonly commandId: string;
+      /** Validated, event ids derived, on the caller's thread: the writer does not repeat it. */
+      readonly append: ValidatedAppend;
     }
   | { readonly kind: 'close' };
 

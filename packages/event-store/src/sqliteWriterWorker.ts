@@ -27,8 +27,8 @@ port.on('message', (request: WriterRequest) => {
     void store.close().then(() => reply({ kind: 'closed' }));
     return;
   }
-  const { id, stream, events, expected, commandId } = request;
-  store.append(stream, events, expected, { commandId }).then(
+  const { id, append } = request;
+  store.appendValidated(append).then(
     (result) => reply({ kind: 'appended', id, result }),
     (error: unknown) => reply({ kind: 'refused', id, error: serializeError(error) }),
   );
