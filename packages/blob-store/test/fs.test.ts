@@ -6,6 +6,7 @@ import t from 'tap';
 import {
   BlobErrorCode,
   BlobKind,
+  BlobRangeInvalidError,
   BlobSessionBusyError,
   BlobSessionNotFoundError,
   BlobStoreUnavailableError,
@@ -59,6 +60,37 @@ t.test('stores objects in the sharded layout <tenant>/<kind>/<aa>/<bb>/<hash>', 
   t.same(await readFile(path), bytes, 'the file holds the bytes');
   t.same(await readdir(join(root, '.tmp')), [], 'no temporary file remains');
 });
+
+t.test(
+  'a tampered object on disk is served as it is stored, so the reader sees it fail its hash',
+  async (t) => {
+    const root = await freshRoot();
+    const store = await FsBlobStore.open({ root });
+    t.teardown(() => store.close());
+    const bytes = randomBytes(100);
+    const r = ref(bytes);
+    await store.put({ ...r, size: 100 }, [bytes]);
+    const path = join(root, 'tenant_a', 'blob', r.hash.slice(0, 2), r.hash.slice(2, 4), r.hash);
+    const tampered = Buffer.from(bytes.subarray(0, 60));
+    tampered[0] = (tampered[0] ?? 0) ^ 0xff;
+    await writeFile(path, tampered);
+    t.equal((await store.head(r))?.size, 60, 'head reports the size on disk, not the old one');
+    const content = await store.get(r);
+    t.equal(content.size, 60, 'get reports the size on disk');
+    const chunks: Buffer[] = [];
+    for await (const chunk of content.body as AsyncIterable<Buffer>) chunks.push(chunk);
+    const served = Buffer.concat(chunks);
+    t.same(served, tampered, 'get serves the stored bytes unaltered');
+    t.not(hashBlobHex(served), r.hash, 'which no longer hash to the key');
+    await rejectsWith(
+      t,
+      store.get(r, { offset: 50, length: 20 }),
+      BlobRangeInvalidError,
+      BlobErrorCode.invalidRange,
+      'a range past the shortened end',
+    );
+  },
+);
 
 t.test('sweeps sessions idle longer than the ttl and keeps recent ones', async (t) => {
   const root = await freshRoot();
