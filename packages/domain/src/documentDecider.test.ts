@@ -11,6 +11,14 @@ import { Scenario, fakeHash, fingerprintOf, given } from './testing/index.js';
 import { documentDecider } from './documentDecider.js';
 
 const meta = (s: Scenario, commandId: string) => ({ commandId, occurredAt: s.now });
+/** The fields of an event that carries a record alice's device a1 signed at `sequence`. */
+const signedByA1 = (record: Uint8Array, sequence: number) => ({
+  signerUserId: 'alice',
+  signerDeviceId: 'a1',
+  record,
+  recordHash: fakeHash(record),
+  sequence,
+});
 const status = (s: Scenario) => s.document('doc1').status;
 const committeeChain = (s: Scenario) => {
   const committee = s.committee('council');
@@ -33,11 +41,7 @@ t.test('CreateDocument', async (t) => {
           epoch: 0,
           committeeSequence: chain.length,
           committeeHead: chain.head,
-          signerUserId: 'alice',
-          signerDeviceId: 'a1',
-          record: command.data.record,
-          recordHash: fakeHash(command.data.record),
-          sequence: 0,
+          ...signedByA1(command.data.record, 0),
         },
         metadata: meta(s, command.metadata.commandId),
       },
@@ -144,11 +148,7 @@ t.test('CommitVersion', async (t) => {
           contentHash: fakeHash(new TextEncoder().encode('doc1 1')),
           size: 1000,
           keySlotHash: fakeHash(new TextEncoder().encode('slot doc1 1')),
-          signerUserId: 'alice',
-          signerDeviceId: 'a1',
-          record: command.data.record,
-          recordHash: fakeHash(command.data.record),
-          sequence: 1,
+          ...signedByA1(command.data.record, 1),
         },
         metadata: meta(s, command.metadata.commandId),
       },
@@ -310,11 +310,7 @@ t.test('MoveDocument', async (t) => {
         type: 'DocumentMoved',
         data: {
           epoch: 0,
-          signerUserId: 'alice',
-          signerDeviceId: 'a1',
-          record: command.data.record,
-          recordHash: fakeHash(command.data.record),
-          sequence: 2,
+          ...signedByA1(command.data.record, 2),
         },
         metadata: meta(s, command.metadata.commandId),
       },
@@ -378,11 +374,7 @@ t.test('DeleteDocument', async (t) => {
       {
         type: 'DocumentDeleted',
         data: {
-          signerUserId: 'alice',
-          signerDeviceId: 'a1',
-          record: command.data.record,
-          recordHash: fakeHash(command.data.record),
-          sequence: 2,
+          ...signedByA1(command.data.record, 2),
         },
         metadata: meta(s, command.metadata.commandId),
       },
@@ -442,11 +434,7 @@ t.test('RestoreDocument', async (t) => {
       {
         type: 'DocumentRestored',
         data: {
-          signerUserId: 'alice',
-          signerDeviceId: 'a1',
-          record: command.data.record,
-          recordHash: fakeHash(command.data.record),
-          sequence: 3,
+          ...signedByA1(command.data.record, 3),
         },
         metadata: meta(s, command.metadata.commandId),
       },
@@ -491,11 +479,7 @@ t.test('EraseDocument', async (t) => {
       {
         type: 'DocumentErased',
         data: {
-          signerUserId: 'alice',
-          signerDeviceId: 'a1',
-          record: command.data.record,
-          recordHash: fakeHash(command.data.record),
-          sequence: 2,
+          ...signedByA1(command.data.record, 2),
         },
         metadata: meta(s, command.metadata.commandId),
       },
