@@ -548,10 +548,19 @@ export class S3BlobStore implements BlobStore {
         refusals,
       ).then(
         () => undefined,
-        (error: unknown) => {
+        async (error: unknown) => {
           const code = s3ErrorCode(error);
-          if (code === undefined || !refusals.includes(code)) throw error;
-          return code;
+          if (code !== undefined && refusals.includes(code)) return code;
+          // radosgw answers 500 when an abort removes the upload under a running complete: ask
+          // whether the upload is gone before calling it an outage.
+          const gone = await this.#callOrMissing('completeSession', uploadGoneCodes, () =>
+            this.#client.listUploadedParts(this.bucket, key, state.uploadId),
+          ).then(
+            (uploaded) => uploaded === missing,
+            () => false,
+          );
+          if (gone) return 'NoSuchUpload';
+          throw error;
         },
       );
       if (refused !== undefined) {

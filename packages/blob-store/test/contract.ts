@@ -611,6 +611,41 @@ export async function runBlobStoreContract(
     await notVisible(t, store, ref, 'after abort');
   });
 
+  t.test('abort racing complete: either the whole object or nothing, and no session', async (t) => {
+    const tenant = freshTenant();
+    const bytes = randomBytes(P + 10);
+    const ref = { tenant, kind: BlobKind.blob, hash: hashBlobHex(bytes, P) };
+    const session = await store.createSession({ ...ref, size: bytes.length });
+    await store.putPart(tenant, session.id, 0, once(bytes.subarray(0, P)));
+    await store.putPart(tenant, session.id, 1, once(bytes.subarray(P)));
+    const completing = store.completeSession(tenant, session.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await store.abortSession(tenant, session.id);
+    const error = await completing;
+    if (error === undefined) {
+      t.same(
+        await hashStream((await store.get(ref)).body, P),
+        { hash: ref.hash, size: bytes.length },
+        'complete won: the object is whole',
+      );
+    } else {
+      t.ok(
+        error instanceof BlobSessionNotFoundError && error.code === BlobErrorCode.sessionNotFound,
+        `abort won: complete is told the session is gone (got ${String(error)})`,
+      );
+      await notVisible(t, store, ref, 'abort won');
+    }
+    await rejectsWith(
+      t,
+      store.getSession(tenant, session.id),
+      BlobSessionNotFoundError,
+      BlobErrorCode.sessionNotFound,
+      'the session after the race',
+    );
+  });
+
   t.test('reads byte ranges', async (t) => {
     const tenant = freshTenant();
     const bytes = randomBytes(64 * 1024);
