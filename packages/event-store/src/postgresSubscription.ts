@@ -106,7 +106,8 @@ export class PostgresSubscription implements Subscription {
         }
       }
     } finally {
-      this.#buffer = [];
+      // A consumer that breaks out or throws ends the subscription: the store must forget it.
+      await this.close();
     }
   }
 }
