@@ -8,6 +8,7 @@ import {
   type ContentBinding,
   type KeySlotBinding,
 } from '../src/content/index.js';
+import { concatBytes } from '../src/codec/concatBytes.js';
 
 /** Shared fixtures of the content tests (not a test file itself). */
 export const binding: KeySlotBinding = {
@@ -34,15 +35,7 @@ export const collect = async (source: AsyncIterable<Uint8Array>): Promise<Uint8A
   return concat(parts);
 };
 
-export const concat = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-};
+export const concat = (parts: readonly Uint8Array[]): Uint8Array => concatBytes(...parts);
 
 /** Encrypts `plaintext` as one version: the blob, its signed facts, the key slot. */
 export const writeVersion = async (

@@ -1,4 +1,5 @@
 import { ByteWriter } from '../codec/byteWriter.js';
+import { concatBytes } from '../codec/concatBytes.js';
 import { CryptoErrorCode, DecryptionError } from '../errors.js';
 import { bytesEqual } from '../hash.js';
 import type { KemKeyPair } from '../keys/deviceKeys.js';
@@ -54,11 +55,7 @@ const wrapKey = (
   kemKey: Uint8Array,
 ): Uint8Array => {
   const label = utf8.encode('ratsfach/v1/epoch-key-wrap-kdf');
-  const message = new Uint8Array(label.length + kemCiphertext.length + kemKey.length);
-  message.set(label);
-  message.set(kemCiphertext, label.length);
-  message.set(kemKey, label.length + kemCiphertext.length);
-  return sodium().crypto_generichash(32, message, sharedSecret);
+  return sodium().crypto_generichash(32, concatBytes(label, kemCiphertext, kemKey), sharedSecret);
 };
 
 const recipientAd = (ref: EpochRef, recipient: string): Uint8Array =>

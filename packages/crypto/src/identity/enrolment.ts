@@ -1,4 +1,5 @@
 import { ByteWriter } from '../codec/byteWriter.js';
+import { concatBytes } from '../codec/concatBytes.js';
 import { encodeFields } from '../codec/fieldCodec.js';
 import { CryptoErrorCode, TrustError } from '../errors.js';
 import { bytesEqual } from '../hash.js';
@@ -21,10 +22,7 @@ export interface EnrolmentClaim {
 
 /** The MAC key: BLAKE2b-256 keyed with the code's secret over its own label and the code id. */
 const macKey = (code: Pick<EnrolmentCode, 'codeId' | 'secret'>): Uint8Array => {
-  const message = new Uint8Array(macKeyLabel.length + code.codeId.length);
-  message.set(macKeyLabel);
-  message.set(code.codeId, macKeyLabel.length);
-  return sodium().crypto_generichash(32, message, code.secret);
+  return sodium().crypto_generichash(32, concatBytes(macKeyLabel, code.codeId), code.secret);
 };
 
 /**

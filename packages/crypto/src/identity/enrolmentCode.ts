@@ -1,4 +1,5 @@
 import { fromBase32, toBase32 } from '../codec/base32.js';
+import { concatBytes } from '../codec/concatBytes.js';
 import { CryptoErrorCode, CryptoValidationError, TrustError } from '../errors.js';
 import { bytesEqual } from '../hash.js';
 import { fingerprintBytes } from '../keys/fingerprint.js';
@@ -28,23 +29,15 @@ export interface EnrolmentCode {
 const checksum = (body: Uint8Array): Uint8Array =>
   sodium().crypto_generichash(16, body, null).subarray(0, checkLength);
 
-const toText = (body: Uint8Array): string => {
-  const all = new Uint8Array(codeLength);
-  all.set(body);
-  all.set(checksum(body), body.length);
-  return (toBase32(all).match(/.{1,4}/g) ?? []).join('-');
-};
+const toText = (body: Uint8Array): string =>
+  (toBase32(concatBytes(body, checksum(body))).match(/.{1,4}/g) ?? []).join('-');
 
 /** Creates a fresh enrolment code for a tenant whose root public key is `rootKey`. */
 export function createEnrolmentCode(rootKey: Uint8Array): EnrolmentCode {
   const codeId = randomBytes(codeIdLength);
   const secret = randomBytes(secretLength);
   const rootPin = fingerprintBytes(rootKey).slice(0, pinnedRootLength);
-  const body = new Uint8Array(codeLength - checkLength);
-  body[0] = codeVersion;
-  body.set(codeId, 1);
-  body.set(secret, 1 + codeIdLength);
-  body.set(rootPin, 1 + codeIdLength + secretLength);
+  const body = concatBytes(Uint8Array.of(codeVersion), codeId, secret, rootPin);
   return { codeId, secret, rootPin, text: toText(body) };
 }
 

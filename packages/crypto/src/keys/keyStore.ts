@@ -1,5 +1,6 @@
 import { ByteReader } from '../codec/byteReader.js';
 import { ByteWriter } from '../codec/byteWriter.js';
+import { concatBytes } from '../codec/concatBytes.js';
 import { CryptoErrorCode, CryptoValidationError, KeyStoreError, EncodingError } from '../errors.js';
 import { randomBytes, sodium } from '../sodium.js';
 import { currentSuite, requireSuite } from '../suite.js';
@@ -54,25 +55,17 @@ const deserialise = (plain: Uint8Array): DeviceKeys => {
 const seal = (header: Uint8Array, key: Uint8Array, keys: DeviceKeys): Uint8Array => {
   const s = sodium();
   const nonce = randomBytes(nonceLength);
-  const ad = new Uint8Array(label.length + header.length);
-  ad.set(label);
-  ad.set(header, label.length);
+  const ad = concatBytes(label, header);
   const plain = serialise(keys);
   const sealed = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, null, nonce, key);
   s.memzero(plain);
-  const out = new Uint8Array(header.length + nonce.length + sealed.length);
-  out.set(header);
-  out.set(nonce, header.length);
-  out.set(sealed, header.length + nonce.length);
-  return out;
+  return concatBytes(header, nonce, sealed);
 };
 
 const open = (blob: Uint8Array, headerLength: number, key: Uint8Array): DeviceKeys => {
   const s = sodium();
   const header = blob.subarray(0, headerLength);
-  const ad = new Uint8Array(label.length + header.length);
-  ad.set(label);
-  ad.set(header, label.length);
+  const ad = concatBytes(label, header);
   try {
     const plain = s.crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,

@@ -1,6 +1,7 @@
 import { recordLabelPrefix } from '@ratsfach/domain';
 import { ByteReader } from '../codec/byteReader.js';
 import { ByteWriter } from '../codec/byteWriter.js';
+import { concatBytes } from '../codec/concatBytes.js';
 import { decodeFields, encodeFields } from '../codec/fieldCodec.js';
 import type { FieldValue } from '../codec/fieldType.js';
 import {
@@ -79,10 +80,7 @@ export function signRecord<P extends Purpose>(
   encodeFields(w, recordSchemas[purpose], body as unknown as Record<string, FieldValue>, purpose);
   const signed = w.finish();
   const signature = sodium().crypto_sign_detached(signed, signer.privateKey);
-  const out = new Uint8Array(signed.length + signature.length);
-  out.set(signed);
-  out.set(signature, signed.length);
-  return out;
+  return concatBytes(signed, signature);
 }
 
 /**
