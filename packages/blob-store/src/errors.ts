@@ -27,11 +27,9 @@ export const BlobErrorCode = {
 } as const;
 export type BlobErrorCode = (typeof BlobErrorCode)[keyof typeof BlobErrorCode];
 
-type Options = Omit<RatsfachErrorOptions, 'hint'> & { readonly hint?: string };
-
 /** The object does not exist (or is not in this tenant's namespace). */
 export class BlobNotFoundError extends NotFoundError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.notFound, message, {
       hint: 'upload the object first, or check tenant, kind and hash',
       ...options,
@@ -41,7 +39,7 @@ export class BlobNotFoundError extends NotFoundError {
 
 /** The upload session does not exist: never created, completed, aborted or cleaned up. */
 export class BlobSessionNotFoundError extends NotFoundError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.sessionNotFound, message, {
       hint: 'check whether the object exists (head); if not, create a new upload session',
       ...options,
@@ -51,7 +49,7 @@ export class BlobSessionNotFoundError extends NotFoundError {
 
 /** Complete was called while parts are missing; `details.missing` lists their indexes. */
 export class BlobSessionIncompleteError extends ConflictError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.sessionIncomplete, message, {
       hint: 'list the parts of the session, upload the missing ones, then complete again',
       ...options,
@@ -61,7 +59,7 @@ export class BlobSessionIncompleteError extends ConflictError {
 
 /** Another call is writing the same part or completing the same session right now. */
 export class BlobSessionBusyError extends ConflictError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.sessionBusy, message, {
       hint: 'wait for the other call on this session to finish, then retry',
       ...options,
@@ -71,7 +69,7 @@ export class BlobSessionBusyError extends ConflictError {
 
 /** Bytes received do not hash to the expected hash (whole object or one part). */
 export class BlobHashMismatchError extends IntegrityError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.hashMismatch, message, {
       hint: 'the bytes were altered or the hash was computed over other bytes; upload again',
       ...options,
@@ -81,7 +79,7 @@ export class BlobHashMismatchError extends IntegrityError {
 
 /** The object's total size differs from the size announced when the session was created. */
 export class BlobSizeMismatchError extends IntegrityError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.sizeMismatch, message, {
       hint: 'create a session with the real size of the object and upload again',
       ...options,
@@ -91,7 +89,7 @@ export class BlobSizeMismatchError extends IntegrityError {
 
 /** A tenant id, kind or hash of the wrong shape. Nothing outside a tenant's namespace is ever reached. */
 export class BlobKeyInvalidError extends ValidationError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.invalidKey, message, {
       hint: 'tenant ids are [a-z0-9_]{1,64}, kinds blob or keyslot, hashes 128 lowercase hex characters',
       ...options,
@@ -104,7 +102,7 @@ export class BlobKeyInvalidError extends ValidationError {
  * long). `details.reason` is `index`, `short` or `long`.
  */
 export class BlobPartInvalidError extends ValidationError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.invalidPart, message, {
       hint: 'part i covers bytes [i * partSize, min(size, (i + 1) * partSize)); send exactly those',
       ...options,
@@ -114,7 +112,7 @@ export class BlobPartInvalidError extends ValidationError {
 
 /** A byte range that does not fit the object. */
 export class BlobRangeInvalidError extends ValidationError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.invalidRange, message, {
       hint: 'ask for a range with 0 <= offset <= size and offset + length <= size',
       ...options,
@@ -124,7 +122,7 @@ export class BlobRangeInvalidError extends ValidationError {
 
 /** An argument or configuration value out of its allowed range (a presign ttl, a part size). */
 export class BlobOptionInvalidError extends ValidationError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.invalidOption, message, {
       hint: 'see the JSDoc of the option for its allowed range',
       ...options,
@@ -134,7 +132,7 @@ export class BlobOptionInvalidError extends ValidationError {
 
 /** The backend cannot be reached or failed after its retries; nothing was made visible. */
 export class BlobStoreUnavailableError extends UnavailableError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.unavailable, message, {
       hint: 'retry later; an upload session can be resumed once the store is back',
       ...options,
@@ -144,7 +142,7 @@ export class BlobStoreUnavailableError extends UnavailableError {
 
 /** An S3 bucket with versioning: a delete would leave old versions behind, so it is refused. */
 export class BlobVersionedBucketError extends ValidationError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.versionedBucketRefused, message, {
       hint: 'use a bucket without versioning (suspend is not enough: create a new bucket)',
       ...options,

@@ -7,15 +7,13 @@ export const S3BlobErrorCode = {
 } as const;
 export type S3BlobErrorCode = (typeof S3BlobErrorCode)[keyof typeof S3BlobErrorCode];
 
-type Options = Omit<RatsfachErrorOptions, 'hint'> & { readonly hint?: string };
-
 /**
  * The S3 server refused the adapter's credentials (AccessDenied, SignatureDoesNotMatch,
  * InvalidAccessKeyId). It is an outage of the store for the API's callers, not their fault, so
  * it is an UnavailableError; the operator has to fix the configuration.
  */
 export class S3CredentialsRefusedError extends UnavailableError {
-  constructor(message: string, options: Options = {}) {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(S3BlobErrorCode.credentialsRefused, message, {
       hint: "check the S3 access key and secret key of the blob store, and the bucket's policy",
       ...options,
