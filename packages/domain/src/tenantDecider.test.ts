@@ -161,6 +161,16 @@ t.test('CertifyAdminDevice', async (t) => {
       DomainErrorCode.tenantUnknown,
     );
   });
+  t.test("refuses a command naming another tenant than the stream's", async (t) => {
+    // The record is signed by the root for t2, so only the stream's own tenant id can refuse it.
+    const s = admin();
+    const command = s.certifyAdminDevice('adm3', { fields: { tenantId: 't2' } });
+    const bad = { ...command, data: { ...command.data, tenantId: 't2' } };
+    // Decided against t1's stream: the scenario would route the command to t2's by its tenant id.
+    given(tenantDecider, s.events(s.tenantStream()) as TenantEvent[])
+      .when(bad, { verifier: s.verifier })
+      .thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
+  });
   t.test('refuses a certificate not signed by the root', async (t) => {
     const s = admin();
     s.gwt(s.certifyAdminDevice('adm3', { fingerprint: fingerprintOf('adm1') })).thenRefuses(
