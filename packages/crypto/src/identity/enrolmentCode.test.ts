@@ -1,5 +1,7 @@
 import t from 'tap';
-import { cryptoReady } from '../sodium.js';
+import { fromBase32, toBase32 } from '../codec/base32.js';
+import { concatBytes } from '../codec/concatBytes.js';
+import { cryptoReady, sodium } from '../sodium.js';
 import { generateSigningKeyPair } from '../keys/deviceKeys.js';
 import { createEnrolmentCode, parseEnrolmentCode, requirePinnedRoot } from './enrolmentCode.js';
 import { CryptoErrorCode, CryptoValidationError, TrustError } from '../errors.js';
@@ -31,8 +33,30 @@ t.test('a typo is caught by the checksum', async (t) => {
     CryptoValidationError,
   ) as CryptoValidationError;
   t.equal(err.code, CryptoErrorCode.invalidArgument);
-  t.throws(() => parseEnrolmentCode(code.text.slice(0, -5)), CryptoValidationError, 'too short');
-  t.throws(() => parseEnrolmentCode('!!!!'), CryptoValidationError, 'not base32');
+  t.throws(
+    () => parseEnrolmentCode(code.text.slice(0, -5)),
+    { constructor: CryptoValidationError, code: CryptoErrorCode.invalidArgument },
+    'too short',
+  );
+  t.throws(
+    () => parseEnrolmentCode('!!!!'),
+    { constructor: CryptoValidationError, code: CryptoErrorCode.invalidArgument },
+    'not base32',
+  );
+});
+
+t.test('a code of an unknown version is refused even with a valid checksum', async (t) => {
+  const code = createEnrolmentCode(generateSigningKeyPair().publicKey);
+  const all = fromBase32(code.text.replace(/-/g, ''));
+  const body = Uint8Array.from(all.subarray(0, all.length - 4));
+  body[0] = (body[0] as number) + 1;
+  // The checksum is the first 4 bytes of an unkeyed BLAKE2b-128 of the body.
+  const check = sodium().crypto_generichash(16, body, null).subarray(0, 4);
+  t.throws(() => parseEnrolmentCode(toBase32(concatBytes(body, check))), {
+    constructor: CryptoValidationError,
+    code: CryptoErrorCode.invalidArgument,
+    message: /version \d+ is unknown/,
+  });
 });
 
 t.test('a root other than the pinned one is refused', async (t) => {
