@@ -747,3 +747,13 @@ t.test('PlaceLegalHold and LiftLegalHold', async (t) => {
     );
   });
 });
+
+t.test("refuses a command naming another committee than the stream's", async (t) => {
+  const s = new Scenario().standard();
+  const command = s.changeMembership('council', 'add', 'carol', 'reader');
+  const bad = { ...command, data: { ...command.data, committeeId: 'finance' } };
+  // Decided against council's stream: the scenario would route the command to finance's.
+  given(committeeDecider, s.events(s.committeeStream('council')) as never)
+    .when(bad, s.context(command))
+    .thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
+});

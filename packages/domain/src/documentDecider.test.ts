@@ -649,3 +649,13 @@ t.test(
     );
   },
 );
+
+t.test("refuses a command naming another document than the stream's", async (t) => {
+  const s = new Scenario().withDocument();
+  const command = s.deleteDocument('doc1', 'alice', 'a1');
+  const bad = { ...command, data: { ...command.data, documentId: 'doc2' } };
+  // Decided against doc1's stream: the scenario would route the command to doc2's.
+  given(documentDecider, s.events(s.documentStream('doc1')) as never)
+    .when(bad, s.context(command))
+    .thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
+});

@@ -349,3 +349,13 @@ t.test('RecordHeadsSeen', async (t) => {
     );
   });
 });
+
+t.test("refuses a command naming another user than the stream's", async (t) => {
+  const s = withAlice();
+  const command = s.certifyDevice('alice', 'a9');
+  const bad = { ...command, data: { ...command.data, userId: 'bob' } };
+  // Decided against alice's stream: the scenario would route the command to bob's by its user id.
+  given(userDecider, s.events(s.userStream('alice')) as never)
+    .when(bad, s.context(command))
+    .thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
+});
