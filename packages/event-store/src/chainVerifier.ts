@@ -1,5 +1,5 @@
 import { eventHash, bytesEqual, GENESIS_PREV_HASH } from './eventHash.js';
-import type { RecordedEvent, VerifyProblem } from './eventStore.js';
+import type { RecordedEvent, VerifyProblem, VerifyReport } from './eventStore.js';
 
 /**
  * Checks events one by one, in stream order per stream (the whole log in global order keeps
@@ -33,4 +33,17 @@ export class ChainVerifier {
     this.#heads.set(event.stream, { revision: event.revision, hash: event.hash });
     return null;
   }
+}
+
+/**
+ * An adapter's `verify` over events it reads in order: checks them through one ChainVerifier and
+ * stops reading at the first problem.
+ */
+export async function verifyChain(events: AsyncIterable<RecordedEvent>): Promise<VerifyReport> {
+  const verifier = new ChainVerifier();
+  for await (const event of events) {
+    const problem = verifier.check(event);
+    if (problem !== null) return { eventsChecked: verifier.eventsChecked, firstProblem: problem };
+  }
+  return { eventsChecked: verifier.eventsChecked, firstProblem: null };
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { ValidationError } from '@ratsfach/domain';
 import { validateAppend, validateReadAll, validateReadStream } from './appendValidation.js';
-import { ChainVerifier } from './chainVerifier.js';
+import { verifyChain } from './chainVerifier.js';
 import { StoreUnavailableError } from './errors.js';
 import {
   defaultLimits,
@@ -16,7 +16,6 @@ import {
   type StreamHead,
   type SubscribeOptions,
   type Subscription,
-  type VerifyProblem,
   type VerifyReport,
 } from './eventStore.js';
 import type { ExpectedRevision } from './expectedRevision.js';
@@ -259,14 +258,9 @@ export class PostgresEventStore implements EventStore {
 
   async verify(options: { readonly stream?: string } = {}): Promise<VerifyReport> {
     this.#checkOpen();
-    const verifier = new ChainVerifier();
-    const events = options.stream === undefined ? this.readAll() : this.readStream(options.stream);
-    let firstProblem: VerifyProblem | null = null;
-    for await (const event of events) {
-      firstProblem = verifier.check(event);
-      if (firstProblem !== null) break;
-    }
-    return { eventsChecked: verifier.eventsChecked, firstProblem };
+    return verifyChain(
+      options.stream === undefined ? this.readAll() : this.readStream(options.stream),
+    );
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   type ValidatedAppend,
 } from './appendValidation.js';
 import { chainEvents } from './chainEvents.js';
-import { ChainVerifier } from './chainVerifier.js';
+import { verifyChain } from './chainVerifier.js';
 import { replayedResult } from './commandReplay.js';
 import { ConcurrencyError, StoreIntegrityError, StoreUnavailableError } from './errors.js';
 import {
@@ -497,13 +497,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   async verify(options: { readonly stream?: string } = {}): Promise<VerifyReport> {
-    const verifier = new ChainVerifier();
-    const events = options.stream === undefined ? this.readAll() : this.readStream(options.stream);
-    for await (const event of events) {
-      const problem = verifier.check(event);
-      if (problem !== null) return { eventsChecked: verifier.eventsChecked, firstProblem: problem };
-    }
-    return { eventsChecked: verifier.eventsChecked, firstProblem: null };
+    return verifyChain(
+      options.stream === undefined ? this.readAll() : this.readStream(options.stream),
+    );
   }
 
   /**
