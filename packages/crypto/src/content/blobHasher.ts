@@ -1,5 +1,6 @@
+import { ByteWriter } from '../codec/byteWriter.js';
 import { CryptoErrorCode, CryptoValidationError } from '../errors.js';
-import { createHash512, hashLength, hash512, type Hasher512 } from '../hash.js';
+import { createHash512, hash512, type Hasher512 } from '../hash.js';
 
 /**
  * Size of the parts a blob's hash is defined over: 8 MiB, a multiple of every S3 store's
@@ -21,12 +22,6 @@ export interface BlobDigest {
   readonly partHashes: readonly Uint8Array[];
 }
 
-const u64 = (value: number): Uint8Array => {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(value));
-  return out;
-};
-
 /**
  * The root hash from part hashes: BLAKE2b-512( "ratsfach/v1/blob-hash" || u64be(partSize) ||
  * partHash_0 || ... || partHash_{n-1} || u64be(size) ). The server computes the same with
@@ -37,16 +32,12 @@ export const blobRootHash = (
   size: number,
   partSize: number = blobPartSize,
 ): Uint8Array => {
-  const input = new Uint8Array(rootLabel.length + 8 + partHashes.length * hashLength + 8);
-  input.set(rootLabel, 0);
-  input.set(u64(partSize), rootLabel.length);
-  let at = rootLabel.length + 8;
-  for (const part of partHashes) {
-    input.set(part, at);
-    at += hashLength;
-  }
-  input.set(u64(size), at);
-  return hash512(input);
+  const w = new ByteWriter();
+  w.bytes(rootLabel);
+  w.u64(partSize);
+  for (const part of partHashes) w.bytes(part);
+  w.u64(size);
+  return hash512(w.finish());
 };
 
 /**
