@@ -4,29 +4,29 @@ export * from './decider.js';
 export * from './signedRecord.js';
 export * from './domainErrorCode.js';
 export * from './message.js';
-export * from './roles.js';
+export * from './streams/committee/roles.js';
 export * from './chain.js';
 export * from './valueEqual.js';
 export * from './base64url.js';
 export * from './canonicalJson.js';
-export * from './checkRecord.js';
-export * from './domainContext.js';
-export * from './tenantStream.js';
-export * from './userStream.js';
-export * from './committeeStream.js';
-export * from './documentStream.js';
-export * from './deliveryStream.js';
-export * from './tenantDecider.js';
-export * from './userDecider.js';
-export * from './committeeDecider.js';
-export * from './documentDecider.js';
-export * from './deliveryDecider.js';
-export * from './deciders.js';
+export * from './streams/checkRecord.js';
+export * from './streams/domainContext.js';
+export * from './streams/tenant/tenantStream.js';
+export * from './streams/user/userStream.js';
+export * from './streams/committee/committeeStream.js';
+export * from './streams/document/documentStream.js';
+export * from './streams/delivery/deliveryStream.js';
+export * from './streams/tenant/tenantDecider.js';
+export * from './streams/user/userDecider.js';
+export * from './streams/committee/committeeDecider.js';
+export * from './streams/document/documentDecider.js';
+export * from './streams/delivery/deliveryDecider.js';
+export * from './routing/deciders.js';
 export * from './shape.js';
-export * from './eventShapes.js';
-export * from './upcasters.js';
+export * from './codec/eventShapes.js';
+export * from './codec/upcasters.js';
 export * from './recordViews.js';
-export * from './eventSerializer.js';
+export * from './codec/eventSerializer.js';
 export { isIsoTime, maxRecordBytes } from './validate.js';
 export {
   requireAdminSigner,
@@ -35,7 +35,7 @@ export {
   requireUser,
   requireUserDevice,
   requireValidAt,
-} from './authorize.js';
-export * from './loadContext.js';
-export * from './streamSerializer.js';
-export * from './parseCommand.js';
+} from './streams/authorize.js';
+export * from './routing/loadContext.js';
+export * from './codec/streamSerializer.js';
+export * from './routing/parseCommand.js';

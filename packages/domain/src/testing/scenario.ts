@@ -1,7 +1,12 @@
 import type { Decider } from '../decider.js';
-import type { DomainContext } from '../domainContext.js';
-import { contextRequirements, deciders, routeCommand, streamOfCommand } from '../deciders.js';
-import type { DomainCommand, DomainEvent } from '../deciders.js';
+import type { DomainContext } from '../streams/domainContext.js';
+import {
+  contextRequirements,
+  deciders,
+  routeCommand,
+  streamOfCommand,
+} from '../routing/deciders.js';
+import type { DomainCommand, DomainEvent } from '../routing/deciders.js';
 import { parseStreamName, streamName, StreamKind } from '../streamName.js';
 import { RecordPurpose, recordLabel } from '../signedRecord.js';
 import type { RecordFieldValue, RecordVerifier } from '../signedRecord.js';
@@ -14,7 +19,7 @@ import type {
   RecordCheckpoint,
   RecordHeartbeat,
   RevokeAdminDevice,
-} from '../tenantStream.js';
+} from '../streams/tenant/tenantStream.js';
 import type {
   CertifyDevice,
   CreateUser,
@@ -22,7 +27,7 @@ import type {
   RevokeDevice,
   SeenHead,
   UserState,
-} from '../userStream.js';
+} from '../streams/user/userStream.js';
 import type {
   KeyRecipientRef,
   ChangeMembership,
@@ -35,10 +40,14 @@ import type {
   SetRetention,
   StartKeyEpoch,
   WrapEpochKeys,
-} from '../committeeStream.js';
-import type { CommitVersion, CreateDocument, DocumentState } from '../documentStream.js';
-import type { DeliveryFields, RecordDelivery } from '../deliveryStream.js';
-import type { MemberRole } from '../roles.js';
+} from '../streams/committee/committeeStream.js';
+import type {
+  CommitVersion,
+  CreateDocument,
+  DocumentState,
+} from '../streams/document/documentStream.js';
+import type { DeliveryFields, RecordDelivery } from '../streams/delivery/deliveryStream.js';
+import type { MemberRole } from '../streams/committee/roles.js';
 import type { CommandMetadata } from '../decider.js';
 import {
   fakeFingerprint,

@@ -1,0 +1,85 @@
+import { ConflictError, IntegrityError } from '../errors.js';
+import { DomainErrorCode } from '../domainErrorCode.js';
+import { recordLabel } from '../signedRecord.js';
+import type {
+  RecordFieldValue,
+  RecordPurpose,
+  RecordVerifier,
+  VerifiedRecord,
+} from '../signedRecord.js';
+import type { Chain } from '../chain.js';
+import { bytesEqual, valueEqual } from '../valueEqual.js';
+import { objectShapeProblem } from '../shape.js';
+import { recordViewShapes } from '../recordViews.js';
+import type { RecordViews } from '../recordViews.js';
+
+/** A verified record and the fields the domain reads from it. */
+export interface CheckedRecord<P extends RecordPurpose> {
+  readonly verified: VerifiedRecord;
+  readonly fields: RecordViews[P];
+}
+
+/**
+ * Verifies a signed record for a command and checks what the server can check without keys:
+ * the purpose label (IntegrityError RECORD_LABEL_MISMATCH), that the body holds the fields the
+ * domain reads with their types (IntegrityError RECORD_FIELDS_INVALID), the chain position
+ * (sequence and previous hash equal the stream's chain, else ConflictError CHAIN_STALE), and
+ * that every field the command states equals the signed one (IntegrityError RECORD_MISMATCH).
+ * Whether the signer may sign is left to the caller, which knows the devices.
+ */
+export function checkRecord<P extends RecordPurpose>(
+  verifier: RecordVerifier,
+  bytes: Uint8Array,
+  purpose: P,
+  chain: Chain,
+  expected: Readonly<Record<string, RecordFieldValue>>,
+): CheckedRecord<P> {
+  const label = recordLabel(purpose);
+  const verified = verifier.verify(bytes, label);
+  if (verified.label !== label) {
+    throw new IntegrityError(
+      DomainErrorCode.recordLabelMismatch,
+      `the record is labelled ${JSON.stringify(verified.label)}, expected ${JSON.stringify(label)}`,
+      {
+        hint: 'sign a record of the purpose this command needs',
+        details: { label: verified.label, expected: label },
+      },
+    );
+  }
+  const problem = objectShapeProblem(recordViewShapes[purpose], verified.fields, 'record', true);
+  if (problem !== null) {
+    throw new IntegrityError(
+      DomainErrorCode.recordFieldsInvalid,
+      `the ${purpose} record does not hold what it must: ${problem}`,
+      {
+        hint: 'encode the record with @ratsfach/crypto',
+        details: { purpose },
+      },
+    );
+  }
+  if (verified.sequence !== chain.length || !bytesEqual(verified.previousHash, chain.head)) {
+    throw new ConflictError(
+      DomainErrorCode.chainStale,
+      `the record names chain position ${verified.sequence}, the stream's chain is at ${chain.length}`,
+      {
+        hint: 'the stream changed since the record was signed: sync, re-sign against the current head and retry',
+        details: { sequence: verified.sequence, chainLength: chain.length },
+      },
+    );
+  }
+  for (const [field, value] of Object.entries(expected)) {
+    if (!valueEqual(verified.fields[field], value)) throw recordMismatch(field);
+  }
+  return { verified, fields: verified.fields as unknown as RecordViews[P] };
+}
+
+/** The refusal for a command field that differs from the signed record. */
+export const recordMismatch = (field: string): IntegrityError =>
+  new IntegrityError(
+    DomainErrorCode.recordMismatch,
+    `the signed record's field ${JSON.stringify(field)} does not match the command`,
+    {
+      hint: 'send the indexed fields exactly as the device signed them',
+      details: { field },
+    },
+  );
