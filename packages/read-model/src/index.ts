@@ -1,0 +1,3 @@
+export * from './readModelStore.js';
+export * from './readModelErrors.js';
+export * from './cursor.js';
