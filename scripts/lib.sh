@@ -2,7 +2,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA_DIR="${RATSFACH_DATA_DIR:-$ROOT/.data}"
+# Absolute, so that it names one place whichever directory a script runs from.
+DATA_DIR="$(realpath -m "${RATSFACH_DATA_DIR:-$ROOT/.data}")"
 PNPM_VERSION="10.34.8"
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }

@@ -2,7 +2,9 @@
 # A real S3 server for tests and single-machine deployments: Ceph's RADOS Gateway on a one-node
 # cluster (one monitor, one OSD on a sparse bluestore file, no manager), from Debian's packages.
 # Idempotent, runs as root without systemd, listens on 127.0.0.1 only; every path lives under
-# "$DATA_DIR/ceph". Logs go to stderr; `start --env` and `env` print only `export` lines.
+# RATSFACH_CEPH_DIR (default "$DATA_DIR/ceph"). Logs go to stderr; `start --env` and `env` print
+# only `export` lines, RATSFACH_CEPH_DIR among them, so a test that restarts a gateway through this
+# script from another checkout acts on the same cluster.
 #   scripts/s3-server.sh install|start [--env]|stop|status|wipe|env
 #   scripts/s3-server.sh stop-rgw|kill-rgw|start-rgw|restart-rgw [spare]
 # The last four act on one gateway only (kill-rgw: SIGKILL, a crash), for "server gone
@@ -10,12 +12,16 @@
 # by `stop`), so such a test can crash its own gateway without failing other tests that use the
 # main one at the same time.
 # RATSFACH_S3_PORT sets the main gateway's port (default 7480), RATSFACH_S3_SPARE_PORT the spare's
-# (default the main port + 1).
+# (default the main port + 1). The monitor's ports (RATSFACH_CEPH_MON_PORT, default 3300, and
+# RATSFACH_CEPH_MON_V1_PORT, default 6789) are fixed when the cluster is bootstrapped (they are
+# written into its monitor map) and kept in "$CEPH_DIR/mon_host"; a second cluster on the same
+# machine needs other ones. The OSD picks free ports itself.
+# The daemons run as root (the caller), so the cluster may live where no other user may enter.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S3_PORT="${RATSFACH_S3_PORT:-7480}"
 SPARE_PORT="${RATSFACH_S3_SPARE_PORT:-$((S3_PORT + 1))}"
-CEPH_DIR="$DATA_DIR/ceph"
+CEPH_DIR="${RATSFACH_CEPH_DIR:-$DATA_DIR/ceph}"
 CONF="$CEPH_DIR/ceph.conf"
 RUN_DIR="$CEPH_DIR/run"
 LOG_DIR="$CEPH_DIR/log"
@@ -38,6 +44,7 @@ export RATSFACH_TEST_S3_ACCESS_KEY=$ACCESS_KEY
 export RATSFACH_TEST_S3_SECRET_KEY=$SECRET_KEY
 export RATSFACH_TEST_S3_BUCKET_PREFIX=$BUCKET_PREFIX
 export RATSFACH_TEST_S3_SPARE_PORT=$SPARE_PORT
+export RATSFACH_CEPH_DIR=$CEPH_DIR
 ENV
 }
 
@@ -52,14 +59,21 @@ install() {
   command -v radosgw-admin >/dev/null || die "radosgw-admin not found after install"
 }
 
+# The monitor's addresses of a new cluster; an existing one keeps those it was bootstrapped with (a
+# cluster from before the file existed has the defaults).
+new_mon_host() {
+  echo "[v2:127.0.0.1:${RATSFACH_CEPH_MON_PORT:-3300},v1:127.0.0.1:${RATSFACH_CEPH_MON_V1_PORT:-6789}]"
+}
+mon_host() { cat "$CEPH_DIR/mon_host" 2>/dev/null || echo "[v2:127.0.0.1:3300,v1:127.0.0.1:6789]"; }
+
 # The config is rewritten on every start, so a changed RATSFACH_S3_PORT takes effect; the cluster's
-# identity (fsid) is kept in its own file.
+# identity (fsid) and monitor addresses are kept in their own files.
 write_conf() {
   local fsid; fsid="$(cat "$CEPH_DIR/fsid")"
   cat >"$CONF" <<CONF
 [global]
 fsid = $fsid
-mon_host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+mon_host = $(mon_host)
 public_addr = 127.0.0.1
 cluster_addr = 127.0.0.1
 ms_bind_ipv6 = false
@@ -210,14 +224,14 @@ bootstrap() {
   ((avail_kib > 8 * 1024 * 1024)) || die "less than 8 GiB free under $DATA_DIR: a full disk makes the OSD fail"
   mkdir -p "$tmp" "$RUN_DIR" "$LOG_DIR" "$CEPH_DIR/crash" "$CEPH_DIR/rgw" "$CEPH_DIR/mon/ceph-$MON_ID"
   uuidgen >"$CEPH_DIR/fsid"
+  new_mon_host >"$CEPH_DIR/mon_host"
   write_conf
 
   ceph-authtool --create-keyring "$tmp/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >&2
   ceph-authtool --create-keyring "$CEPH_DIR/client.admin.keyring" --gen-key -n client.admin \
     --cap mon 'allow *' --cap osd 'allow *' --cap mds 'allow *' --cap mgr 'allow *' >&2
   ceph-authtool "$tmp/mon.keyring" --import-keyring "$CEPH_DIR/client.admin.keyring" >&2
-  monmaptool --create --fsid "$(cat "$CEPH_DIR/fsid")" \
-    --addv "$MON_ID" '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' "$tmp/monmap" >&2
+  monmaptool --create --fsid "$(cat "$CEPH_DIR/fsid")" --addv "$MON_ID" "$(mon_host)" "$tmp/monmap" >&2
   ceph-mon -c "$CONF" --mkfs -i "$MON_ID" --monmap "$tmp/monmap" --keyring "$tmp/mon.keyring" >&2
   start_mon
 
