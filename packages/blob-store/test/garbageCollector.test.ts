@@ -9,7 +9,8 @@ import {
   type FieldShape,
   type ObjectShape,
 } from '@ratsfach/domain';
-import { ANY, NO_STREAM, openSqliteEventStore } from '@ratsfach/event-store';
+import { ANY, NO_STREAM } from '@ratsfach/event-store';
+import { openSqliteEventStore } from '@ratsfach/event-store/sqlite';
 import t, { type Test } from 'tap';
 import {
   BlobErrorCode,

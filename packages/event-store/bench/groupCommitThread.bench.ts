@@ -9,11 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import {
-  openSqliteEventStore,
-  openSqliteEventStoreInWorker,
-  type EventStore,
-} from '../src/index.js';
+import type { EventStore } from '../src/index.js';
+import { openSqliteEventStore, openSqliteEventStoreInWorker } from '../src/sqlite/index.js';
 
 const arg = (name: string): string | undefined =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPostgresEventStore } from '../src/index.js';
+import { openPostgresEventStore } from '../src/postgres/index.js';
 import type { BenchBackend, RawDriver } from './benchHarness.js';
 
 const url =

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteEventStore, type EventStore } from '../src/index.js';
+import type { EventStore } from '../src/index.js';
+import { openSqliteEventStore } from '../src/sqlite/index.js';
 import type { BenchBackend, RawDriver } from './benchHarness.js';
 
 /** The adapter's events table, written by plain better-sqlite3 with the same pragmas. */

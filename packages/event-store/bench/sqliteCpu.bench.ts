@@ -1,5 +1,5 @@
-import { validateAppend } from '../src/appendValidation.js';
-import { chainEvents } from '../src/chainEvents.js';
+import { validateAppend } from '../src/shared/appendValidation.js';
+import { chainEvents } from '../src/shared/chainEvents.js';
 import { defaultLimits } from '../src/eventStore.js';
 const enc = new TextEncoder();
 const metadata = enc.encode('{"commandId":"bench","occurredAt":"2026-01-01T00:00:00.000Z"}');

@@ -1,4 +1,4 @@
-import { openSqliteEventStoreInWorker } from '../src/index.js';
+import { openSqliteEventStoreInWorker } from '../src/sqlite/index.js';
 import type { BenchBackend } from './benchHarness.js';
 import { sqliteBench } from './sqliteBenchBackend.js';
 

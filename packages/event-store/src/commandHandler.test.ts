@@ -18,7 +18,7 @@ import {
 import { CommandHandler, type EventSerializer } from './commandHandler.js';
 import { ConcurrencyError, InvalidCommandIdError } from './errors.js';
 import { ANY } from './expectedRevision.js';
-import { openSqliteEventStore, type SqliteEventStore } from './sqliteEventStore.js';
+import { openSqliteEventStore, type SqliteEventStore } from './sqlite/sqliteEventStore.js';
 
 type CounterCommand =
   | { type: 'Increment'; by: number; metadata: { commandId: string } }

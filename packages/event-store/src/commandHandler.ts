@@ -1,6 +1,6 @@
 import { parseStreamName, type Decider } from '@ratsfach/domain';
 import { ConcurrencyError, InvalidCommandIdError } from './errors.js';
-import { eventIdFor } from './eventId.js';
+import { eventIdFor } from './shared/eventId.js';
 import type { AppendResult, EventStore, NewEvent, RecordedEvent } from './eventStore.js';
 import { NO_STREAM } from './expectedRevision.js';
 

@@ -9,9 +9,9 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { ValidationError } from '@ratsfach/domain';
 import t, { type Test as TapTest } from 'tap';
-import { validateAppend } from '../src/appendValidation.js';
-import { chainEvents } from '../src/chainEvents.js';
-import { ChainVerifier } from '../src/chainVerifier.js';
+import { validateAppend } from '../src/shared/appendValidation.js';
+import { chainEvents } from '../src/shared/chainEvents.js';
+import { ChainVerifier } from '../src/shared/chainVerifier.js';
 import {
   ConcurrencyError,
   EventStoreErrorCode,
@@ -25,14 +25,18 @@ import {
   decodeKurrentEnvelope,
   encodeKurrentEnvelope,
   KURRENT_ENVELOPE_OVERHEAD,
-} from '../src/kurrentEnvelope.js';
+} from '../src/kurrent/kurrentEnvelope.js';
 import {
   KurrentAppendTooLargeError,
   KurrentConnectionStringError,
   toStoreError,
-} from '../src/kurrentErrors.js';
-import { fromKurrentRecord, openKurrentEventStore } from '../src/kurrentEventStore.js';
-import { fromGlobalPosition, isSystemEvent, toGlobalPosition } from '../src/kurrentPosition.js';
+} from '../src/kurrent/kurrentErrors.js';
+import { fromKurrentRecord, openKurrentEventStore } from '../src/kurrent/kurrentEventStore.js';
+import {
+  fromGlobalPosition,
+  isSystemEvent,
+  toGlobalPosition,
+} from '../src/kurrent/kurrentPosition.js';
 import { runKurrentContract } from './kurrentContract.js';
 
 /** Awaits an action and returns what it threw (tap matches thrown values by class or pattern only). */

@@ -18,7 +18,10 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '../src/index.js';
-import { kurrentEventStoreOnClient, type KurrentEventStore } from '../src/kurrentEventStore.js';
+import {
+  kurrentEventStoreOnClient,
+  type KurrentEventStore,
+} from '../src/kurrent/kurrentEventStore.js';
 import { FakeKurrentServer } from './kurrentFakeServer.js';
 
 const text = new TextEncoder();

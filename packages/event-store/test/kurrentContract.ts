@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { binaryEvent, KurrentDBClient, BACKWARDS, END } from '@kurrent/kurrentdb-client';
 import type { EventStore } from '../src/eventStore.js';
-import { encodeKurrentEnvelope } from '../src/kurrentEnvelope.js';
+import { encodeKurrentEnvelope } from '../src/kurrent/kurrentEnvelope.js';
 import {
   fromKurrentRecord,
   KurrentStreamNames,
   openKurrentEventStore,
   type KurrentEventStoreOptions,
-} from '../src/kurrentEventStore.js';
+} from '../src/kurrent/kurrentEventStore.js';
 import {
   runEventStoreContract,
   type ContractBackend,
@@ -16,7 +16,9 @@ import {
   type TestContext,
 } from './contract.js';
 
-const adapterModule = fileURLToPath(new URL('../src/kurrentEventStore.ts', import.meta.url));
+const adapterModule = fileURLToPath(
+  new URL('../src/kurrent/kurrentEventStore.ts', import.meta.url),
+);
 
 /** The end of the server's log now: a case reads only what comes after it. */
 async function endOfLog(client: KurrentDBClient): Promise<bigint | undefined> {

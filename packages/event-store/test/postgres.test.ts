@@ -12,7 +12,10 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '../src/index.js';
-import { openPostgresEventStore, type PostgresEventStore } from '../src/postgresEventStore.js';
+import {
+  openPostgresEventStore,
+  type PostgresEventStore,
+} from '../src/postgres/postgresEventStore.js';
 import { runEventStoreContract, type TestContext } from './contract.js';
 import {
   adminQuery,

@@ -6,7 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { openPostgresEventStore, type PostgresEventStore } from '../src/postgresEventStore.js';
+import {
+  openPostgresEventStore,
+  type PostgresEventStore,
+} from '../src/postgres/postgresEventStore.js';
 import type { EventStore } from '../src/index.js';
 import type { ContractBackend, EventStoreContractFactory } from './contract.js';
 

@@ -7,7 +7,7 @@ import {
   binaryInt8Array,
   binaryTextArray,
   binaryUuidArray,
-} from '../src/postgresBinaryArray.js';
+} from '../src/postgres/postgresBinaryArray.js';
 import { testPostgresUrl } from './postgresBackend.js';
 
 t.test('binary arrays reach PostgreSQL as the values they encode', async (t) => {

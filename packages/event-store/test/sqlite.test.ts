@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { isRatsfachError } from '@ratsfach/domain';
-import { NO_STREAM, openSqliteEventStore, StoreUnavailableError } from '../src/index.js';
+import { NO_STREAM, StoreUnavailableError } from '../src/index.js';
+import { openSqliteEventStore } from '../src/sqlite/index.js';
 import { runEventStoreContract } from './contract.js';
 import { openSqliteBackend } from './sqliteBackend.js';
 

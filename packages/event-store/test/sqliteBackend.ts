@@ -3,18 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import {
-  openSqliteEventStore,
-  openSqliteEventStoreInWorker,
-  type EventStore,
-} from '../src/index.js';
+import type { EventStore } from '../src/index.js';
+import { openSqliteEventStore, openSqliteEventStoreInWorker } from '../src/sqlite/index.js';
 import type { ContractBackend, ContractStoreOptions } from './contract.js';
 
 // The child of the SIGKILL case imports only the adapter's own module, not every adapter.
 const adapterModules = {
-  openSqliteEventStore: fileURLToPath(new URL('../src/sqliteEventStore.ts', import.meta.url)),
+  openSqliteEventStore: fileURLToPath(
+    new URL('../src/sqlite/sqliteEventStore.ts', import.meta.url),
+  ),
   openSqliteEventStoreInWorker: fileURLToPath(
-    new URL('../src/sqliteWorkerEventStore.ts', import.meta.url),
+    new URL('../src/sqlite/worker/sqliteWorkerEventStore.ts', import.meta.url),
   ),
 } as const;
 

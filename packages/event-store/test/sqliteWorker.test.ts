@@ -1,10 +1,10 @@
 import t from 'tap';
+import { StoreUnavailableError } from '../src/index.js';
 import {
   openSqliteEventStoreInWorker,
   SqliteEventStore,
   SqliteWorkerEventStore,
-  StoreUnavailableError,
-} from '../src/index.js';
+} from '../src/sqlite/index.js';
 import { Worker } from 'node:worker_threads';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { runEventStoreContract } from './contract.js';

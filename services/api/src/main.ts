@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FsBlobStore } from '@ratsfach/blob-store';
 import { isRatsfachError, ValidationError } from '@ratsfach/domain';
-import { openSqliteEventStoreInWorker } from '@ratsfach/event-store';
+import { openSqliteEventStoreInWorker } from '@ratsfach/event-store/sqlite';
 import { buildApp } from './buildApp.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';

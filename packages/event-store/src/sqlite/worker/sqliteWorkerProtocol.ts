@@ -5,9 +5,9 @@ import {
   EventStoreErrorCode,
   StoreIntegrityError,
   StoreUnavailableError,
-} from './errors.js';
-import type { ValidatedAppend } from './appendValidation.js';
-import type { AppendResult } from './eventStore.js';
+} from '../../errors.js';
+import type { ValidatedAppend } from '../../shared/appendValidation.js';
+import type { AppendResult } from '../../eventStore.js';
 
 /** Messages from the caller's thread to the writer thread. */
 export type WriterRequest =

@@ -1,4 +1,4 @@
-import { StoreIntegrityError } from './errors.js';
+import { StoreIntegrityError } from '../errors.js';
 
 /**
  * KurrentDB stores an event's data and one opaque metadata blob. The chain fields (`prevHash`,

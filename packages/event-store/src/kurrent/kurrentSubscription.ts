@@ -1,4 +1,4 @@
-import type { RecordedEvent, Subscription } from './eventStore.js';
+import type { RecordedEvent, Subscription } from '../eventStore.js';
 
 /** What a subscription needs from its store: pages of the log, a watch, and a close hook. */
 export interface KurrentSubscriptionSource<Entry> {

@@ -1,8 +1,8 @@
 import type { ValidatedAppend } from './appendValidation.js';
-import { CommandIdReusedError } from './errors.js';
+import { CommandIdReusedError } from '../errors.js';
 import { bytesEqual } from './eventHash.js';
 import { eventIdFor } from './eventId.js';
-import type { AppendResult, RecordedEvent } from './eventStore.js';
+import type { AppendResult, RecordedEvent } from '../eventStore.js';
 
 /**
  * Decides what a second append of a command id means. `stored` holds the stored event whose id

@@ -1,5 +1,5 @@
 import { isRatsfachError } from '@ratsfach/domain';
-import { StoreUnavailableError } from './errors.js';
+import { StoreUnavailableError } from '../errors.js';
 
 /** Node socket errors that mean the server cannot be reached at all. */
 const socketCodes: ReadonlySet<string> = new Set([

@@ -9,9 +9,9 @@ import {
   InvalidExpectedRevisionError,
   InvalidReadOptionsError,
   TooManyEventsError,
-} from './errors.js';
-import type { NewEvent } from './eventStore.js';
-import { ANY, NO_STREAM } from './expectedRevision.js';
+} from '../errors.js';
+import type { NewEvent } from '../eventStore.js';
+import { ANY, NO_STREAM } from '../expectedRevision.js';
 
 const limits = { maxEventBytes: 100, maxEventsPerAppend: 3 };
 const event = (size = 10): NewEvent => ({

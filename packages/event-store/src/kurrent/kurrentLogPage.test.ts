@@ -1,6 +1,6 @@
 import type { AllStreamResolvedEvent } from '@kurrent/kurrentdb-client';
 import t from 'tap';
-import { StoreUnavailableError } from './errors.js';
+import { StoreUnavailableError } from '../errors.js';
 import { toLogPage } from './kurrentLogPage.js';
 import { KurrentStreamNames } from './kurrentStreamNames.js';
 

@@ -2,8 +2,8 @@ import t from 'tap';
 import { validateAppend } from './appendValidation.js';
 import { chainEvents } from './chainEvents.js';
 import { ChainVerifier } from './chainVerifier.js';
-import { defaultLimits, type RecordedEvent } from './eventStore.js';
-import { NO_STREAM } from './expectedRevision.js';
+import { defaultLimits, type RecordedEvent } from '../eventStore.js';
+import { NO_STREAM } from '../expectedRevision.js';
 
 const stream = 'committee-t1-c1';
 const recorded = (count: number): RecordedEvent[] => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { RecordedEvent } from './eventStore.js';
+import type { RecordedEvent } from '../eventStore.js';
 import { KurrentSubscription, type KurrentSubscriptionSource } from './kurrentSubscription.js';
 
 /**

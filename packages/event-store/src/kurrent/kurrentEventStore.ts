@@ -10,17 +10,17 @@ import {
   validateReadAll,
   validateReadStream,
   type ValidatedAppend,
-} from './appendValidation.js';
-import { chainEvents } from './chainEvents.js';
-import { ChainVerifier } from './chainVerifier.js';
-import { replayedResult } from './commandReplay.js';
+} from '../shared/appendValidation.js';
+import { chainEvents } from '../shared/chainEvents.js';
+import { ChainVerifier } from '../shared/chainVerifier.js';
+import { replayedResult } from '../shared/commandReplay.js';
 import {
   CommandIdReusedError,
   ConcurrencyError,
   InvalidReadOptionsError,
   StoreIntegrityError,
   StoreUnavailableError,
-} from './errors.js';
+} from '../errors.js';
 import {
   defaultLimits,
   type AppendOptions,
@@ -36,7 +36,7 @@ import {
   type Subscription,
   type VerifyProblem,
   type VerifyReport,
-} from './eventStore.js';
+} from '../eventStore.js';
 import {
   ANY,
   describeExpected,
@@ -44,7 +44,7 @@ import {
   satisfiesExpected,
   STREAM_EXISTS,
   type ExpectedRevision,
-} from './expectedRevision.js';
+} from '../expectedRevision.js';
 import { decodeKurrentEnvelope, encodeKurrentEnvelope } from './kurrentEnvelope.js';
 import {
   isStreamNotFound,

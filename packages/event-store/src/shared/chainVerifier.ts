@@ -1,5 +1,5 @@
 import { eventHash, bytesEqual, GENESIS_PREV_HASH } from './eventHash.js';
-import type { RecordedEvent, VerifyProblem, VerifyReport } from './eventStore.js';
+import type { RecordedEvent, VerifyProblem, VerifyReport } from '../eventStore.js';
 
 /**
  * Checks events one by one, in stream order per stream (the whole log in global order keeps

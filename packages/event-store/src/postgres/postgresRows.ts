@@ -1,4 +1,4 @@
-import type { RecordedEvent } from './eventStore.js';
+import type { RecordedEvent } from '../eventStore.js';
 
 /** The columns every read selects, in the order `toRecordedEvent` expects. */
 export const postgresEventColumns =

@@ -1,6 +1,6 @@
 import type { ValidatedAppend } from './appendValidation.js';
 import { eventHash, GENESIS_PREV_HASH } from './eventHash.js';
-import type { StreamHead } from './eventStore.js';
+import type { StreamHead } from '../eventStore.js';
 
 /** One event ready to be inserted: the caller's bytes plus revision, id and hash chain links. */
 export interface ChainedEvent {

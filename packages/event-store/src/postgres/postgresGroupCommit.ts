@@ -1,16 +1,16 @@
 import type pg from 'pg';
-import type { ValidatedAppend } from './appendValidation.js';
-import { chainEvents, type ChainedEvent } from './chainEvents.js';
-import { replayedResult } from './commandReplay.js';
-import { ConcurrencyError } from './errors.js';
-import type { AppendResult, StreamHead } from './eventStore.js';
+import type { ValidatedAppend } from '../shared/appendValidation.js';
+import { chainEvents, type ChainedEvent } from '../shared/chainEvents.js';
+import { replayedResult } from '../shared/commandReplay.js';
+import { ConcurrencyError } from '../errors.js';
+import type { AppendResult, StreamHead } from '../eventStore.js';
 import {
   ANY,
   describeExpected,
   NO_STREAM,
   STREAM_EXISTS,
   satisfiesExpected,
-} from './expectedRevision.js';
+} from '../expectedRevision.js';
 import {
   binaryByteaArray,
   binaryInt4Array,

@@ -5,11 +5,11 @@ import {
   validateReadAll,
   validateReadStream,
   type ValidatedAppend,
-} from './appendValidation.js';
-import { chainEvents } from './chainEvents.js';
-import { verifyChain } from './chainVerifier.js';
-import { replayedResult } from './commandReplay.js';
-import { ConcurrencyError, StoreIntegrityError, StoreUnavailableError } from './errors.js';
+} from '../shared/appendValidation.js';
+import { chainEvents } from '../shared/chainEvents.js';
+import { verifyChain } from '../shared/chainVerifier.js';
+import { replayedResult } from '../shared/commandReplay.js';
+import { ConcurrencyError, StoreIntegrityError, StoreUnavailableError } from '../errors.js';
 import {
   defaultLimits,
   type AppendOptions,
@@ -24,8 +24,8 @@ import {
   type SubscribeOptions,
   type Subscription,
   type VerifyReport,
-} from './eventStore.js';
-import { describeExpected, satisfiesExpected, type ExpectedRevision } from './expectedRevision.js';
+} from '../eventStore.js';
+import { describeExpected, satisfiesExpected, type ExpectedRevision } from '../expectedRevision.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file; its directory must exist. */

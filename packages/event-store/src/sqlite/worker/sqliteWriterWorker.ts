@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isRatsfachError } from '@ratsfach/domain';
-import { SqliteEventStore, type SqliteEventStoreOptions } from './sqliteEventStore.js';
+import { SqliteEventStore, type SqliteEventStoreOptions } from '../sqliteEventStore.js';
 import type { WriterReply, WriterRequest } from './sqliteWorkerProtocol.js';
 import { serializeError } from './sqliteWorkerProtocol.js';
 

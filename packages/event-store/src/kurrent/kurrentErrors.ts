@@ -1,5 +1,5 @@
 import { isRatsfachError, ValidationError, type RatsfachError } from '@ratsfach/domain';
-import { ConcurrencyError, StoreIntegrityError, StoreUnavailableError } from './errors.js';
+import { ConcurrencyError, StoreIntegrityError, StoreUnavailableError } from '../errors.js';
 
 /** What the adapter was doing when the client failed, for messages and ConcurrencyError. */
 export interface KurrentErrorContext {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ValidationError } from '@ratsfach/domain';
-import { ConcurrencyError, StoreUnavailableError } from './errors.js';
+import { ConcurrencyError, StoreUnavailableError } from '../errors.js';
 import { isPostgresUnavailable, toPostgresStoreError } from './postgresErrors.js';
 
 const driverError = (code: string, message = 'driver says no'): Error =>

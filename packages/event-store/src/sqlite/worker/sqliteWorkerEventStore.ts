@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { validateAppend, type ValidatedAppend } from './appendValidation.js';
-import { StoreUnavailableError } from './errors.js';
+import { validateAppend, type ValidatedAppend } from '../../shared/appendValidation.js';
+import { StoreUnavailableError } from '../../errors.js';
 import {
   defaultLimits,
   type AppendOptions,
@@ -15,9 +15,9 @@ import {
   type SubscribeOptions,
   type Subscription,
   type VerifyReport,
-} from './eventStore.js';
-import type { ExpectedRevision } from './expectedRevision.js';
-import { SqliteEventStore, type SqliteEventStoreOptions } from './sqliteEventStore.js';
+} from '../../eventStore.js';
+import type { ExpectedRevision } from '../../expectedRevision.js';
+import { SqliteEventStore, type SqliteEventStoreOptions } from '../sqliteEventStore.js';
 import { deserializeError, type WriterReply, type WriterRequest } from './sqliteWorkerProtocol.js';
 
 // From source (tests, scripts) the worker is the .ts file beside this one; built, the .js.

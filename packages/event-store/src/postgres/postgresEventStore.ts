@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { ValidationError } from '@ratsfach/domain';
-import { validateAppend, validateReadAll, validateReadStream } from './appendValidation.js';
-import { verifyChain } from './chainVerifier.js';
-import { StoreUnavailableError } from './errors.js';
+import { validateAppend, validateReadAll, validateReadStream } from '../shared/appendValidation.js';
+import { verifyChain } from '../shared/chainVerifier.js';
+import { StoreUnavailableError } from '../errors.js';
 import {
   defaultLimits,
   type AppendOptions,
@@ -17,8 +17,8 @@ import {
   type SubscribeOptions,
   type Subscription,
   type VerifyReport,
-} from './eventStore.js';
-import type { ExpectedRevision } from './expectedRevision.js';
+} from '../eventStore.js';
+import type { ExpectedRevision } from '../expectedRevision.js';
 import { toPostgresStoreError } from './postgresErrors.js';
 import { PostgresGroupCommit, type PostgresGroupCommitOptions } from './postgresGroupCommit.js';
 import { PostgresNotifier } from './postgresNotifier.js';

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from './errors.js';
+import { StoreUnavailableError } from '../errors.js';
 
 /** KurrentDB's position of a record in its transaction log. */
 export interface KurrentLogPosition {

@@ -7,7 +7,7 @@ import {
   InvalidExpectedRevisionError,
   InvalidReadOptionsError,
   TooManyEventsError,
-} from './errors.js';
+} from '../errors.js';
 import { eventIdsForTenant } from './eventId.js';
 import type {
   AppendOptions,
@@ -15,8 +15,8 @@ import type {
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
-} from './eventStore.js';
-import { isExpectedRevision, type ExpectedRevision } from './expectedRevision.js';
+} from '../eventStore.js';
+import { isExpectedRevision, type ExpectedRevision } from '../expectedRevision.js';
 
 /** An append that passed every check that needs no database, with its event ids derived. */
 export interface ValidatedAppend {

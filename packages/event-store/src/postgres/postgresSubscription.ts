@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { RecordedEvent, Subscription } from './eventStore.js';
+import type { RecordedEvent, Subscription } from '../eventStore.js';
 import { toPostgresStoreError } from './postgresErrors.js';
 import type { PostgresNotifier } from './postgresNotifier.js';
 import { postgresEventColumns, toRecordedEvent, type PostgresEventRow } from './postgresRows.js';
