@@ -1,5 +1,5 @@
 /**
- * SECURITY.md properties 8, 9, 10, 11 and 15: the store plays the attacker by serving tampered
+ * docs/security.md properties 8, 9, 10, 11 and 15: the store plays the attacker by serving tampered
  * blobs, key slots and metadata; each test asserts the typed error (class and code) and that no
  * plaintext of a failing read was committed.
  */

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md properties 1 to 7 (keys and identity), each with the server as the attacker: it
+ * docs/security.md properties 1 to 7 (keys and identity), each with the server as the attacker: it
  * hands the device tampered chains, records, key lists or stored keys, and the device refuses
  * with a specific typed error.
  */

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md properties 11 to 14 (signed metadata, records and chains), with the server as the attacker: it
+ * docs/security.md properties 11 to 14 (signed metadata, records and chains), with the server as the attacker: it
  * makes up document changes, re-encodes records and replays older chain heads.
  */
 import t from 'tap';
