@@ -6,8 +6,11 @@
 export const ObjectKind = {
   /** An encrypted content blob: header, then secretstream chunks. */
   content: 0x01,
-  /** A key slot: the content key wrapped under the epoch key. */
-  keySlot: 0x02,
+  /**
+   * A key slot: the content key wrapped under a subkey of the epoch key. Kind 0x02 (sealed
+   * under the epoch key itself) is retired: a reader refuses it as malformed.
+   */
+  keySlot: 0x04,
   /** Encrypted metadata: name, folder, MIME type, times. */
   metadata: 0x03,
 } as const;

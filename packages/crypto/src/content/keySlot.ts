@@ -27,6 +27,13 @@ const checkKey = (what: string, key: Uint8Array, length: number): void => {
 };
 
 /**
+ * The key-slot key: a subkey of the epoch key in its own KDF context (SECURITY.md 4), so the
+ * epoch key itself encrypts nothing but never-used-elsewhere derivations.
+ */
+const keySlotKey = (epochKey: Uint8Array): Uint8Array =>
+  sodium().crypto_kdf_derive_from_key(32, 1, 'rfkeyslt', epochKey);
+
+/**
  * Wraps a version's content key under the committee's epoch key: XChaCha20-Poly1305 with a
  * fresh random nonce, associated data binding tenant, committee, document, version and epoch.
  * The key slot is stored in the blob store (deleting it crypto-shreds the version); its
@@ -46,13 +53,15 @@ export const sealKeySlot = (params: {
     params.binding.committeeId,
   );
   const nonce = randomBytes(nonceLength);
+  const key = keySlotKey(params.epochKey);
   const sealed = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(
     params.contentKey,
     ad,
     null,
     nonce,
-    params.epochKey,
+    key,
   );
+  sodium().memzero(key);
   const slot = new Uint8Array(keySlotSize);
   slot[0] = currentSuite;
   slot[1] = ObjectKind.keySlot;
@@ -94,13 +103,14 @@ export const openKeySlot = (
     });
   }
   const ad = encodeBinding(BindingLabel.keySlot, suite, params.binding, params.binding.committeeId);
+  const key = keySlotKey(params.epochKey);
   try {
     return sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,
       slot.subarray(2 + nonceLength),
       ad,
       slot.subarray(2, 2 + nonceLength),
-      params.epochKey,
+      key,
     );
   } catch (cause) {
     throw new KeySlotError(
@@ -108,5 +118,7 @@ export const openKeySlot = (
       'key slot does not open under this epoch key and these ids',
       { cause },
     );
+  } finally {
+    sodium().memzero(key);
   }
 };

@@ -15,8 +15,12 @@ const Mode = { deviceSecret: 1, passphrase: 2 } as const;
  * or a changed file never gets a weaker retry.
  */
 export const minimumArgon2id = { opslimit: 3, memlimitKiB: 64 * 1024 } as const;
-/** Above this the blob is refused too (a memory-exhaustion attempt). */
-const maximumMemlimitKiB = 4 * 1024 * 1024;
+/**
+ * The pinned maximum: sealing refuses more and opening refuses a header naming more before
+ * anything is derived, so a changed header cannot demand gigabytes or minutes before the AEAD
+ * check fails.
+ */
+export const maximumArgon2id = { opslimit: 10, memlimitKiB: 256 * 1024 } as const;
 
 export interface Argon2idParameters {
   readonly opslimit: number;
@@ -157,21 +161,28 @@ const requireStrong = (p: Argon2idParameters): void => {
       },
     );
   }
-  if (p.memlimitKiB > maximumMemlimitKiB || p.opslimit > 100) throw tampered();
+  if (p.opslimit > maximumArgon2id.opslimit || p.memlimitKiB > maximumArgon2id.memlimitKiB) {
+    throw new KeyStoreError(
+      CryptoErrorCode.kdfParametersOutOfRange,
+      `Argon2id opslimit ${p.opslimit}, memlimit ${p.memlimitKiB} KiB is above the pinned maximum`,
+      {
+        hint: 'The key store header was changed or written by another program; nothing was derived. Restore the key store from the device.',
+        details: { ...p, maximum: maximumArgon2id },
+      },
+    );
+  }
 };
 
-/** Seals a device's private keys under a passphrase through Argon2id (sumo build). */
+/**
+ * Seals a device's private keys under a passphrase through Argon2id (sumo build). Parameters
+ * outside [minimumArgon2id, maximumArgon2id] are refused (the same range opening accepts).
+ */
 export async function sealKeysWithPassphrase(
   keys: DeviceKeys,
   passphrase: string,
   parameters: Argon2idParameters = minimumArgon2id,
 ): Promise<Uint8Array> {
-  if (
-    parameters.opslimit < minimumArgon2id.opslimit ||
-    parameters.memlimitKiB < minimumArgon2id.memlimitKiB
-  ) {
-    requireStrong(parameters);
-  }
+  requireStrong(parameters);
   const salt = randomBytes(saltLength);
   const w = new ByteWriter();
   w.u8(currentSuite);
