@@ -58,6 +58,8 @@ export const CryptoErrorCode = {
   keyStoreTampered: 'RATSFACH_CRYPTO_KEY_STORE_TAMPERED',
   /** Argon2id parameters below the pinned minimum. */
   weakKdfParameters: 'RATSFACH_CRYPTO_WEAK_KDF_PARAMETERS',
+  /** Argon2id parameters above the pinned maximum (a header demanding gigabytes or hours). */
+  kdfParametersOutOfRange: 'RATSFACH_CRYPTO_KDF_PARAMETERS_OUT_OF_RANGE',
   /** Bytes whose hash differs from the one a signed record names. */
   hashMismatch: 'RATSFACH_CRYPTO_HASH_MISMATCH',
   /** A size differs from the one a signed record names. */

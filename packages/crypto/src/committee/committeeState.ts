@@ -104,6 +104,13 @@ export class CommitteeState {
       );
     }
     const created = first.body as RecordBodies['committee-created'];
+    if (created.tenantId !== trust.tenantId) {
+      throw refuse(
+        CryptoErrorCode.untrustedKey,
+        `committee ${created.committeeId} belongs to tenant ${created.tenantId}, not ${trust.tenantId}`,
+        { tenantId: created.tenantId },
+      );
+    }
     this.tenantId = created.tenantId;
     this.committeeId = created.committeeId;
     for (const record of records) {

@@ -6,9 +6,16 @@ import type { TrustView } from '../identity/trustView.js';
 export const defaultStalenessSeconds = 7 * 24 * 3600;
 
 /**
+ * How far ahead of this device's clock a heartbeat may be dated and still count as fresh: a
+ * heartbeat dated later is stale (a clock far ahead, or a record made to outlive the bound).
+ */
+export const maxClockSkewSeconds = 300;
+
+/**
  * Throws StaleCommitteeStateError unless the newest admin heartbeat in the tenant chain is at
- * most `boundSeconds` older than `now` (this device's clock, Unix seconds). Only admin
- * heartbeats count, so a server that withholds a removal or revocation buys little time.
+ * most `boundSeconds` older than `now` (this device's clock, Unix seconds) and at most
+ * `maxClockSkewSeconds` ahead of it. Only admin heartbeats count, so a server that withholds a
+ * removal or revocation buys little time.
  */
 export function requireFresh(
   trust: TrustView,
@@ -16,12 +23,18 @@ export function requireFresh(
   boundSeconds: number = defaultStalenessSeconds,
 ): void {
   const heartbeat = trust.latestHeartbeat;
-  if (heartbeat === undefined || now - heartbeat.time > boundSeconds) {
+  if (heartbeat === undefined) {
+    throw new StaleCommitteeStateError('no admin heartbeat: refusing to wrap keys or write', {
+      details: { heartbeatTime: null, now, boundSeconds },
+    });
+  }
+  const age = now - heartbeat.time;
+  if (age > boundSeconds || age < -maxClockSkewSeconds) {
     throw new StaleCommitteeStateError(
-      heartbeat === undefined
-        ? 'no admin heartbeat: refusing to wrap keys or write'
-        : `the newest admin heartbeat is ${now - heartbeat.time} s old, the bound is ${boundSeconds} s`,
-      { details: { heartbeatTime: heartbeat?.time ?? null, now, boundSeconds } },
+      age > boundSeconds
+        ? `the newest admin heartbeat is ${age} s old, the bound is ${boundSeconds} s`
+        : `the newest admin heartbeat is dated ${-age} s ahead of this device's clock`,
+      { details: { heartbeatTime: heartbeat.time, now, boundSeconds, maxClockSkewSeconds } },
     );
   }
 }

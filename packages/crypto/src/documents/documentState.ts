@@ -60,6 +60,9 @@ export class DocumentState {
   deleted = false;
   erased = false;
 
+  /** Tenant position and committee head length the newest record names: never lower after. */
+  private named = { tenantPosition: 0, committeeLength: 0 };
+
   private constructor(
     private readonly committee: CommitteeState,
     records: readonly OpenedRecord[],
@@ -110,8 +113,25 @@ export class DocumentState {
         { hint: 'Sync the committee chain, then verify again.', details: { length: named.length } },
       );
     }
+    // A record naming positions older than its predecessor's would be judged where its signer
+    // was still valid (before a revocation, a removal or an epoch): refused, as in the
+    // committee and user chains.
+    if (
+      body.tenantPosition < this.named.tenantPosition ||
+      named.length < this.named.committeeLength
+    ) {
+      throw new ChainError(
+        CryptoErrorCode.chainBroken,
+        `${record.purpose} at ${record.sequence} names tenant position ${body.tenantPosition} and committee head ${named.length}, older than its predecessor's (${this.named.tenantPosition}, ${this.named.committeeLength})`,
+        {
+          hint: 'A record may not be back-dated before its chain; refused.',
+          details: { sequence: record.sequence },
+        },
+      );
+    }
+    this.named = { tenantPosition: body.tenantPosition, committeeLength: named.length };
     if (this.erased) throw refuse(`${record.purpose} after erasure`);
-    c.requireStaffDevice(record, body.tenantPosition, snapshot.staff);
+    const signer = c.requireStaffDevice(record, body.tenantPosition, snapshot.staff);
     switch (record.purpose) {
       case 'document-created':
         if (record.sequence !== 0) throw refuse('document created twice');
@@ -132,6 +152,12 @@ export class DocumentState {
           );
         }
         if (this.deleted) throw refuse('a version of a deleted document');
+        if (v.authorDeviceId !== signer.deviceId) {
+          throw refuse(
+            `version ${v.version} names author ${v.authorDeviceId}, signed by ${signer.deviceId}`,
+            { version: v.version },
+          );
+        }
         (this.versions as VerifiedVersion[]).push({
           body: v,
           sequence: record.sequence,

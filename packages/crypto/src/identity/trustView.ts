@@ -247,13 +247,10 @@ export class TrustView {
         const body = record.body as RecordBodies['heartbeat'];
         this.requireTenant(body.tenantId, record);
         const admin = this.requireDeviceAt(record.signerFingerprint, position, 'admin');
-        if (body.time < time || body.time > admin.notAfter) {
-          throw new ChainError(
-            CryptoErrorCode.chainBroken,
-            `heartbeat ${position} has time ${body.time}, before ${time} or after its signer's validity`,
-            { hint: 'The tenant chain is refused.', details: { position } },
-          );
-        }
+        // A heartbeat dated outside its signer's validity (a clock far ahead) does not count.
+        // Heartbeat times may go back: a future-dated heartbeat must never make the chain
+        // refuse the honest ones after it; it only counts as stale (requireFresh) until the next.
+        if (body.time < admin.notBefore || body.time > admin.notAfter) break;
         time = body.time;
         this.heartbeat = {
           sequence: position,
@@ -330,12 +327,13 @@ export class TrustView {
         case 'device-revocation': {
           this.requireDeviceAt(record.signerFingerprint, position, 'admin');
           const revocation = record.body as RecordBodies['device-revocation'];
-          this.revoke(revocation.fingerprint, 'user', position, record.sequence);
+          this.revoke(revocation.fingerprint, 'user', position, record.sequence, userId);
           break;
         }
         case 'heads-seen': {
           const device = this.requireDeviceAt(record.signerFingerprint, position, 'user');
-          if (device.userId !== userId) {
+          const seen = record.body as RecordBodies['heads-seen'];
+          if (device.userId !== userId || seen.deviceId !== device.deviceId) {
             throw untrusted(
               CryptoErrorCode.unauthorisedSigner,
               'heads-seen signed by another user',
@@ -372,14 +370,18 @@ export class TrustView {
     const existing = this.devices.get(device.fingerprint);
     // A renewal keeps the key: it extends validity, and a revoked key stays revoked.
     if (existing !== undefined) {
+      // A renewal carrying another KEM key is refused: silently keeping the old one would wrap
+      // keys to a key the admin meant to replace. A new KEM key means a new enrolment.
       if (
         existing.userId !== device.userId ||
         existing.kind !== device.kind ||
+        existing.deviceId !== device.deviceId ||
+        !bytesEqual(existing.kemKey, device.kemKey) ||
         existing.revokedAt !== undefined
       ) {
         throw untrusted(
           CryptoErrorCode.untrustedKey,
-          'a key certified twice for different owners or after revocation',
+          'a key certified twice for different owners, devices or KEM keys, or after revocation',
           {
             fingerprint: device.fingerprint,
           },
@@ -400,12 +402,21 @@ export class TrustView {
     kind: 'admin' | 'user',
     at: number,
     userSequence: number | undefined,
+    userId?: string,
   ): void {
     const device = this.devices.get(fp);
-    if (device === undefined || device.kind !== kind) {
-      throw untrusted(CryptoErrorCode.untrustedKey, 'revocation of an unknown device', {
-        fingerprint: fp,
-      });
+    // A user device is revoked only in its own user's chain, so an admin device cannot hide a
+    // revocation in a chain the heartbeat-named heads of the device's user do not cover.
+    if (
+      device === undefined ||
+      device.kind !== kind ||
+      (userId !== undefined && device.userId !== userId)
+    ) {
+      throw untrusted(
+        CryptoErrorCode.untrustedKey,
+        'revocation of a device unknown in this chain',
+        { fingerprint: fp, userId },
+      );
     }
     if (device.revokedAt === undefined) {
       this.devices.set(fp, { ...device, revokedAt: at, revokedUserSequence: userSequence });

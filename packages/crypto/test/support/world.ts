@@ -1,5 +1,6 @@
 import {
   cryptoReady,
+  fingerprint,
   generateDeviceKeys,
   generateSigningKeyPair,
   openAnyRecord,
@@ -209,6 +210,23 @@ export class World {
         change: 'remove',
         role: 'reader',
         tenantPosition: this.tenantPosition,
+      },
+      this.admin.signing,
+    );
+  }
+
+  /** Admin-signed revocation of `deviceId` in `userId`'s chain, at the current tenant position. */
+  revoke(userId: string, deviceId: string, chainOf: string = userId): void {
+    this.appendUser(
+      chainOf,
+      'device-revocation',
+      {
+        tenantId: this.tenantId,
+        userId: chainOf,
+        deviceId,
+        fingerprint: fingerprint((this.devices[deviceId] as DeviceKeys).signing.publicKey),
+        tenantPosition: this.tenantPosition,
+        reason: 'lost',
       },
       this.admin.signing,
     );

@@ -1,0 +1,338 @@
+/**
+ * Issue 8 part A (the trust model): each test plays the attack the review ran — a malicious
+ * server, and where noted a malicious or revoked member device or an admin — and asserts the
+ * specific typed error the device answers with. FORMAT.md "Threats and their tests" maps each
+ * test to its property and attacker.
+ */
+import t from 'tap';
+import { World, day, headOf } from './support/world.js';
+import { expectError } from './support/expectError.js';
+import {
+  ChainError,
+  CommitteeState,
+  CryptoErrorCode,
+  DocumentState,
+  KeyStoreError,
+  KeySlotError,
+  StaleCommitteeStateError,
+  TrustError,
+  checkHeadsSeen,
+  fingerprint,
+  generateDeviceKeys,
+  minimumArgon2id,
+  openKeySlot,
+  openKeysWithPassphrase,
+  requireFresh,
+  sealKeySlot,
+  sealKeysWithPassphrase,
+  SeenHeads,
+  signRecord,
+  sodium,
+  type DeviceKeys,
+  type Purpose,
+  type RecordBodies,
+} from '../src/index.js';
+import { encodeBinding } from '../src/content/binding.js';
+import { BindingLabel } from '../src/content/contentFormat.js';
+
+/** A document chain builder: records signed by `by` at the world's current or given positions. */
+const documentOf = (world: World) => {
+  const chain: Uint8Array[] = [];
+  const here = () => ({
+    tenantId: 'city',
+    committeeId: 'finance',
+    documentId: 'doc_1',
+    tenantPosition: world.tenantPosition,
+    committeeHead: world.state().head,
+  });
+  const add = <P extends Purpose>(purpose: P, body: RecordBodies[P], by: string): void => {
+    chain.push(signRecord(purpose, headOf(chain), body, (world.devices[by] as DeviceKeys).signing));
+  };
+  const version = (
+    at: ReturnType<typeof here>,
+    n: number,
+    parent: number | null,
+    epoch: number,
+    author: string,
+  ): RecordBodies['version'] => ({
+    ...at,
+    version: n,
+    parentVersion: parent,
+    epoch,
+    contentHash: new Uint8Array(64).fill(n),
+    size: n,
+    keySlotHash: new Uint8Array(64),
+    authorDeviceId: author,
+    encryptedMetadata: new Uint8Array(40).fill(n),
+  });
+  return { chain, here, add, version };
+};
+
+t.test(
+  'item 3: a document chain never goes back to older positions (revoked device + server)',
+  async (t) => {
+    const { world, epoch0 } = await World.scene();
+    world.enrol('alice', 'a2');
+    world.heartbeat();
+    world.wrapForNew('a1', epoch0);
+    const doc = documentOf(world);
+    const before = doc.here();
+    doc.add('document-created', { ...before, epoch: 0 }, 'a1');
+    // The stolen tablet a1 is revoked; a2 starts a new epoch and writes version 1.
+    world.revoke('alice', 'a1');
+    world.heartbeat();
+    world.startEpoch('a2', 'revocation', epoch0);
+    doc.add('version', doc.version(doc.here(), 1, null, 1, 'a2'), 'a2');
+    const honest = [...doc.chain];
+    t.equal(DocumentState.fold(world.state(), honest).versions.length, 1);
+
+    // a1, with the server's help, appends a version under epoch 0 at pre-revocation positions.
+    doc.add('version', doc.version(before, 2, 1, 0, 'a1'), 'a1');
+    expectError(
+      t,
+      () => DocumentState.fold(world.state(), doc.chain),
+      ChainError,
+      CryptoErrorCode.chainBroken,
+    );
+    // ... or an erasure record, which makes devices delete their files.
+    doc.chain.splice(honest.length);
+    doc.add('document-erased', before, 'a1');
+    expectError(
+      t,
+      () => DocumentState.fold(world.state(), doc.chain),
+      ChainError,
+      CryptoErrorCode.chainBroken,
+    );
+    // A committee head older than the predecessor's is refused on its own too (valid signer).
+    doc.chain.splice(honest.length);
+    doc.add('document-deleted', { ...doc.here(), committeeHead: before.committeeHead }, 'a2');
+    expectError(
+      t,
+      () => DocumentState.fold(world.state(), doc.chain),
+      ChainError,
+      CryptoErrorCode.chainBroken,
+    );
+    // The same positions as the predecessor are fine.
+    doc.chain.splice(honest.length);
+    doc.add('document-deleted', doc.here(), 'a2');
+    t.ok(DocumentState.fold(world.state(), doc.chain).deleted);
+  },
+);
+
+t.test(
+  'item 7: a future-dated heartbeat counts as stale and never blocks later honest ones',
+  async (t) => {
+    const { world, epoch0 } = await World.scene();
+    const now = world.now;
+    // An admin device with a clock a month ahead (or a record replayed from a test tenant).
+    world.heartbeat(now + 30 * day);
+    expectError(
+      t,
+      () => requireFresh(world.trust(), now),
+      StaleCommitteeStateError,
+      CryptoErrorCode.staleCommitteeState,
+    );
+    expectError(
+      t,
+      () => world.startEpoch('a1', 'rotation', epoch0),
+      StaleCommitteeStateError,
+      CryptoErrorCode.staleCommitteeState,
+    );
+    // The next honest heartbeat is accepted and makes the state fresh again.
+    world.heartbeat(now + 60);
+    const trust = world.trust();
+    t.equal(trust.latestHeartbeat?.time, now + 60);
+    requireFresh(trust, now + 61);
+    t.ok(world.startEpoch('a1', 'rotation', epoch0));
+    // Within the allowed skew, a heartbeat slightly ahead of this device's clock is fresh.
+    world.heartbeat(now + 120);
+    requireFresh(world.trust(), now + 61);
+  },
+);
+
+t.test('item 9: a committee chain is bound to the trust view’s tenant', async (t) => {
+  const world = await World.create();
+  world.appendCommittee(
+    'committee-created',
+    { tenantId: 'other', committeeId: 'finance', tenantPosition: world.tenantPosition },
+    world.admin.signing,
+  );
+  expectError(
+    t,
+    () => CommitteeState.fold(world.trust(), world.committee),
+    TrustError,
+    CryptoErrorCode.untrustedKey,
+  );
+});
+
+t.test(
+  'item 9: a device revocation counts only in the device’s own user chain (admin)',
+  async (t) => {
+    const { world } = await World.scene();
+    // An admin device revokes alice's a1 through bob's chain.
+    world.revoke('alice', 'a1', 'bob');
+    expectError(t, () => world.trust(), TrustError, CryptoErrorCode.untrustedKey);
+    world.users.bob!.pop();
+    world.revoke('alice', 'a1');
+    t.ok(world.trust().device(fingerprint(world.devices.a1!.signing.publicKey))?.revokedAt);
+  },
+);
+
+t.test('item 9: a renewal carrying another KEM key is refused, never ignored', async (t) => {
+  const { world } = await World.scene();
+  const a1 = world.devices.a1!;
+  const renew = (kemKey: Uint8Array) =>
+    world.appendUser(
+      'alice',
+      'device-certificate',
+      {
+        tenantId: 'city',
+        userId: 'alice',
+        deviceId: 'a1',
+        signingKey: a1.signing.publicKey,
+        kemKey,
+        notBefore: world.now,
+        notAfter: world.now + 60 * day,
+        tenantPosition: world.tenantPosition,
+        enrolmentCodeId: null,
+      },
+      world.admin.signing,
+    );
+  renew(generateDeviceKeys().kem.publicKey);
+  expectError(t, () => world.trust(), TrustError, CryptoErrorCode.untrustedKey);
+  world.users.alice!.pop();
+  renew(a1.kem.publicKey);
+  t.equal(
+    world.trust().device(fingerprint(a1.signing.publicKey))?.notAfter,
+    world.now + 60 * day,
+    'a renewal with the same keys extends validity',
+  );
+});
+
+t.test('item 9: a version’s author field must be its signer (staff device)', async (t) => {
+  const { world } = await World.scene();
+  world.enrol('alice', 'a2');
+  world.heartbeat();
+  const doc = documentOf(world);
+  doc.add('document-created', { ...doc.here(), epoch: 0 }, 'a1');
+  doc.add('version', doc.version(doc.here(), 1, null, 0, 'a2'), 'a1');
+  expectError(
+    t,
+    () => DocumentState.fold(world.state(), doc.chain),
+    TrustError,
+    CryptoErrorCode.unauthorisedSigner,
+  );
+  doc.chain.pop();
+  doc.add('version', doc.version(doc.here(), 1, null, 0, 'a1'), 'a1');
+  t.equal(DocumentState.fold(world.state(), doc.chain).latest?.body.authorDeviceId, 'a1');
+});
+
+t.test('item 9: a heads-seen record names its own signer’s tenant, user and device', async (t) => {
+  const { world } = await World.scene();
+  world.enrol('alice', 'a2');
+  const headsSeen = (userId: string, deviceId: string, by: string, tenantId = 'city') =>
+    signRecord(
+      'heads-seen',
+      headOf(world.users[userId]!),
+      { tenantId, userId, deviceId, tenantPosition: world.tenantPosition, heads: [] },
+      world.devices[by]!.signing,
+    );
+  // In the user's own chain: a1 signs heads-seen naming a2.
+  world.users.alice!.push(headsSeen('alice', 'a2', 'a1'));
+  expectError(t, () => world.trust(), TrustError, CryptoErrorCode.unauthorisedSigner);
+  world.users.alice!.pop();
+  const trust = world.trust();
+  const mine = new SeenHeads();
+  // Presented on its own: bob's device signing for alice, for a2, or for another tenant.
+  for (const bytes of [
+    headsSeen('alice', 'b1', 'b1'),
+    headsSeen('alice', 'a2', 'a1'),
+    headsSeen('alice', 'a1', 'a1', 'other'),
+  ]) {
+    expectError(
+      t,
+      () => checkHeadsSeen(bytes, trust, mine),
+      TrustError,
+      CryptoErrorCode.unauthorisedSigner,
+    );
+  }
+  t.same(checkHeadsSeen(headsSeen('alice', 'a1', 'a1'), trust, mine), []);
+});
+
+t.test(
+  'item 9: sealing refuses Argon2id parameters that opening refuses, upper bounds too',
+  async (t) => {
+    await World.create();
+    const keys = generateDeviceKeys();
+    await t.rejects(
+      sealKeysWithPassphrase(keys, 'pw', {
+        opslimit: 11,
+        memlimitKiB: minimumArgon2id.memlimitKiB,
+      }),
+      { code: CryptoErrorCode.kdfParametersOutOfRange },
+    );
+    await t.rejects(sealKeysWithPassphrase(keys, 'pw', { opslimit: 3, memlimitKiB: 512 * 1024 }), {
+      code: CryptoErrorCode.kdfParametersOutOfRange,
+    });
+    // A tampered header demanding more is refused before any derivation (no gigabytes).
+    const sealed = await sealKeysWithPassphrase(keys, 'pw');
+    for (const [offset, value] of [
+      [2, 11],
+      [6, 0xffffffff],
+      [6, 512 * 1024],
+    ] as const) {
+      const changed = Uint8Array.from(sealed);
+      new DataView(changed.buffer).setUint32(offset, value);
+      const err = (await openKeysWithPassphrase(changed, 'pw').catch((e: unknown) => e)) as {
+        code?: string;
+      };
+      t.ok(err instanceof KeyStoreError);
+      t.equal(err.code, CryptoErrorCode.kdfParametersOutOfRange);
+    }
+  },
+);
+
+t.test('item 9: the epoch key itself is not the key-slot key (derived subkey)', async (t) => {
+  await World.create();
+  const s = sodium();
+  const epochKey = s.randombytes_buf(32);
+  const contentKey = s.randombytes_buf(32);
+  const binding = {
+    tenantId: 'city',
+    committeeId: 'finance',
+    documentId: 'doc_1',
+    version: 1,
+    epoch: 0,
+  };
+  const slot = sealKeySlot({ epochKey, contentKey, binding });
+  // A slot sealed directly under the epoch key (as before) no longer opens ...
+  const nonce = s.randombytes_buf(24);
+  const direct = new Uint8Array([
+    ...slot.subarray(0, 2),
+    ...nonce,
+    ...s.crypto_aead_xchacha20poly1305_ietf_encrypt(
+      contentKey,
+      encodeBinding(BindingLabel.keySlot, 1, binding, binding.committeeId),
+      null,
+      nonce,
+      epochKey,
+    ),
+  ]);
+  expectError(
+    t,
+    () => openKeySlot(direct, { epochKey, binding }),
+    KeySlotError,
+    CryptoErrorCode.decryptionFailed,
+  );
+  // ... and a slot sealKeySlot made does not open under the raw epoch key.
+  t.throws(() =>
+    s.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      slot.subarray(26),
+      encodeBinding(BindingLabel.keySlot, 1, binding, binding.committeeId),
+      slot.subarray(2, 26),
+      epochKey,
+    ),
+  );
+  t.same(openKeySlot(slot, { epochKey, binding }), contentKey);
+});
