@@ -19,14 +19,8 @@ import { constants as fsConstants } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  BLOB_PART_SIZE,
-  BlobHasher,
-  BlobKind,
-  FsBlobStore,
-  hashBlobHex,
-  type BlobStore,
-} from '../src/index.js';
+import { BLOB_PART_SIZE, BlobHasher, BlobKind, hashBlobHex, type BlobStore } from '../src/index.js';
+import { FsBlobStore } from '../src/fs/index.js';
 
 const MiB = 1024 * 1024;
 const BIG = 256 * MiB;

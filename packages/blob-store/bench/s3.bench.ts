@@ -13,14 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { Readable, Transform } from 'node:stream';
-import {
-  BlobHasher,
-  BlobKind,
-  hashBlobHex,
-  openS3BlobStore,
-  type BlobRef,
-  type S3BlobStore,
-} from '../src/index.js';
+import { BlobHasher, BlobKind, hashBlobHex, type BlobRef } from '../src/index.js';
+import { openS3BlobStore, type S3BlobStore } from '../src/s3/index.js';
 import {
   randomBucket,
   rawClient,

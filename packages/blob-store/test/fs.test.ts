@@ -10,9 +10,9 @@ import {
   BlobSessionBusyError,
   BlobSessionNotFoundError,
   BlobStoreUnavailableError,
-  FsBlobStore,
   hashBlobHex,
 } from '../src/index.js';
+import { FsBlobStore } from '../src/fs/index.js';
 import { rejectsWith, runBlobStoreContract } from './contract.js';
 
 const roots: string[] = [];

@@ -6,13 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import {
-  BlobErrorCode,
-  BlobKind,
-  BlobSessionNotFoundError,
-  FsBlobStore,
-  hashBlobHex,
-} from '../src/index.js';
+import { BlobErrorCode, BlobKind, BlobSessionNotFoundError, hashBlobHex } from '../src/index.js';
+import { FsBlobStore } from '../src/fs/index.js';
 import { hashStream, rejectsWith } from './contract.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

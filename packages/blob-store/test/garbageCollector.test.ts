@@ -17,7 +17,6 @@ import {
   BlobKind,
   BlobOptionInvalidError,
   BlobSessionNotFoundError,
-  FsBlobStore,
   GarbageCollector,
   hashBlobHex,
   hashKeySlotHex,
@@ -25,6 +24,7 @@ import {
   type BlobRef,
   type LoggedEvent,
 } from '../src/index.js';
+import { FsBlobStore } from '../src/fs/index.js';
 import { rejectsWith } from './contract.js';
 
 const HOUR = 3600_000;

@@ -13,11 +13,9 @@ import {
   blobObjectKey,
   hashBlobHex,
   hashKeySlotHex,
-  openS3BlobStore,
-  S3BlobErrorCode,
-  S3CredentialsRefusedError,
   type BlobStore,
 } from '../src/index.js';
+import { openS3BlobStore, S3BlobErrorCode, S3CredentialsRefusedError } from '../src/s3/index.js';
 import {
   freshTenant,
   hashStream,

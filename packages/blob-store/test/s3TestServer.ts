@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'minio';
-import type { S3BlobStoreOptions } from '../src/index.js';
+import type { S3BlobStoreOptions } from '../src/s3/index.js';
 
 /**
  * The real S3 server (Ceph RADOS Gateway) the S3 tests and benchmark run against, as

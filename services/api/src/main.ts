@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FsBlobStore } from '@ratsfach/blob-store';
+import { FsBlobStore } from '@ratsfach/blob-store/fs';
 import { isRatsfachError, ValidationError } from '@ratsfach/domain';
 import { openSqliteEventStoreInWorker } from '@ratsfach/event-store/sqlite';
 import { buildApp } from './buildApp.js';

@@ -1,5 +1,5 @@
 import { RatsfachError, UnavailableError, type RatsfachErrorOptions } from '@ratsfach/domain';
-import { BlobStoreUnavailableError } from './errors.js';
+import { BlobStoreUnavailableError } from '../errors.js';
 
 /** Error codes only the S3 adapter throws (the common ones live in errors.ts). */
 export const S3BlobErrorCode = {

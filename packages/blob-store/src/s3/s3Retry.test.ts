@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BlobStoreUnavailableError } from './errors.js';
+import { BlobStoreUnavailableError } from '../errors.js';
 import { withS3Retry } from './s3Retry.js';
 
 const failure = (code: string, message = code) => Object.assign(new Error(message), { code });

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { Client } from 'minio';
-import { BlobStoreUnavailableError } from './errors.js';
+import { BlobStoreUnavailableError } from '../errors.js';
 import { s3ErrorCode } from './s3Errors.js';
 
 /** TLS options handed to every request (a private CA, a client certificate, SNI). */

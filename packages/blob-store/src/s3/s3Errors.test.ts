@@ -1,6 +1,6 @@
 import { NotFoundError } from '@ratsfach/domain';
 import t from 'tap';
-import { BlobErrorCode, BlobNotFoundError, BlobStoreUnavailableError } from './errors.js';
+import { BlobErrorCode, BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';
 import { S3BlobErrorCode, S3CredentialsRefusedError, toBlobStoreError } from './s3Errors.js';
 
 const endpoint = 'http://127.0.0.1:7480';
