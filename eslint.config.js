@@ -15,7 +15,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/crypto/src/**/*.ts', 'packages/domain/src/**/*.ts'],
+    files: [
+      'packages/crypto/src/**/*.ts',
+      'packages/domain/src/**/*.ts',
+      'packages/api-contract/src/**/*.ts',
+    ],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:*'] }],

@@ -1,40 +1,79 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { errorHandler } from './errorHandler.js';
-import { healthRoutes, type HealthCheck } from './routes/health.js';
+import { errorHandler, notFoundHandler } from './errorHandler.js';
+import { limitsPlugin } from './plugins/limits.js';
+import { openApiPlugin } from './plugins/openapi.js';
+import { storesPlugin, type AppStores } from './plugins/stores.js';
+import { healthRoutes, type HealthCheck } from './routes/health/index.js';
 
 /** What the app needs from the outside; built by `main.ts`, or by a test. */
 export interface AppDeps {
   readonly logger: Logger;
   readonly checks: readonly HealthCheck[];
+  /** Absent in tests of the HTTP layer alone; the store-backed areas are then not registered. */
+  readonly stores?: AppStores;
+}
+
+/** Connection and request timeouts, in milliseconds (ApiConfig has the defaults). */
+export interface AppTimeouts {
+  /** Time to send a request's headers. */
+  readonly headersMs: number;
+  /** Time for a whole request (headers and body). */
+  readonly requestMs: number;
+  /** A socket that sends nothing this long is closed (event streams lift it for themselves). */
+  readonly idleMs: number;
+  /** An idle keep-alive connection between requests is closed after this long. */
+  readonly keepAliveMs: number;
 }
 
 export interface AppOptions {
   readonly version: string;
   /** Largest accepted JSON body, in bytes. */
   readonly bodyLimit?: number;
+  /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed. */
+  readonly trustedProxies?: readonly string[];
+  readonly timeouts?: AppTimeouts;
+  readonly maxConnectionsPerAddress?: number;
 }
+
+export const defaultTimeouts: AppTimeouts = {
+  headersMs: 10_000,
+  requestMs: 120_000,
+  idleMs: 30_000,
+  keepAliveMs: 5_000,
+};
 
 /** Builds the API without listening; tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDeps, options: AppOptions): Promise<FastifyInstance> {
-  const serverOptions: FastifyServerOptions = {
-    loggerInstance: deps.logger,
+  const timeouts = options.timeouts ?? defaultTimeouts;
+  const trustedProxies = options.trustedProxies ?? [];
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Only an explicit list: `true` believes the spoofable leftmost X-Forwarded-For entry, and
+    // rate-limit keys depend on the address (LIBRARIES.md, pitfall 4).
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
+    connectionTimeout: timeouts.idleMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Request ids come from the server, never from a client header that could forge log lines.
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
     // Fastify's defaults strip unknown properties and coerce types silently; input from devices
     // is refused instead (params and query strings are declared as strings and parsed).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
-  };
-  const app = Fastify(serverOptions);
+  });
+  app.server.headersTimeout = timeouts.headersMs;
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: {
-        code: 'RATSFACH_ROUTE_NOT_FOUND',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-        hint: 'see the API reference in the README',
-      },
-    }),
-  );
+  app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(openApiPlugin, { version: options.version });
+  await app.register(limitsPlugin, {
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
+  });
+  if (deps.stores) await app.register(storesPlugin, { stores: deps.stores });
+
   await app.register(healthRoutes, { checks: deps.checks, version: options.version });
   return app;
 }

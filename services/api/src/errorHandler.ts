@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorKind, isRatsfachError } from '@ratsfach/domain';
+import { ApiErrorCode, problemMediaType, problemType, type Problem } from '@ratsfach/api-contract';
+import { ErrorKind, isRatsfachError, type RatsfachError } from '@ratsfach/domain';
+import { ApiError, isApiError } from './apiError.js';
 
 const statusByKind = {
   [ErrorKind.validation]: 400,
@@ -10,52 +12,144 @@ const statusByKind = {
   [ErrorKind.unavailable]: 503,
 } as const;
 
-/** The body of every error response. */
-export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly hint?: string };
+const titleByStatus: Readonly<Record<number, string>> = {
+  400: 'Bad request',
+  401: 'Not authenticated',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  408: 'Request timeout',
+  409: 'Conflict',
+  413: 'Content too large',
+  415: 'Unsupported media type',
+  422: 'Integrity check failed',
+  429: 'Too many requests',
+  500: 'Internal error',
+  503: 'Service unavailable',
+};
+
+/** Fastify's own client errors that have a stable API code of their own. */
+const codeByFastifyCode: Readonly<Record<string, ApiErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ApiErrorCode.bodyTooLarge,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ApiErrorCode.mediaTypeUnsupported,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ApiErrorCode.bodyMalformed,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ApiErrorCode.bodyMalformed,
+  FST_ERR_CTP_INVALID_JSON_BODY: ApiErrorCode.bodyMalformed,
+  FST_ERR_CTP_INSTANCE_ALREADY_STARTED: ApiErrorCode.internal,
+  FST_ERR_BAD_URL: ApiErrorCode.requestInvalid,
+};
+
+const requestHint = 'check the request against the API schema at /v1/openapi.json';
+
+interface Answer {
+  readonly status: number;
+  readonly problem: Omit<Problem, 'type' | 'title' | 'status' | 'instance'>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+function fromRatsfachError(error: RatsfachError): Answer {
+  const current = error.details.current;
+  return {
+    status: statusByKind[error.kind],
+    problem: {
+      code: error.code,
+      detail: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(current && typeof current === 'object' ? { current: current as Problem['current'] } : {}),
+    },
+    ...(error.kind === ErrorKind.unavailable ? { headers: { 'retry-after': '1' } } : {}),
+  };
+}
+
+function fromFastifyError(error: FastifyError): Answer | undefined {
+  if (error.validation) {
+    const part = error.validationContext ?? 'body';
+    return {
+      status: 400,
+      problem: {
+        code: ApiErrorCode.requestInvalid,
+        detail: error.message,
+        hint: requestHint,
+        violations: error.validation.map((issue) => ({
+          pointer: `/${part}${issue.instancePath}`,
+          message: issue.message ?? 'is invalid',
+        })),
+      },
+    };
+  }
+  const status = error.statusCode;
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  const code =
+    codeByFastifyCode[error.code] ??
+    (status === 413 ? ApiErrorCode.bodyTooLarge : ApiErrorCode.requestInvalid);
+  return {
+    status,
+    problem: { code, detail: error.message, hint: requestHint },
+  };
 }
 
 /**
- * Maps ratsfach's typed errors to status codes, Fastify's own validation errors to 400, and
- * masks everything unexpected as a 500 whose details go to the log only.
+ * The one error handler: every error response is an RFC 9457 problem with a stable `code`.
+ * API errors carry their status; ratsfach's typed errors map by kind; Fastify's client errors by
+ * their own code; everything else is masked as a 500 whose details go to the log only.
  */
 export function errorHandler(
   error: FastifyError | Error,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (isRatsfachError(error)) {
-    const status = statusByKind[error.kind];
-    request.log.info({ code: error.code, status }, error.message);
-    const body: ErrorBody = {
-      error: {
+  let answer: Answer | undefined;
+  if (isApiError(error)) {
+    answer = {
+      status: error.status,
+      problem: {
         code: error.code,
-        message: error.message,
+        detail: error.message,
         ...(error.hint ? { hint: error.hint } : {}),
       },
+      headers: error.headers,
     };
-    return reply.status(status).send(body);
+  } else if (isRatsfachError(error)) {
+    answer = fromRatsfachError(error);
+  } else {
+    answer = fromFastifyError(error as FastifyError);
   }
-  const fastifyError = error as FastifyError;
-  if (fastifyError.validation || (fastifyError.statusCode && fastifyError.statusCode < 500)) {
-    const body: ErrorBody = {
-      error: {
-        code: fastifyError.validation
-          ? 'RATSFACH_REQUEST_INVALID'
-          : `RATSFACH_HTTP_${fastifyError.statusCode}`,
-        message: error.message,
-        hint: 'check the request against the API schema',
+  if (answer) {
+    request.log.info({ code: answer.problem.code, status: answer.status }, answer.problem.detail);
+  } else {
+    request.log.error({ err: error }, 'unexpected error');
+    answer = {
+      status: 500,
+      problem: {
+        code: ApiErrorCode.internal,
+        detail: 'internal error',
+        hint: `retry later; if it persists, give the operator this request id: ${request.id}`,
       },
     };
-    return reply.status(fastifyError.statusCode ?? 400).send(body);
   }
-  request.log.error({ err: error }, 'unexpected error');
-  const body: ErrorBody = {
-    error: {
-      code: 'RATSFACH_INTERNAL',
-      message: 'internal error',
-      hint: `retry later; if it persists, give the operator this request id: ${request.id}`,
-    },
+  const body: Problem = {
+    type: problemType(answer.problem.code),
+    title: titleByStatus[answer.status] ?? 'Error',
+    status: answer.status,
+    instance: `urn:ratsfach:request:${request.id}`,
+    ...answer.problem,
   };
-  return reply.status(500).send(body);
+  return reply
+    .status(answer.status)
+    .headers(answer.headers ?? {})
+    .type(problemMediaType)
+    .send(body);
+}
+
+/** The 404 of every unknown route, as a problem like any other. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return errorHandler(
+    new ApiError(
+      ApiErrorCode.routeNotFound,
+      `no route ${request.method} ${request.url.split('?')[0]}`,
+      { hint: 'see the API reference at /v1/openapi.json' },
+    ),
+    request,
+    reply,
+  );
 }

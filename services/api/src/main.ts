@@ -16,7 +16,7 @@ const version = (
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, process.cwd());
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   await mkdir(config.dataDir, { recursive: true }).catch((error: unknown) => {
     throw new ValidationError(
       'RATSFACH_DATA_DIR_UNUSABLE',
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   const app = await buildApp(
     {
       logger,
+      stores: { eventStore, blobStore },
       checks: [
         {
           name: 'eventStore',
@@ -50,7 +51,18 @@ async function main(): Promise<void> {
         },
       ],
     },
-    { version },
+    {
+      version,
+      bodyLimit: config.bodyLimit,
+      trustedProxies: config.trustedProxies,
+      timeouts: {
+        headersMs: config.headersTimeoutMs,
+        requestMs: config.requestTimeoutMs,
+        idleMs: config.idleTimeoutMs,
+        keepAliveMs: config.keepAliveTimeoutMs,
+      },
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    },
   );
 
   const shutdown = async (signal: string): Promise<void> => {

@@ -1,27 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { getHealth, type HealthReply } from '@ratsfach/api-contract';
+import { ApiErrorCode } from '@ratsfach/api-contract';
 import { isRatsfachError } from '@ratsfach/domain';
+import { contractRoute } from '../contractRoute.js';
 
-/** A part of the service whose readiness the health route reports. */
+/** A part of the service whose health the route reports. */
 export interface HealthCheck {
   readonly name: string;
   /** Resolves when the part works; rejects with the reason otherwise. */
   check(): Promise<void>;
 }
-
-const HealthReply = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
-  version: Type.String(),
-  components: Type.Record(
-    Type.String(),
-    Type.Object({
-      status: Type.Union([Type.Literal('ok'), Type.Literal('failing')]),
-      /** The error's stable code; the message (paths, hosts) goes to the log only. */
-      code: Type.Optional(Type.String()),
-    }),
-  ),
-});
-type HealthReply = Static<typeof HealthReply>;
 
 export interface HealthRouteOptions {
   readonly checks: readonly HealthCheck[];
@@ -33,10 +22,9 @@ export interface HealthRouteOptions {
  * names a failing component's error code only, never its message, and says nothing of tenants.
  */
 export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, options) => {
-  app.get<{ Reply: HealthReply }>(
-    '/healthz',
-    { schema: { response: { 200: HealthReply, 503: HealthReply } } },
-    async (request, reply) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().route({
+    ...contractRoute(getHealth),
+    handler: async (request, reply) => {
       const components: HealthReply['components'] = {};
       await Promise.all(
         options.checks.map(async ({ name, check }) => {
@@ -47,7 +35,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
             request.log.warn({ err: error, component: name }, 'health check failed');
             components[name] = {
               status: 'failing',
-              code: isRatsfachError(error) ? error.code : 'RATSFACH_INTERNAL',
+              code: isRatsfachError(error) ? error.code : ApiErrorCode.internal,
             };
           }
         }),
@@ -57,5 +45,5 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         .status(failing ? 503 : 200)
         .send({ status: failing ? 'degraded' : 'ok', version: options.version, components });
     },
-  );
+  });
 };

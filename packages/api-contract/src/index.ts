@@ -1,0 +1,5 @@
+export * from './apiErrorCode.js';
+export * from './health.js';
+export * from './paths.js';
+export * from './problem.js';
+export * from './route.js';
