@@ -9,6 +9,7 @@ export const DomainErrorCode = {
   eventTypeUnknown: 'RATSFACH_DOMAIN_EVENT_TYPE_UNKNOWN',
   eventVersionUnknown: 'RATSFACH_DOMAIN_EVENT_VERSION_UNKNOWN',
   eventMalformed: 'RATSFACH_DOMAIN_EVENT_MALFORMED',
+  eventInvalid: 'RATSFACH_DOMAIN_EVENT_INVALID',
   // Command input.
   commandMalformed: 'RATSFACH_DOMAIN_COMMAND_MALFORMED',
   typeUnknown: 'RATSFACH_DOMAIN_TYPE_UNKNOWN',
@@ -25,6 +26,7 @@ export const DomainErrorCode = {
   // Who may do what.
   signerNotRoot: 'RATSFACH_DOMAIN_SIGNER_NOT_ROOT',
   signerNotAdmin: 'RATSFACH_DOMAIN_SIGNER_NOT_ADMIN',
+  signerDeviceUnknown: 'RATSFACH_DOMAIN_SIGNER_DEVICE_UNKNOWN',
   deviceUnknown: 'RATSFACH_DOMAIN_DEVICE_UNKNOWN',
   deviceRevoked: 'RATSFACH_DOMAIN_DEVICE_REVOKED',
   notAMember: 'RATSFACH_DOMAIN_NOT_A_MEMBER',
@@ -40,6 +42,7 @@ export const DomainErrorCode = {
   userUnknown: 'RATSFACH_DOMAIN_USER_UNKNOWN',
   deviceExists: 'RATSFACH_DOMAIN_DEVICE_EXISTS',
   deviceAlreadyRevoked: 'RATSFACH_DOMAIN_DEVICE_ALREADY_REVOKED',
+  deviceNotRenewable: 'RATSFACH_DOMAIN_DEVICE_NOT_RENEWABLE',
   certificateNotValid: 'RATSFACH_DOMAIN_CERTIFICATE_NOT_VALID',
   tenantPositionUnknown: 'RATSFACH_DOMAIN_TENANT_POSITION_UNKNOWN',
   certificateNotNewer: 'RATSFACH_DOMAIN_CERTIFICATE_NOT_NEWER',

@@ -1,14 +1,9 @@
-import { ValidationError } from './errors.js';
-import { DomainErrorCode } from './domainErrorCode.js';
+import { domainErrors } from './domainErrors.js';
 import { isValidId } from './streamName.js';
 import { hashLength } from './chain.js';
 import type { CommandMetadata } from './decider.js';
 
-const malformed = (field: string, why: string): ValidationError =>
-  new ValidationError(DomainErrorCode.commandMalformed, `command field ${field}: ${why}`, {
-    hint: 'fix the command; see the domain README for the shape of each command',
-    details: { field },
-  });
+const malformed = domainErrors.commandMalformed;
 
 /** ISO 8601 UTC timestamp as deciders accept it: `YYYY-MM-DDTHH:MM:SS[.fff]Z`. */
 const isoPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -23,22 +18,10 @@ export function checkMetadata(metadata: CommandMetadata): void {
     metadata.commandId.length === 0 ||
     metadata.commandId.length > 128
   ) {
-    throw new ValidationError(
-      DomainErrorCode.metadataInvalid,
-      'command metadata needs a commandId of 1 to 128 characters',
-      {
-        hint: 'give every command a client-chosen id (a UUID, say) and reuse it on retry',
-      },
-    );
+    throw domainErrors.commandIdInvalid();
   }
   if (typeof metadata.now !== 'string' || !isIsoTime(metadata.now)) {
-    throw new ValidationError(
-      DomainErrorCode.metadataInvalid,
-      'command metadata needs `now` as an ISO 8601 UTC time',
-      {
-        hint: 'pass the decision time as new Date().toISOString()',
-      },
-    );
+    throw domainErrors.commandTimeInvalid();
   }
 }
 
@@ -87,16 +70,6 @@ export const maxRecordBytes = 64 * 1024;
 export const checkRecordBytes = (value: Uint8Array): void =>
   checkBytes('record', value, maxRecordBytes);
 
-/** A refusal for a command whose shape is wrong in a way the helpers above do not cover. */
-export const commandMalformed = malformed;
-
-/** Refuses a decision that needs a piece of context the handler did not load. */
-export const contextMissing = (what: string): ValidationError =>
-  new ValidationError(DomainErrorCode.contextMissing, `the decision needs ${what} in its context`, {
-    hint: 'load the streams that contextRequirements(command) names and pass their states',
-    details: { missing: what },
-  });
-
 /**
  * Exhaustiveness check for switch statements over unions. Reached at run time only by input that
  * escaped the types (an unknown command type from the wire, say), so it refuses it as such.
@@ -106,7 +79,5 @@ export function assertNever(value: never): never {
     typeof value === 'object' && value !== null && 'type' in value
       ? (value as { type: unknown }).type
       : value;
-  throw new ValidationError(DomainErrorCode.typeUnknown, `unknown type ${JSON.stringify(named)}`, {
-    hint: 'send one of the command types the domain README lists',
-  });
+  throw domainErrors.typeUnknown(named);
 }

@@ -207,7 +207,7 @@ t.test('refuses to encode a malformed or unknown event', async (t) => {
     () => encodeEvent({ ...event, data: { ...event.data, sequence: -0.5 } } as DomainEvent),
     {
       constructor: ValidationError,
-      code: DomainErrorCode.eventMalformed,
+      code: DomainErrorCode.eventInvalid,
     },
   );
   t.throws(() => encodeEvent({ ...event, type: 'Nope' } as unknown as DomainEvent), {

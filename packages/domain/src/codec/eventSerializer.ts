@@ -1,5 +1,4 @@
-import { IntegrityError, ValidationError } from '../errors.js';
-import { DomainErrorCode } from '../domainErrorCode.js';
+import { domainErrors } from '../domainErrors.js';
 import { canonicalDecode, canonicalEncode } from '../canonicalJson.js';
 import type { CanonicalValue } from '../canonicalJson.js';
 import type { DomainEvent } from '../routing/deciders.js';
@@ -34,42 +33,20 @@ export function parseStoredTypeName(
   return { type: match[1] as string, version: Number(match[2]) };
 }
 
-const malformed = (type: string, why: string, cause?: unknown): IntegrityError =>
-  new IntegrityError(DomainErrorCode.eventMalformed, `event ${type}: ${why}`, {
-    hint: 'the stored event does not fit its type; run the event store verify, and check which writer produced it',
-    details: { type },
-    cause,
-  });
+const malformed = domainErrors.eventMalformed;
 
 /**
  * Encodes a domain event for the event store: `<Type>.v<current>` and canonical JSON bytes
  * (sorted keys, bytes as base64url, bigints as decimal strings). The same event always gives
- * the same bytes. Refuses (ValidationError RATSFACH_DOMAIN_EVENT_MALFORMED) an event whose data
+ * the same bytes. Refuses (ValidationError RATSFACH_DOMAIN_EVENT_INVALID) an event whose data
  * or metadata does not fit its type, so nothing malformed reaches the log.
  */
 export function encodeEvent(event: DomainEvent): EncodedEvent {
-  if (!isEventType(event.type)) {
-    throw new ValidationError(
-      DomainErrorCode.eventTypeUnknown,
-      `unknown event type ${JSON.stringify(event.type)}`,
-      {
-        hint: 'only the domain events of @ratsfach/domain can be encoded',
-      },
-    );
-  }
+  if (!isEventType(event.type)) throw domainErrors.eventTypeUnknown(event.type);
   const problem =
     objectShapeProblem(eventShapes[event.type], event.data, 'data') ??
     objectShapeProblem(eventMetadataShape, event.metadata, 'metadata');
-  if (problem !== null) {
-    throw new ValidationError(
-      DomainErrorCode.eventMalformed,
-      `event ${event.type} does not fit its type: ${problem}`,
-      {
-        hint: 'build events with the deciders, which produce only well-formed ones',
-        details: { type: event.type },
-      },
-    );
-  }
+  if (problem !== null) throw domainErrors.eventInvalid(event.type, problem);
   return {
     type: storedTypeName(event.type),
     data: canonicalEncode(event.data as unknown as CanonicalValue),
@@ -108,41 +85,15 @@ export function decodeEvent(stored: {
   readonly metadata: Uint8Array;
 }): DomainEvent {
   const parsed = parseStoredTypeName(stored.type);
-  if (parsed === null || !isEventType(parsed.type)) {
-    throw new ValidationError(
-      DomainErrorCode.eventTypeUnknown,
-      `unknown event type ${JSON.stringify(stored.type)}`,
-      {
-        hint: 'the log holds an event this version of ratsfach does not know: upgrade, or check which writer produced it',
-        details: { type: stored.type },
-      },
-    );
-  }
+  if (parsed === null || !isEventType(parsed.type))
+    throw domainErrors.eventTypeUnknown(stored.type);
   const type = parsed.type;
   const current: number = eventVersions[type];
-  if (parsed.version > current) {
-    throw new ValidationError(
-      DomainErrorCode.eventVersionUnknown,
-      `event ${stored.type} is newer than this code (v${current})`,
-      {
-        hint: 'upgrade ratsfach to read events written by a newer version',
-        details: { type: stored.type, current },
-      },
-    );
-  }
+  if (parsed.version > current) throw domainErrors.eventNewerThanCode(stored.type, current);
   let data = decodeObject(stored.type, stored.data, 'data');
   for (let version = parsed.version; version < current; version++) {
     const upcast = upcasters[type]?.[version];
-    if (upcast === undefined) {
-      throw new ValidationError(
-        DomainErrorCode.eventVersionUnknown,
-        `no upcaster reads ${type}.v${version}`,
-        {
-          hint: 'this version of an event was never released; check which writer produced it',
-          details: { type: stored.type },
-        },
-      );
-    }
+    if (upcast === undefined) throw domainErrors.eventVersionUnreadable(stored.type, type, version);
     data = upcast(data);
   }
   const metadata = decodeObject(stored.type, stored.metadata, 'metadata');

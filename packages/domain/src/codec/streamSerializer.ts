@@ -1,5 +1,4 @@
-import { IntegrityError } from '../errors.js';
-import { DomainErrorCode } from '../domainErrorCode.js';
+import { domainErrors } from '../domainErrors.js';
 import { StreamKind } from '../streamName.js';
 import type { DomainEvent, StreamTypes } from '../routing/deciders.js';
 import { decodeEvent, encodeEvent } from './eventSerializer.js';
@@ -55,14 +54,7 @@ export function streamSerializer<K extends StreamKind>(kind: K): StreamSerialize
     decode(stored) {
       const event = decodeEvent(stored);
       if (eventKinds[event.type] !== kind) {
-        throw new IntegrityError(
-          DomainErrorCode.eventMalformed,
-          `event ${stored.type} does not belong in a ${kind} stream`,
-          {
-            hint: 'the stream holds an event of another kind of stream; run the event store verify',
-            details: { type: stored.type, kind },
-          },
-        );
+        throw domainErrors.eventOfOtherStream(stored.type, kind);
       }
       return event as StreamTypes[K]['event'];
     },

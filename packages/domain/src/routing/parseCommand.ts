@@ -1,5 +1,4 @@
-import { ValidationError } from '../errors.js';
-import { DomainErrorCode } from '../domainErrorCode.js';
+import { domainErrors } from '../domainErrors.js';
 import type { DomainCommand } from './deciders.js';
 import type { CommandMetadata } from '../decider.js';
 import { objectShapeProblem } from '../shape.js';
@@ -94,20 +93,10 @@ const isCommandType = (type: unknown): type is DomainCommand['type'] =>
  */
 export function parseCommand(value: unknown): DomainCommand {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ValidationError(DomainErrorCode.commandMalformed, 'a command is an object', {
-      hint: 'send { type, data, metadata }',
-    });
+    throw domainErrors.commandNotAnObject();
   }
   const record = value as { readonly type?: unknown };
-  if (!isCommandType(record.type)) {
-    throw new ValidationError(
-      DomainErrorCode.typeUnknown,
-      `unknown command type ${JSON.stringify(record.type)}`,
-      {
-        hint: 'send one of the command types the domain README lists',
-      },
-    );
-  }
+  if (!isCommandType(record.type)) throw domainErrors.typeUnknown(record.type);
   const problem = objectShapeProblem(
     {
       type: 'string',
@@ -117,15 +106,6 @@ export function parseCommand(value: unknown): DomainCommand {
     value,
     'command',
   );
-  if (problem !== null) {
-    throw new ValidationError(
-      DomainErrorCode.commandMalformed,
-      `command ${record.type}: ${problem}`,
-      {
-        hint: 'send the fields the domain README lists for this command, and no others',
-        details: { type: record.type },
-      },
-    );
-  }
+  if (problem !== null) throw domainErrors.commandShape(record.type, problem);
   return value as DomainCommand;
 }

@@ -1,34 +1,14 @@
-import { ConflictError, ForbiddenError, IntegrityError, NotFoundError } from '../errors.js';
-import { DomainErrorCode } from '../domainErrorCode.js';
+import { domainErrors } from '../domainErrors.js';
 import type { VerifiedRecord } from '../signedRecord.js';
-import type { TenantState } from './tenant/tenantStream.js';
 import type { UserDevice, UserState } from './user/userStream.js';
-import type { CommitteeMember, CommitteeState } from './committee/committeeStream.js';
+import type { CommitteeMember } from './committee/committeeStream.js';
 import { hasRight, membershipEffective } from './committee/roles.js';
 import type { Right } from './committee/roles.js';
-
-type ActiveTenant = Extract<TenantState, { status: 'active' }>;
-type ActiveUser = Extract<UserState, { status: 'active' }>;
-type ActiveCommittee = Extract<CommitteeState, { status: 'active' }>;
-
-const signerMismatch = (deviceId: string): IntegrityError =>
-  new IntegrityError(
-    DomainErrorCode.signerMismatch,
-    `the record was not signed by the key certified for device ${deviceId}`,
-    { hint: 'sign with the device named as signer', details: { deviceId } },
-  );
+import type { ActiveCommittee, ActiveTenant, ActiveUser } from './contextState.js';
 
 /** Refuses a record not signed by the tenant's root. */
 export function requireRootSigner(rootFingerprint: string, verified: VerifiedRecord): void {
-  if (verified.signerFingerprint !== rootFingerprint) {
-    throw new ForbiddenError(
-      DomainErrorCode.signerNotRoot,
-      'only the tenant root may sign this record',
-      {
-        hint: 'sign it with the offline root key whose fingerprint the tenant was created with',
-      },
-    );
-  }
+  if (verified.signerFingerprint !== rootFingerprint) throw domainErrors.signerNotRoot();
 }
 
 /** Refuses a record not signed by a certified, unrevoked admin device of the tenant. */
@@ -38,23 +18,10 @@ export function requireAdminSigner(
   verified: VerifiedRecord,
 ): void {
   const device = tenant.adminDevices[deviceId];
-  if (device === undefined) {
-    throw new ForbiddenError(
-      DomainErrorCode.signerNotAdmin,
-      `device ${deviceId} is not a certified admin device`,
-      {
-        hint: 'have the root certify the admin device first, or sign on another admin device',
-        details: { deviceId },
-      },
-    );
-  }
-  if (device.revoked) {
-    throw new ForbiddenError(DomainErrorCode.deviceRevoked, `admin device ${deviceId} is revoked`, {
-      hint: 'sign on an admin device in good standing',
-      details: { deviceId },
-    });
-  }
-  if (device.fingerprint !== verified.signerFingerprint) throw signerMismatch(deviceId);
+  if (device === undefined) throw domainErrors.signerNotAdmin(deviceId);
+  if (device.revoked) throw domainErrors.deviceRevoked(deviceId);
+  if (device.fingerprint !== verified.signerFingerprint)
+    throw domainErrors.signerMismatch(deviceId);
   requireValidAt(tenant, verified, device);
 }
 
@@ -72,22 +39,9 @@ export function requireValidAt(
   const position = typeof named === 'number' ? named : tenant.chain.length;
   const time =
     Number.isSafeInteger(position) && position >= 1 ? tenant.times[position - 1] : undefined;
-  if (time === undefined) {
-    throw new ConflictError(
-      DomainErrorCode.tenantPositionUnknown,
-      `the record names tenant position ${String(position)}, the tenant chain has ${tenant.chain.length}`,
-      { hint: 'sync the tenant chain and sign against a position it has', details: { position } },
-    );
-  }
+  if (time === undefined) throw domainErrors.tenantPositionUnknown(position, tenant.chain.length);
   if (time < device.notBefore || time > device.notAfter) {
-    throw new ForbiddenError(
-      DomainErrorCode.certificateNotValid,
-      `the certificate of device ${device.deviceId} is not valid at tenant position ${position}`,
-      {
-        hint: 'renew the device certificate, then sign again',
-        details: { deviceId: device.deviceId, position, time },
-      },
-    );
+    throw domainErrors.certificateNotValid(device.deviceId, position, time);
   }
 }
 
@@ -99,23 +53,10 @@ export function requireUserDevice(
   tenant: ActiveTenant,
 ): UserDevice {
   const device = user.devices[deviceId];
-  if (device === undefined) {
-    throw new ForbiddenError(
-      DomainErrorCode.deviceUnknown,
-      `device ${deviceId} is not certified for user ${user.userId}`,
-      {
-        hint: 'have an admin device certify this device first',
-        details: { userId: user.userId, deviceId },
-      },
-    );
-  }
-  if (device.revoked) {
-    throw new ForbiddenError(DomainErrorCode.deviceRevoked, `device ${deviceId} is revoked`, {
-      hint: 'a revoked device can do nothing more; enrol a new device',
-      details: { userId: user.userId, deviceId },
-    });
-  }
-  if (device.fingerprint !== verified.signerFingerprint) throw signerMismatch(deviceId);
+  if (device === undefined) throw domainErrors.signerDeviceUnknown(user.userId, deviceId);
+  if (device.revoked) throw domainErrors.deviceRevoked(deviceId, user.userId);
+  if (device.fingerprint !== verified.signerFingerprint)
+    throw domainErrors.signerMismatch(deviceId);
   requireValidAt(tenant, verified, device);
   return device;
 }
@@ -123,10 +64,7 @@ export function requireUserDevice(
 /** Refuses an active user state that is absent or another user's. */
 export function requireUser(user: UserState | undefined, userId: string): ActiveUser {
   if (user === undefined || user.status !== 'active' || user.userId !== userId) {
-    throw new NotFoundError(DomainErrorCode.userUnknown, `user ${userId} does not exist`, {
-      hint: 'create the user (and certify a device) first',
-      details: { userId },
-    });
+    throw domainErrors.userUnknown(userId);
   }
   return user;
 }
@@ -147,35 +85,10 @@ export function requireMemberSigner(
   const active = requireUser(user, userId);
   requireUserDevice(active, deviceId, verified, tenant);
   const member = committee.members[userId];
-  if (member === undefined) {
-    throw new ForbiddenError(
-      DomainErrorCode.notAMember,
-      `user ${userId} is not a member of committee ${committee.committeeId}`,
-      {
-        hint: 'an admin must add the user to the committee (and staff co-sign it) first',
-        details: { userId, committeeId: committee.committeeId },
-      },
-    );
-  }
+  if (member === undefined) throw domainErrors.notAMember(userId, committee.committeeId);
   if (!membershipEffective(member)) {
-    throw new ForbiddenError(
-      DomainErrorCode.membershipPending,
-      `the membership of user ${userId} in committee ${committee.committeeId} awaits a staff co-signature`,
-      {
-        hint: 'ask a staff member of the committee to co-sign the membership',
-        details: { userId },
-      },
-    );
+    throw domainErrors.membershipPending(userId, committee.committeeId);
   }
-  if (!hasRight(member.role, right)) {
-    throw new ForbiddenError(
-      DomainErrorCode.roleLacksRight,
-      `role ${member.role} does not grant ${right}`,
-      {
-        hint: 'ask a committee staff member to do this, or an admin to change the role',
-        details: { userId, role: member.role, right },
-      },
-    );
-  }
+  if (!hasRight(member.role, right)) throw domainErrors.roleLacksRight(userId, member.role, right);
   return member;
 }

@@ -1,5 +1,4 @@
-import { ConflictError, IntegrityError } from '../errors.js';
-import { DomainErrorCode } from '../domainErrorCode.js';
+import { domainErrors } from '../domainErrors.js';
 import { recordLabel } from '../signedRecord.js';
 import type {
   RecordFieldValue,
@@ -36,50 +35,14 @@ export function checkRecord<P extends RecordPurpose>(
 ): CheckedRecord<P> {
   const label = recordLabel(purpose);
   const verified = verifier.verify(bytes, label);
-  if (verified.label !== label) {
-    throw new IntegrityError(
-      DomainErrorCode.recordLabelMismatch,
-      `the record is labelled ${JSON.stringify(verified.label)}, expected ${JSON.stringify(label)}`,
-      {
-        hint: 'sign a record of the purpose this command needs',
-        details: { label: verified.label, expected: label },
-      },
-    );
-  }
+  if (verified.label !== label) throw domainErrors.recordLabelMismatch(verified.label, label);
   const problem = objectShapeProblem(recordViewShapes[purpose], verified.fields, 'record', true);
-  if (problem !== null) {
-    throw new IntegrityError(
-      DomainErrorCode.recordFieldsInvalid,
-      `the ${purpose} record does not hold what it must: ${problem}`,
-      {
-        hint: 'encode the record with @ratsfach/crypto',
-        details: { purpose },
-      },
-    );
-  }
+  if (problem !== null) throw domainErrors.recordFieldsInvalid(purpose, problem);
   if (verified.sequence !== chain.length || !bytesEqual(verified.previousHash, chain.head)) {
-    throw new ConflictError(
-      DomainErrorCode.chainStale,
-      `the record names chain position ${verified.sequence}, the stream's chain is at ${chain.length}`,
-      {
-        hint: 'the stream changed since the record was signed: sync, re-sign against the current head and retry',
-        details: { sequence: verified.sequence, chainLength: chain.length },
-      },
-    );
+    throw domainErrors.chainStale(verified.sequence, chain.length);
   }
   for (const [field, value] of Object.entries(expected)) {
-    if (!valueEqual(verified.fields[field], value)) throw recordMismatch(field);
+    if (!valueEqual(verified.fields[field], value)) throw domainErrors.recordMismatch(field);
   }
   return { verified, fields: verified.fields as unknown as RecordViews[P] };
 }
-
-/** The refusal for a command field that differs from the signed record. */
-export const recordMismatch = (field: string): IntegrityError =>
-  new IntegrityError(
-    DomainErrorCode.recordMismatch,
-    `the signed record's field ${JSON.stringify(field)} does not match the command`,
-    {
-      hint: 'send the indexed fields exactly as the device signed them',
-      details: { field },
-    },
-  );

@@ -1,21 +1,42 @@
-import { ValidationError } from '../../errors.js';
-import { DomainErrorCode } from '../../domainErrorCode.js';
+import { domainErrors } from '../../domainErrors.js';
 import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
 import { eventMetadata } from '../../message.js';
-import {
-  assertNever,
-  checkId,
-  checkInt,
-  checkMetadata,
-  checkTime,
-  contextMissing,
-} from '../../validate.js';
+import type { EventMetadata } from '../../message.js';
+import { assertNever, checkId, checkInt, checkMetadata, checkTime } from '../../validate.js';
 import { serverAttested } from './deliveryStream.js';
-import type { DeliveryCommand, DeliveryEvent, DeliveryState } from './deliveryStream.js';
+import type {
+  DeliveryCommand,
+  DeliveryEvent,
+  DeliveryState,
+  RecordDelivery,
+} from './deliveryStream.js';
 
 /** The UTC day (`YYYYMMDD`) of an ISO 8601 UTC time: the partition of the delivery log. */
 export const deliveryDay = (isoTime: string): string => isoTime.slice(0, 10).replaceAll('-', '');
+
+/** The server records a delivery on the stream of the delivery's own UTC day. */
+function recordDelivery(
+  { data }: RecordDelivery,
+  context: DomainContext,
+  metadata: EventMetadata,
+): DeliveryEvent[] {
+  const { tenantId, committeeId, documentId, version, userId, deviceId, deliveredAt } = data;
+  checkId('tenantId', tenantId);
+  checkId('committeeId', committeeId);
+  checkId('documentId', documentId);
+  checkInt('version', version, 1);
+  checkId('userId', userId);
+  checkId('deviceId', deviceId);
+  checkTime('deliveredAt', deliveredAt);
+  if (context.day === undefined)
+    throw domainErrors.contextMissing('the day of the delivery stream');
+  if (deliveryDay(deliveredAt) !== context.day) {
+    throw domainErrors.deliveryWrongDay(deliveredAt, context.day);
+  }
+  const fields = { tenantId, committeeId, documentId, version, userId, deviceId, deliveredAt };
+  return [{ type: 'DocumentDelivered', data: { ...fields, attestedBy: serverAttested }, metadata }];
+}
 
 /** Decides the server's delivery records, partitioned by UTC day. */
 export function decideDelivery(
@@ -26,44 +47,8 @@ export function decideDelivery(
   checkMetadata(command.metadata);
   const metadata = eventMetadata(command.metadata);
   switch (command.type) {
-    case 'RecordDelivery': {
-      const { tenantId, committeeId, documentId, version, userId, deviceId, deliveredAt } =
-        command.data;
-      checkId('tenantId', tenantId);
-      checkId('committeeId', committeeId);
-      checkId('documentId', documentId);
-      checkInt('version', version, 1);
-      checkId('userId', userId);
-      checkId('deviceId', deviceId);
-      checkTime('deliveredAt', deliveredAt);
-      if (context.day === undefined) throw contextMissing('the day of the delivery stream');
-      if (deliveryDay(deliveredAt) !== context.day) {
-        throw new ValidationError(
-          DomainErrorCode.deliveryWrongDay,
-          `a delivery at ${deliveredAt} does not belong to the stream of day ${context.day}`,
-          {
-            hint: 'append a delivery to the stream of its own UTC day',
-            details: { deliveredAt, day: context.day },
-          },
-        );
-      }
-      return [
-        {
-          type: 'DocumentDelivered',
-          data: {
-            tenantId,
-            committeeId,
-            documentId,
-            version,
-            userId,
-            deviceId,
-            deliveredAt,
-            attestedBy: serverAttested,
-          },
-          metadata,
-        },
-      ];
-    }
+    case 'RecordDelivery':
+      return recordDelivery(command, context, metadata);
     default:
       return assertNever(command.type);
   }

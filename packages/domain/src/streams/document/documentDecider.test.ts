@@ -93,7 +93,7 @@ t.test('CreateDocument', async (t) => {
     s.gwt(s.createDocument('doc1', 'council', 'alice', 'a1')).thenRefuses(
       t,
       ConflictError,
-      DomainErrorCode.epochNotCurrent,
+      DomainErrorCode.epochNotStarted,
     );
   });
   t.test('refuses a document in a committee that does not exist', async (t) => {

@@ -1,38 +1,152 @@
-import { ConflictError, NotFoundError } from '../../errors.js';
-import { DomainErrorCode } from '../../domainErrorCode.js';
+import { domainErrors } from '../../domainErrors.js';
 import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
 import { RecordPurpose } from '../../signedRecord.js';
-import { checkRecord, recordMismatch } from '../checkRecord.js';
+import { checkRecord } from '../checkRecord.js';
 import { advanceChain, emptyChain } from '../../chain.js';
 import { eventMetadata } from '../../message.js';
+import type { EventMetadata } from '../../message.js';
 import { requireAdminSigner, requireRootSigner } from '../authorize.js';
-import {
-  assertNever,
-  checkId,
-  checkMetadata,
-  checkRecordBytes,
-  commandMalformed,
-} from '../../validate.js';
-import type { TenantCommand, TenantEvent, TenantState } from './tenantStream.js';
-
-type ActiveTenant = Extract<TenantState, { status: 'active' }>;
+import { recordTail, requireOwnStream } from '../carried.js';
+import type { ActiveTenant } from '../contextState.js';
+import { assertNever, checkId, checkMetadata, checkRecordBytes } from '../../validate.js';
+import type {
+  CertifyAdminDevice,
+  CreateTenant,
+  RecordCheckpoint,
+  RecordHeartbeat,
+  RevokeAdminDevice,
+  TenantCommand,
+  TenantEvent,
+  TenantState,
+} from './tenantStream.js';
 
 const requireTenant = (state: TenantState, tenantId: string): ActiveTenant => {
-  if (state.status !== 'active') {
-    throw new NotFoundError(DomainErrorCode.tenantUnknown, `tenant ${tenantId} does not exist`, {
-      hint: 'create the tenant with its root-signed genesis record first',
-      details: { tenantId },
-    });
-  }
-  if (state.tenantId !== tenantId) {
-    throw commandMalformed(
-      'tenantId',
-      `names ${tenantId}, the stream belongs to ${state.tenantId}`,
-    );
-  }
+  if (state.status !== 'active') throw domainErrors.tenantUnknown(tenantId);
+  requireOwnStream('tenantId', [tenantId], [state.tenantId]);
   return state;
 };
+
+/** The genesis record is signed by the root it introduces; devices pin that root out of band. */
+function createTenant(
+  { data: { tenantId, record } }: CreateTenant,
+  state: TenantState,
+  { verifier }: DomainContext,
+  metadata: EventMetadata,
+): TenantEvent[] {
+  if (state.status !== 'absent') throw domainErrors.tenantExists(tenantId);
+  const { verified, fields } = checkRecord(
+    verifier,
+    record,
+    RecordPurpose.tenantCreated,
+    emptyChain(),
+    { tenantId },
+  );
+  const data = {
+    tenantId,
+    rootFingerprint: verified.signerFingerprint,
+    createdAt: fields.createdAt,
+  };
+  return [{ type: 'TenantCreated', data: recordTail(data, record, verified), metadata }];
+}
+
+/** The root certifies an admin device: a new id with a key no admin device has. */
+function certifyAdminDevice(
+  { data: { tenantId, deviceId, record } }: CertifyAdminDevice,
+  state: TenantState,
+  { verifier }: DomainContext,
+  metadata: EventMetadata,
+): TenantEvent[] {
+  checkId('deviceId', deviceId);
+  const tenant = requireTenant(state, tenantId);
+  const { verified, fields } = checkRecord(
+    verifier,
+    record,
+    RecordPurpose.adminDeviceCertificate,
+    tenant.chain,
+    { tenantId, deviceId },
+  );
+  requireRootSigner(tenant.rootFingerprint, verified);
+  const fingerprint = verifier.fingerprint(fields.signingKey);
+  const taken = Object.values(tenant.adminDevices).some(
+    (device) => device.deviceId === deviceId || device.fingerprint === fingerprint,
+  );
+  if (taken) throw domainErrors.adminDeviceTaken(deviceId);
+  const { userId, notBefore, notAfter } = fields;
+  const data = { deviceId, userId, fingerprint, notBefore, notAfter };
+  return [{ type: 'AdminDeviceCertified', data: recordTail(data, record, verified), metadata }];
+}
+
+/** The root revokes a certified admin device, naming its key. */
+function revokeAdminDevice(
+  { data: { tenantId, deviceId, record } }: RevokeAdminDevice,
+  state: TenantState,
+  { verifier }: DomainContext,
+  metadata: EventMetadata,
+): TenantEvent[] {
+  checkId('deviceId', deviceId);
+  const tenant = requireTenant(state, tenantId);
+  const { verified, fields } = checkRecord(
+    verifier,
+    record,
+    RecordPurpose.adminDeviceRevocation,
+    tenant.chain,
+    { tenantId, deviceId },
+  );
+  requireRootSigner(tenant.rootFingerprint, verified);
+  const device = tenant.adminDevices[deviceId];
+  if (device === undefined) throw domainErrors.deviceUnknown(deviceId);
+  if (fields.fingerprint !== device.fingerprint) throw domainErrors.recordMismatch('fingerprint');
+  if (device.revoked) throw domainErrors.deviceAlreadyRevoked(deviceId);
+  const data = { deviceId, fingerprint: device.fingerprint };
+  return [{ type: 'AdminDeviceRevoked', data: recordTail(data, record, verified), metadata }];
+}
+
+/** An admin device's heartbeat: its signed time and every member's user-chain head. */
+function recordHeartbeat(
+  { data: { tenantId, signerDeviceId, record } }: RecordHeartbeat,
+  state: TenantState,
+  { verifier }: DomainContext,
+  metadata: EventMetadata,
+): TenantEvent[] {
+  checkId('signerDeviceId', signerDeviceId);
+  const tenant = requireTenant(state, tenantId);
+  const { verified, fields } = checkRecord(
+    verifier,
+    record,
+    RecordPurpose.heartbeat,
+    tenant.chain,
+    { tenantId, signerDeviceId },
+  );
+  requireAdminSigner(tenant, signerDeviceId, verified);
+  const data = { signerDeviceId, time: fields.time, userHeads: fields.userHeads };
+  return [{ type: 'Heartbeat', data: recordTail(data, record, verified), metadata }];
+}
+
+/** An admin device countersigns a signed tree head larger than the last one. */
+function recordCheckpoint(
+  { data: { tenantId, signerDeviceId, record } }: RecordCheckpoint,
+  state: TenantState,
+  { verifier }: DomainContext,
+  metadata: EventMetadata,
+): TenantEvent[] {
+  checkId('signerDeviceId', signerDeviceId);
+  const tenant = requireTenant(state, tenantId);
+  const { verified, fields } = checkRecord(
+    verifier,
+    record,
+    RecordPurpose.checkpointCountersignature,
+    tenant.chain,
+    { tenantId, signerDeviceId },
+  );
+  requireAdminSigner(tenant, signerDeviceId, verified);
+  if (fields.treeSize <= tenant.checkpointTreeSize) {
+    throw domainErrors.checkpointNotNewer(fields.treeSize, tenant.checkpointTreeSize);
+  }
+  const { treeSize, rootHash, serviceSignature } = fields;
+  const data = { signerDeviceId, treeSize, rootHash, serviceSignature };
+  return [{ type: 'Checkpoint', data: recordTail(data, record, verified), metadata }];
+}
 
 /** Decides commands of the tenant stream: the root and its admin devices, heartbeats, checkpoints. */
 export function decideTenant(
@@ -41,207 +155,20 @@ export function decideTenant(
   context: DomainContext,
 ): TenantEvent[] {
   checkMetadata(command.metadata);
+  checkId('tenantId', command.data.tenantId);
+  checkRecordBytes(command.data.record);
   const metadata = eventMetadata(command.metadata);
-  const { verifier } = context;
-  const { tenantId, record } = command.data;
-  checkId('tenantId', tenantId);
-  checkRecordBytes(record);
   switch (command.type) {
-    case 'CreateTenant': {
-      if (state.status !== 'absent') {
-        throw new ConflictError(DomainErrorCode.tenantExists, `tenant ${tenantId} exists already`, {
-          hint: 'a tenant is created once; pick another tenant id',
-          details: { tenantId },
-        });
-      }
-      // The genesis record is signed by the root it introduces; devices pin that root out of band.
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.tenantCreated,
-        emptyChain(),
-        { tenantId },
-      );
-      return [
-        {
-          type: 'TenantCreated',
-          data: {
-            tenantId,
-            rootFingerprint: verified.signerFingerprint,
-            createdAt: fields.createdAt,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
-    case 'CertifyAdminDevice': {
-      const { deviceId } = command.data;
-      checkId('deviceId', deviceId);
-      const tenant = requireTenant(state, tenantId);
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.adminDeviceCertificate,
-        tenant.chain,
-        {
-          tenantId,
-          deviceId,
-        },
-      );
-      requireRootSigner(tenant.rootFingerprint, verified);
-      const fingerprint = verifier.fingerprint(fields.signingKey);
-      const taken = Object.values(tenant.adminDevices).some(
-        (device) => device.deviceId === deviceId || device.fingerprint === fingerprint,
-      );
-      if (taken) {
-        throw new ConflictError(
-          DomainErrorCode.deviceExists,
-          `admin device ${deviceId} or its key is certified already`,
-          {
-            hint: 'every admin device gets its own id and key, certified once',
-            details: { deviceId },
-          },
-        );
-      }
-      return [
-        {
-          type: 'AdminDeviceCertified',
-          data: {
-            deviceId,
-            userId: fields.userId,
-            fingerprint,
-            notBefore: fields.notBefore,
-            notAfter: fields.notAfter,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
-    case 'RevokeAdminDevice': {
-      const { deviceId } = command.data;
-      checkId('deviceId', deviceId);
-      const tenant = requireTenant(state, tenantId);
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.adminDeviceRevocation,
-        tenant.chain,
-        {
-          tenantId,
-          deviceId,
-        },
-      );
-      requireRootSigner(tenant.rootFingerprint, verified);
-      const device = tenant.adminDevices[deviceId];
-      if (device === undefined) {
-        throw new NotFoundError(
-          DomainErrorCode.deviceUnknown,
-          `admin device ${deviceId} was never certified`,
-          {
-            hint: 'check the device id',
-            details: { deviceId },
-          },
-        );
-      }
-      if (fields.fingerprint !== device.fingerprint) throw recordMismatch('fingerprint');
-      if (device.revoked) {
-        throw new ConflictError(
-          DomainErrorCode.deviceAlreadyRevoked,
-          `admin device ${deviceId} is revoked already`,
-          {
-            hint: 'nothing to do',
-            details: { deviceId },
-          },
-        );
-      }
-      return [
-        {
-          type: 'AdminDeviceRevoked',
-          data: {
-            deviceId,
-            fingerprint: device.fingerprint,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
-    case 'RecordHeartbeat': {
-      const { signerDeviceId } = command.data;
-      checkId('signerDeviceId', signerDeviceId);
-      const tenant = requireTenant(state, tenantId);
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.heartbeat,
-        tenant.chain,
-        {
-          tenantId,
-          signerDeviceId,
-        },
-      );
-      requireAdminSigner(tenant, signerDeviceId, verified);
-      return [
-        {
-          type: 'Heartbeat',
-          data: {
-            signerDeviceId,
-            time: fields.time,
-            userHeads: fields.userHeads,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
-    case 'RecordCheckpoint': {
-      const { signerDeviceId } = command.data;
-      checkId('signerDeviceId', signerDeviceId);
-      const tenant = requireTenant(state, tenantId);
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.checkpointCountersignature,
-        tenant.chain,
-        {
-          tenantId,
-          signerDeviceId,
-        },
-      );
-      requireAdminSigner(tenant, signerDeviceId, verified);
-      if (fields.treeSize <= tenant.checkpointTreeSize) {
-        throw new ConflictError(
-          DomainErrorCode.checkpointNotNewer,
-          `checkpoint tree size ${fields.treeSize} is not larger than ${tenant.checkpointTreeSize}`,
-          { hint: 'countersign a newer signed tree head', details: { treeSize: fields.treeSize } },
-        );
-      }
-      return [
-        {
-          type: 'Checkpoint',
-          data: {
-            signerDeviceId,
-            treeSize: fields.treeSize,
-            rootHash: fields.rootHash,
-            serviceSignature: fields.serviceSignature,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
+    case 'CreateTenant':
+      return createTenant(command, state, context, metadata);
+    case 'CertifyAdminDevice':
+      return certifyAdminDevice(command, state, context, metadata);
+    case 'RevokeAdminDevice':
+      return revokeAdminDevice(command, state, context, metadata);
+    case 'RecordHeartbeat':
+      return recordHeartbeat(command, state, context, metadata);
+    case 'RecordCheckpoint':
+      return recordCheckpoint(command, state, context, metadata);
     default:
       return assertNever(command);
   }

@@ -159,7 +159,7 @@ t.test('CertifyDevice', async (t) => {
     s.gwt(s.certifyDevice('alice', 'a1', {}, { notAfter: 1_780_000_000 })).thenRefuses(
       t,
       ConflictError,
-      DomainErrorCode.deviceRevoked,
+      DomainErrorCode.deviceNotRenewable,
     );
   });
   t.test('refuses a device of a user that does not exist', async (t) => {
@@ -306,7 +306,7 @@ t.test('RecordHeadsSeen', async (t) => {
     s.gwt(s.recordHeadsSeen('alice', 'b1', heads)).thenRefuses(
       t,
       ForbiddenError,
-      DomainErrorCode.deviceUnknown,
+      DomainErrorCode.signerDeviceUnknown,
     );
   });
   t.test("refuses a head of another tenant's stream", async (t) => {

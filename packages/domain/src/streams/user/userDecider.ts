@@ -1,55 +1,159 @@
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import { DomainErrorCode } from '../../domainErrorCode.js';
+import { domainErrors } from '../../domainErrors.js';
 import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
 import { RecordPurpose } from '../../signedRecord.js';
-import { checkRecord, recordMismatch } from '../checkRecord.js';
+import { checkRecord } from '../checkRecord.js';
 import { advanceChain, emptyChain } from '../../chain.js';
 import { eventMetadata } from '../../message.js';
+import type { EventMetadata } from '../../message.js';
 import { requireAdminSigner, requireUserDevice } from '../authorize.js';
+import { recordTail, requireOwnStream } from '../carried.js';
+import { requireTenantContext } from '../contextState.js';
+import type { ActiveUser } from '../contextState.js';
 import { parseStreamName } from '../../streamName.js';
-import {
-  assertNever,
-  checkId,
-  checkMetadata,
-  checkRecordBytes,
-  commandMalformed,
-  contextMissing,
-} from '../../validate.js';
-import type { TenantState } from '../tenant/tenantStream.js';
-import type { UserCommand, UserEvent, UserState } from './userStream.js';
-
-type ActiveUser = Extract<UserState, { status: 'active' }>;
-type ActiveTenant = Extract<TenantState, { status: 'active' }>;
+import { assertNever, checkId, checkMetadata, checkRecordBytes } from '../../validate.js';
+import type {
+  CertifyDevice,
+  CreateUser,
+  RecordHeadsSeen,
+  RevokeDevice,
+  UserCommand,
+  UserEvent,
+  UserState,
+} from './userStream.js';
 
 const requireUserState = (state: UserState, tenantId: string, userId: string): ActiveUser => {
-  if (state.status !== 'active') {
-    throw new NotFoundError(DomainErrorCode.userUnknown, `user ${userId} does not exist`, {
-      hint: 'create the user first',
-      details: { userId },
-    });
-  }
-  if (state.tenantId !== tenantId || state.userId !== userId) {
-    throw commandMalformed(
-      'userId',
-      `names ${tenantId}/${userId}, the stream belongs to ${state.tenantId}/${state.userId}`,
-    );
-  }
+  if (state.status !== 'active') throw domainErrors.userUnknown(userId);
+  requireOwnStream('userId', [tenantId, userId], [state.tenantId, state.userId]);
   return state;
 };
 
-/** The tenant from the context, refusing when it is missing or another tenant. */
-export const requireTenantContext = (context: DomainContext, tenantId: string): ActiveTenant => {
-  const tenant = context.tenant;
-  if (tenant === undefined) throw contextMissing('the tenant state');
-  if (tenant.status !== 'active' || tenant.tenantId !== tenantId) {
-    throw new NotFoundError(DomainErrorCode.tenantUnknown, `tenant ${tenantId} does not exist`, {
-      hint: 'create the tenant first',
-      details: { tenantId },
-    });
+/** An admin device creates the user's stream. */
+function createUser(
+  { data: { tenantId, userId, signerDeviceId, record } }: CreateUser,
+  state: UserState,
+  context: DomainContext,
+  metadata: EventMetadata,
+): UserEvent[] {
+  checkId('signerDeviceId', signerDeviceId);
+  if (state.status !== 'absent') throw domainErrors.userExists(userId);
+  const tenant = requireTenantContext(context, tenantId);
+  const { verified } = checkRecord(
+    context.verifier,
+    record,
+    RecordPurpose.userCreated,
+    emptyChain(),
+    { tenantId, userId },
+  );
+  requireAdminSigner(tenant, signerDeviceId, verified);
+  const data = { tenantId, userId, signerDeviceId };
+  return [{ type: 'UserCreated', data: recordTail(data, record, verified), metadata }];
+}
+
+/**
+ * An admin device certifies a device of the user: a new device with a key none of the user's
+ * devices has, or a renewal (same device, same key, in good standing, later expiry).
+ */
+function certifyDevice(
+  { data: { tenantId, userId, deviceId, signerDeviceId, record } }: CertifyDevice,
+  state: UserState,
+  context: DomainContext,
+  metadata: EventMetadata,
+): UserEvent[] {
+  checkId('deviceId', deviceId);
+  checkId('signerDeviceId', signerDeviceId);
+  const user = requireUserState(state, tenantId, userId);
+  const tenant = requireTenantContext(context, tenantId);
+  const { verified, fields } = checkRecord(
+    context.verifier,
+    record,
+    RecordPurpose.deviceCertificate,
+    user.chain,
+    { tenantId, userId, deviceId },
+  );
+  requireAdminSigner(tenant, signerDeviceId, verified);
+  const fingerprint = context.verifier.fingerprint(fields.signingKey);
+  const existing = user.devices[deviceId];
+  if (existing !== undefined) {
+    if (existing.revoked) throw domainErrors.deviceNotRenewable(deviceId);
+    if (existing.fingerprint !== fingerprint) throw domainErrors.deviceKeyChanged(deviceId);
+    if (fields.notAfter <= existing.notAfter) throw domainErrors.certificateNotNewer(deviceId);
+  } else if (Object.values(user.devices).some((device) => device.fingerprint === fingerprint)) {
+    throw domainErrors.deviceKeyTaken(userId, deviceId);
   }
-  return tenant;
-};
+  const { notBefore, notAfter } = fields;
+  const data = { deviceId, fingerprint, notBefore, notAfter, signerDeviceId };
+  return [{ type: 'DeviceCertified', data: recordTail(data, record, verified), metadata }];
+}
+
+/** An admin device revokes a certified device of the user, naming its key. */
+function revokeDevice(
+  { data: { tenantId, userId, deviceId, signerDeviceId, record } }: RevokeDevice,
+  state: UserState,
+  context: DomainContext,
+  metadata: EventMetadata,
+): UserEvent[] {
+  checkId('deviceId', deviceId);
+  checkId('signerDeviceId', signerDeviceId);
+  const user = requireUserState(state, tenantId, userId);
+  const tenant = requireTenantContext(context, tenantId);
+  const { verified, fields } = checkRecord(
+    context.verifier,
+    record,
+    RecordPurpose.deviceRevocation,
+    user.chain,
+    { tenantId, userId, deviceId },
+  );
+  requireAdminSigner(tenant, signerDeviceId, verified);
+  const device = user.devices[deviceId];
+  if (device === undefined) throw domainErrors.deviceUnknown(deviceId, userId);
+  if (fields.fingerprint !== device.fingerprint) throw domainErrors.recordMismatch('fingerprint');
+  if (device.revoked) throw domainErrors.deviceAlreadyRevoked(deviceId, userId);
+  const data = { deviceId, fingerprint: device.fingerprint, signerDeviceId };
+  return [{ type: 'DeviceRevoked', data: recordTail(data, record, verified), metadata }];
+}
+
+/** A device of the user records the chain heads it has seen, all of streams of its tenant. */
+function recordHeadsSeen(
+  { data: { tenantId, userId, deviceId, record } }: RecordHeadsSeen,
+  state: UserState,
+  context: DomainContext,
+  metadata: EventMetadata,
+): UserEvent[] {
+  checkId('deviceId', deviceId);
+  const user = requireUserState(state, tenantId, userId);
+  const { verified, fields } = checkRecord(
+    context.verifier,
+    record,
+    RecordPurpose.headsSeen,
+    user.chain,
+    { tenantId, userId, deviceId },
+  );
+  requireUserDevice(user, deviceId, verified, requireTenantContext(context, tenantId));
+  if (fields.heads.length === 0) {
+    throw domainErrors.commandMalformed('heads', 'name at least one chain head');
+  }
+  for (const head of fields.heads) {
+    let tenant: string;
+    try {
+      tenant = parseStreamName(head.stream).tenant;
+    } catch (error) {
+      throw domainErrors.commandMalformed(
+        'heads',
+        `names an invalid stream ${JSON.stringify(head.stream)}`,
+        error,
+      );
+    }
+    if (tenant !== tenantId) {
+      throw domainErrors.commandMalformed(
+        'heads',
+        `stream ${head.stream} belongs to another tenant`,
+      );
+    }
+  }
+  const heads = fields.heads.map(({ stream, length, hash }) => ({ stream, length, hash }));
+  return [{ type: 'HeadsSeen', data: recordTail({ deviceId, heads }, record, verified), metadata }];
+}
 
 /** Decides commands of a user stream: the account, its device certificates, seen heads. */
 export function decideUser(
@@ -58,226 +162,19 @@ export function decideUser(
   context: DomainContext,
 ): UserEvent[] {
   checkMetadata(command.metadata);
+  checkId('tenantId', command.data.tenantId);
+  checkId('userId', command.data.userId);
+  checkRecordBytes(command.data.record);
   const metadata = eventMetadata(command.metadata);
-  const { verifier } = context;
-  const { tenantId, userId, record } = command.data;
-  checkId('tenantId', tenantId);
-  checkId('userId', userId);
-  checkRecordBytes(record);
   switch (command.type) {
-    case 'CreateUser': {
-      const { signerDeviceId } = command.data;
-      checkId('signerDeviceId', signerDeviceId);
-      if (state.status !== 'absent') {
-        throw new ConflictError(DomainErrorCode.userExists, `user ${userId} exists already`, {
-          hint: 'pick another user id',
-          details: { userId },
-        });
-      }
-      const tenant = requireTenantContext(context, tenantId);
-      const { verified } = checkRecord(verifier, record, RecordPurpose.userCreated, emptyChain(), {
-        tenantId,
-        userId,
-      });
-      requireAdminSigner(tenant, signerDeviceId, verified);
-      return [
-        {
-          type: 'UserCreated',
-          data: {
-            tenantId,
-            userId,
-            signerDeviceId,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
-    case 'CertifyDevice': {
-      const { deviceId, signerDeviceId } = command.data;
-      checkId('deviceId', deviceId);
-      checkId('signerDeviceId', signerDeviceId);
-      const user = requireUserState(state, tenantId, userId);
-      const tenant = requireTenantContext(context, tenantId);
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.deviceCertificate,
-        user.chain,
-        {
-          tenantId,
-          userId,
-          deviceId,
-        },
-      );
-      requireAdminSigner(tenant, signerDeviceId, verified);
-      const fingerprint = verifier.fingerprint(fields.signingKey);
-      const existing = user.devices[deviceId];
-      if (existing !== undefined) {
-        // A renewal: same device, same key, still in good standing, later expiry.
-        if (existing.revoked) {
-          throw new ConflictError(
-            DomainErrorCode.deviceRevoked,
-            `device ${deviceId} is revoked and cannot be certified again`,
-            {
-              hint: 'enrol the device anew under a new device id',
-              details: { deviceId },
-            },
-          );
-        }
-        if (existing.fingerprint !== fingerprint) {
-          throw new ConflictError(
-            DomainErrorCode.deviceExists,
-            `device ${deviceId} is certified with another key`,
-            {
-              hint: 'a device keeps its key; enrol a new device id for a new key',
-              details: { deviceId },
-            },
-          );
-        }
-        if (fields.notAfter <= existing.notAfter) {
-          throw new ConflictError(
-            DomainErrorCode.certificateNotNewer,
-            `the renewal of device ${deviceId} does not extend its validity`,
-            {
-              hint: 'renew with a later notAfter',
-              details: { deviceId },
-            },
-          );
-        }
-      } else if (Object.values(user.devices).some((device) => device.fingerprint === fingerprint)) {
-        throw new ConflictError(
-          DomainErrorCode.deviceExists,
-          `another device of user ${userId} has this key`,
-          {
-            hint: 'every device has its own key',
-            details: { deviceId },
-          },
-        );
-      }
-      return [
-        {
-          type: 'DeviceCertified',
-          data: {
-            deviceId,
-            fingerprint,
-            notBefore: fields.notBefore,
-            notAfter: fields.notAfter,
-            signerDeviceId,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
-    case 'RevokeDevice': {
-      const { deviceId, signerDeviceId } = command.data;
-      checkId('deviceId', deviceId);
-      checkId('signerDeviceId', signerDeviceId);
-      const user = requireUserState(state, tenantId, userId);
-      const tenant = requireTenantContext(context, tenantId);
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.deviceRevocation,
-        user.chain,
-        {
-          tenantId,
-          userId,
-          deviceId,
-        },
-      );
-      requireAdminSigner(tenant, signerDeviceId, verified);
-      const device = user.devices[deviceId];
-      if (device === undefined) {
-        throw new NotFoundError(
-          DomainErrorCode.deviceUnknown,
-          `device ${deviceId} is not certified for user ${userId}`,
-          {
-            hint: 'check the device id',
-            details: { userId, deviceId },
-          },
-        );
-      }
-      if (fields.fingerprint !== device.fingerprint) throw recordMismatch('fingerprint');
-      if (device.revoked) {
-        throw new ConflictError(
-          DomainErrorCode.deviceAlreadyRevoked,
-          `device ${deviceId} is revoked already`,
-          {
-            hint: 'nothing to do',
-            details: { userId, deviceId },
-          },
-        );
-      }
-      return [
-        {
-          type: 'DeviceRevoked',
-          data: {
-            deviceId,
-            fingerprint: device.fingerprint,
-            signerDeviceId,
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
-    case 'RecordHeadsSeen': {
-      const { deviceId } = command.data;
-      checkId('deviceId', deviceId);
-      const user = requireUserState(state, tenantId, userId);
-      const { verified, fields } = checkRecord(
-        verifier,
-        record,
-        RecordPurpose.headsSeen,
-        user.chain,
-        {
-          tenantId,
-          userId,
-          deviceId,
-        },
-      );
-      requireUserDevice(user, deviceId, verified, requireTenantContext(context, tenantId));
-      if (fields.heads.length === 0)
-        throw commandMalformed('heads', 'name at least one chain head');
-      for (const head of fields.heads) {
-        let tenant: string;
-        try {
-          tenant = parseStreamName(head.stream).tenant;
-        } catch (error) {
-          throw new ValidationError(
-            DomainErrorCode.commandMalformed,
-            `heads names an invalid stream ${JSON.stringify(head.stream)}`,
-            {
-              hint: 'name streams as <kind>-<tenant>-<id>',
-              cause: error,
-            },
-          );
-        }
-        if (tenant !== tenantId)
-          throw commandMalformed('heads', `stream ${head.stream} belongs to another tenant`);
-      }
-      return [
-        {
-          type: 'HeadsSeen',
-          data: {
-            deviceId,
-            heads: fields.heads.map(({ stream, length, hash }) => ({ stream, length, hash })),
-            record,
-            recordHash: verified.hash,
-            sequence: verified.sequence,
-          },
-          metadata,
-        },
-      ];
-    }
+    case 'CreateUser':
+      return createUser(command, state, context, metadata);
+    case 'CertifyDevice':
+      return certifyDevice(command, state, context, metadata);
+    case 'RevokeDevice':
+      return revokeDevice(command, state, context, metadata);
+    case 'RecordHeadsSeen':
+      return recordHeadsSeen(command, state, context, metadata);
     default:
       return assertNever(command);
   }
