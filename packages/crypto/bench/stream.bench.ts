@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
-import { cryptoReady, useDeterministicRandomnessForTests } from '../src/index.js';
+import { cryptoReady } from '../src/index.js';
 import {
   BlobHasher,
   MemorySink,
@@ -23,6 +23,7 @@ import {
   sealKeySlot,
   type KeySlotBinding,
 } from '../src/content/index.js';
+import { useDeterministicRandomnessForTests } from '../src/testing.js';
 
 interface SodiumNative {
   crypto_secretstream_xchacha20poly1305_STATEBYTES: number;

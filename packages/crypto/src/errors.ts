@@ -12,6 +12,8 @@ import {
 export const CryptoErrorCode = {
   /** A function ran before `cryptoReady()` resolved. */
   notReady: 'RATSFACH_CRYPTO_NOT_READY',
+  /** Test-only deterministic randomness is active outside a test: no key or nonce is made. */
+  deterministicRandomness: 'RATSFACH_CRYPTO_DETERMINISTIC_RANDOMNESS',
   /** A caller passed an argument of the wrong shape or length. */
   invalidArgument: 'RATSFACH_CRYPTO_INVALID_ARGUMENT',
   /** An object or record names a suite this build does not know. */

@@ -1,8 +1,9 @@
 import t from 'tap';
 import { createHash512, hash512, bytesEqual } from './hash.js';
-import { cryptoReady, randomBytes, useDeterministicRandomnessForTests, sodium } from './sodium.js';
+import { cryptoReady, randomBytes, sodium } from './sodium.js';
 import { CryptoValidationError, CryptoErrorCode, UnknownSuiteError } from './errors.js';
 import { requireSuite, Suite } from './suite.js';
+import { useDeterministicRandomnessForTests } from './testing.js';
 
 t.test('hash512 gives BLAKE2b-512 of the empty string', async (t) => {
   await cryptoReady();

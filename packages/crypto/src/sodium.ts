@@ -1,5 +1,6 @@
 import sodiumModule from 'libsodium-wrappers';
 import { CryptoErrorCode, CryptoValidationError } from './errors.js';
+import { seamDraw } from './randomSeam.js';
 
 /** The libsodium-wrappers API, after `ready`. */
 export type Sodium = typeof sodiumModule;
@@ -27,38 +28,17 @@ export const sodium = (): Sodium => {
 };
 
 /**
- * Deterministic randomness for known-answer vectors and tests only. When set, `randomBytes`
- * returns `randombytes_buf_deterministic` output under a seed derived from the test seed and a
- * call counter, so a run with the same calls yields the same bytes.
- */
-let deterministic: { seed: Uint8Array; counter: number } | undefined;
-
-/**
  * Every random byte this package uses comes from here: key seeds, nonces, epoch keys,
- * enrolment secrets, KEM encapsulation seeds.
+ * enrolment secrets, KEM encapsulation seeds. Under the test-only seam (`@ratsfach/crypto/testing`)
+ * the bytes are deterministic; armed by anything but test source, this throws
+ * `deterministicRandomness` rather than hand out predictable keys.
  */
 export const randomBytes = (length: number): Uint8Array => {
   const s = sodium();
-  if (deterministic === undefined) return s.randombytes_buf(length);
-  const counter = new Uint8Array(8);
-  new DataView(counter.buffer).setBigUint64(0, BigInt(deterministic.counter++));
-  const callSeed = s.crypto_generichash(32, counter, deterministic.seed);
-  return s.randombytes_buf_deterministic(length, callSeed);
+  const fixed = seamDraw((index, seed) => {
+    const counter = new Uint8Array(8);
+    new DataView(counter.buffer).setBigUint64(0, BigInt(index));
+    return s.randombytes_buf_deterministic(length, s.crypto_generichash(32, counter, seed));
+  });
+  return fixed ?? s.randombytes_buf(length);
 };
-
-/**
- * TEST-ONLY SEAM. Makes `randomBytes` deterministic under `seed` (32 bytes) until the returned
- * function is called. Never call this outside tests and vector generation: it destroys secrecy.
- */
-export const useDeterministicRandomnessForTests = (seed: Uint8Array): (() => void) => {
-  if (seed.length !== 32) {
-    throw new CryptoValidationError(CryptoErrorCode.invalidArgument, 'test seed must be 32 bytes');
-  }
-  deterministic = { seed: Uint8Array.from(seed), counter: 0 };
-  return () => {
-    deterministic = undefined;
-  };
-};
-
-/** Whether the test-only deterministic randomness is active (for callers that must refuse it). */
-export const isDeterministicRandomness = (): boolean => deterministic !== undefined;

@@ -4,7 +4,7 @@
  * Every random input comes from the test-only deterministic randomness seam, and every vector
  * lists the random bytes it used, so another implementation needs no seam to check them.
  */
-import { hash512, useDeterministicRandomnessForTests, cryptoReady } from '../src/index.js';
+import { hash512, cryptoReady } from '../src/index.js';
 import {
   blobHash,
   encryptContent,
@@ -19,6 +19,7 @@ import { encodeBinding } from '../src/content/binding.js';
 import { deriveMetadataKey, deriveStreamKey } from '../src/content/contentKey.js';
 import { encodeMetadata } from '../src/content/metadata.js';
 import { collect, pieces } from './contentHelpers.js';
+import { useDeterministicRandomnessForTests } from '../src/testing.js';
 
 const s = await cryptoReady();
 const hex = (bytes: Uint8Array): string => s.to_hex(bytes);

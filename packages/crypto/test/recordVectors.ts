@@ -17,7 +17,6 @@ import {
   sealKeysWithDeviceSecret,
   sealPreviousEpochKey,
   signRecord,
-  useDeterministicRandomnessForTests,
   wrapEpochKey,
   type DeviceKeys,
   type Purpose,
@@ -26,6 +25,7 @@ import {
 } from '../src/index.js';
 import { createEnrolmentCode } from '../src/identity/enrolmentCode.js';
 import { createEnrolmentRequest } from '../src/identity/enrolment.js';
+import { useDeterministicRandomnessForTests } from '../src/testing.js';
 
 const filled = (byte: number, length: number): Uint8Array => new Uint8Array(length).fill(byte);
 

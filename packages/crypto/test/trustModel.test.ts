@@ -4,6 +4,7 @@
  * specific typed error the device answers with. FORMAT.md "Threats and their tests" maps each
  * test to its property and attacker.
  */
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { World, day, headOf } from './support/world.js';
 import { expectError } from './support/expectError.js';
@@ -11,6 +12,7 @@ import {
   ChainError,
   CommitteeState,
   CryptoErrorCode,
+  CryptoValidationError,
   DocumentState,
   KeyStoreError,
   KeySlotError,
@@ -19,6 +21,7 @@ import {
   checkHeadsSeen,
   fingerprint,
   generateDeviceKeys,
+  generateEpochKey,
   minimumArgon2id,
   openKeySlot,
   openKeysWithPassphrase,
@@ -336,3 +339,57 @@ t.test('item 9: the epoch key itself is not the key-slot key (derived subkey)', 
   );
   t.same(openKeySlot(slot, { epochKey, binding }), contentKey);
 });
+
+t.test(
+  'item 8: the deterministic-randomness switch is test-only; generation refuses it outside tests',
+  async (t) => {
+    await World.create();
+    const publicApi: Record<string, unknown> = await import('../src/index.js');
+    t.notOk('useDeterministicRandomnessForTests' in publicApi, 'not in the public entry point');
+    const manifest = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { exports: Record<string, Record<string, string>> };
+    t.same(
+      Object.keys(manifest.exports['./testing'] ?? {}),
+      ['ratsfach-source'],
+      'the test-only entry point resolves from source only, never from a build',
+    );
+    // Armed by code that is not a test (a built module), key and nonce generation refuse.
+    const { armDeterministicRandomness } = await import('../src/randomSeam.js');
+    const disarm = armDeterministicRandomness(
+      new Uint8Array(32).fill(1),
+      'file:///srv/app/node_modules/@ratsfach/crypto/dist/testing.js',
+    );
+    try {
+      for (const generate of [
+        () => generateDeviceKeys(),
+        () => generateEpochKey(),
+        () =>
+          sealKeySlot({
+            epochKey: new Uint8Array(32),
+            contentKey: new Uint8Array(32),
+            binding: {
+              tenantId: 'city',
+              committeeId: 'finance',
+              documentId: 'd',
+              version: 1,
+              epoch: 0,
+            },
+          }),
+      ]) {
+        expectError(t, generate, CryptoValidationError, CryptoErrorCode.deterministicRandomness);
+      }
+    } finally {
+      disarm();
+    }
+    t.equal(generateEpochKey().length, 32, 'real randomness again once disarmed');
+    // Through the test-only entry point (loaded from source by the test runner) it works.
+    const { useDeterministicRandomnessForTests } = await import('../src/testing.js');
+    const restore = useDeterministicRandomnessForTests(new Uint8Array(32).fill(2));
+    const first = generateEpochKey();
+    restore();
+    const again = useDeterministicRandomnessForTests(new Uint8Array(32).fill(2));
+    t.same(generateEpochKey(), first);
+    again();
+  },
+);
