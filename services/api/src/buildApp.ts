@@ -54,6 +54,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     // Only an explicit list: `true` believes the spoofable leftmost X-Forwarded-For entry, and
     // rate-limit keys depend on the address (LIBRARIES.md, pitfall 4).
     trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
+    // A socket silent for idleMs is destroyed; headers must arrive within headersMs, checked
+    // every second (Node's default check runs every 30 s, so a byte-a-second client would live
+    // that long); event streams lift the idle timeout for their own socket.
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+    },
     connectionTimeout: timeouts.idleMs,
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
@@ -64,7 +71,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     // is refused instead (params and query strings are declared as strings and parsed).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
-  app.server.headersTimeout = timeouts.headersMs;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 

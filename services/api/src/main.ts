@@ -6,7 +6,9 @@ import { isRatsfachError, ValidationError } from '@ratsfach/domain';
 import { openSqliteEventStoreInWorker } from '@ratsfach/event-store/sqlite';
 import { buildApp } from './buildApp.js';
 import { loadConfig } from './config.js';
+import { lockDataDir } from './dataDirLock.js';
 import { createLogger } from './logger.js';
+import { openFileLimit } from './openFileLimit.js';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -24,6 +26,22 @@ async function main(): Promise<void> {
       { hint: 'set RATSFACH_DATA_DIR to a directory this user may create and write', cause: error },
     );
   });
+  // Before anything touches the directory: a second process must not empty the first one's
+  // blobs/.tmp or open its SQLite files.
+  const lock = lockDataDir(config.dataDir);
+
+  const files = openFileLimit();
+  logger.info(
+    { openFiles: files, maxConnectionsPerAddress: config.maxConnectionsPerAddress },
+    'open-file budget',
+  );
+  if (files.soft !== null && files.soft < 4096) {
+    logger.warn(
+      { openFiles: files },
+      'the open-file soft limit is low: every connection and event stream needs one; raise it (ulimit -n)',
+    );
+  }
+
   // The embedded default: the event log in one SQLite file (its writer on a worker thread, so an
   // fsync never stalls the event loop) and blobs in a directory, both under the data directory.
   const eventStore = await openSqliteEventStoreInWorker({
@@ -70,6 +88,7 @@ async function main(): Promise<void> {
     await app.close();
     await eventStore.close();
     await blobStore.close();
+    lock.release();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -93,4 +93,60 @@ t.test('exits with a clear message when the data directory cannot be used', asyn
     /^ratsfach failed to start: cannot use .*file as the data directory: EEXIST/m,
   );
   t.match(server.output().stderr, /hint: set RATSFACH_DATA_DIR to a directory/);
+});
+
+t.test(
+  'a second start on the same data directory fails naming the first, touching nothing',
+  async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ratsfach-api-'));
+    t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+    const first = await startServer(dataDir);
+    t.teardown(() => {
+      first.child.kill('SIGKILL');
+    });
+    t.ok(first.address, `the first one listens (stderr: ${first.output().stderr})`);
+    // An upload of the first process in flight: the second start must not clean it away.
+    const inFlight = join(dataDir, 'blobs', '.tmp', 'put-in-flight');
+    await mkdir(join(dataDir, 'blobs', '.tmp'), { recursive: true });
+    await writeFile(inFlight, 'half an upload');
+
+    const second = await startServer(dataDir);
+    const [code] = await second.exited;
+    t.equal(code, 1);
+    t.equal(second.address, null, 'never listens');
+    t.match(
+      second.output().stderr,
+      new RegExp(`ratsfach failed to start: ${dataDir} is in use by process ${first.child.pid} `),
+    );
+    t.match(second.output().stderr, /hint: stop the other ratsfach process/);
+    t.equal(
+      await readFile(inFlight, 'utf8'),
+      'half an upload',
+      "the first one's .tmp is untouched",
+    );
+    const res = await fetch(`${first.address}/healthz`);
+    t.equal(res.status, 200, 'the first one still works');
+  },
+);
+
+t.test('logs the open-file budget at start', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ratsfach-api-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = await startServer(dataDir, {
+    RATSFACH_LOG_LEVEL: 'info',
+    RATSFACH_LOG_FORMAT: 'json',
+  });
+  t.teardown(() => {
+    server.child.kill('SIGKILL');
+  });
+  t.ok(server.address);
+  const budget = server
+    .output()
+    .stdout.split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg: string; openFiles?: { soft: number; hard: number } })
+    .find((line) => line.msg === 'open-file budget');
+  t.ok(budget, 'a budget line');
+  t.ok((budget?.openFiles?.soft ?? 0) > 0, 'with the soft limit');
+  t.ok((budget?.openFiles?.hard ?? 0) >= (budget?.openFiles?.soft ?? 0), 'and the hard one');
 });
