@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobKind, BlobRef } from './blobRef.js';
+import type { BlobSessionDamagedError } from './errors.js';
 
 /**
  * Bytes handed to the store: a Node Readable, any async iterable of byte chunks, or (for small
@@ -67,6 +68,12 @@ export interface PartInfo {
   readonly hash: string;
 }
 
+/** How `listSessions` treats a session whose stored state is damaged. */
+export interface ListSessionsOptions {
+  /** Called for each damaged session, which is then skipped instead of ending the listing. */
+  readonly onDamaged?: (error: BlobSessionDamagedError) => void;
+}
+
 /** What a one-shot `put` needs: the key, the exact size, and the hash's part size. */
 export interface PutInput extends BlobRef {
   readonly size: number;
@@ -98,8 +105,8 @@ export const MAX_PRESIGN_TTL_SECONDS = 60;
  *   BlobKeyInvalidError before anything reaches the backend;
  * - an object is visible only after its whole hash and size were checked; a failure at any
  *   point leaves no visible object, partial or otherwise;
- * - an existing object is never overwritten: storing it again (same tenant, kind and hash) is
- *   an idempotent success, because the hash names the content;
+ * - storing an object again (same tenant, kind and hash) is an idempotent success; only bytes
+ *   checked against the hash ever land under its key, so a stored object always matches it;
  * - backend failures surface as BlobStoreUnavailableError, never as the backend's own error.
  */
 export interface BlobStore {
@@ -141,24 +148,31 @@ export interface BlobStore {
    * Checks the parts (all present: else BlobSessionIncompleteError with `details.missing`),
    * the size (BlobSizeMismatchError) and the blob hash over the part hashes
    * (BlobHashMismatchError), then makes the object visible and ends the session. A failed
-   * check leaves the session as it was (parts can be replaced) and nothing visible. When the
-   * object already exists, this is a success that leaves its bytes alone but restarts its age
-   * (`createdAt`), so that the garbage collector's grace period protects it until the record
-   * about to name it is committed.
+   * check leaves the session as it was (parts can be replaced) and nothing visible. The check
+   * covers the exact bytes that become the object: a part whose stored bytes no longer match the
+   * hash it was recorded with counts as missing. When the object already exists it is replaced
+   * by the checked bytes (so a damaged object never survives an honest upload) and its age
+   * (`createdAt`) restarts, so that the garbage collector's grace period protects it until the
+   * record about to name it is committed. Completing a session that already completed returns
+   * the object (age restarted) while it exists, instead of BlobSessionNotFoundError.
    */
   completeSession(tenant: string, sessionId: string): Promise<BlobInfo>;
 
   /** Ends a session and drops its parts; unknown sessions are ignored (idempotent). */
   abortSession(tenant: string, sessionId: string): Promise<void>;
 
-  /** Sessions of a tenant, for resumption lists and the garbage collector. */
-  listSessions(tenant: string): AsyncIterable<UploadSession>;
+  /**
+   * Sessions of a tenant, for resumption lists and the garbage collector. A session whose stored
+   * state is damaged throws BlobSessionDamagedError, unless `options.onDamaged` is given: then
+   * it is reported there and skipped, and the listing goes on.
+   */
+  listSessions(tenant: string, options?: ListSessionsOptions): AsyncIterable<UploadSession>;
 
   /**
    * Stores a whole object from one stream: the same checks as a session (size, hash), for
    * key slots and small blobs. Throws BlobSizeMismatchError or BlobHashMismatchError and leaves
-   * nothing visible when they fail. When the object exists: a success that restarts its age,
-   * as `completeSession` does.
+   * nothing visible when they fail. When the object exists it is replaced by the checked bytes
+   * and its age restarts, as `completeSession` does.
    */
   put(input: PutInput, body: BlobBody): Promise<BlobInfo>;
 

@@ -24,6 +24,7 @@ export const BlobErrorCode = {
   invalidOption: 'RATSFACH_BLOB_OPTION_INVALID',
   unavailable: 'RATSFACH_BLOB_UNAVAILABLE',
   versionedBucketRefused: 'RATSFACH_BLOB_VERSIONED_BUCKET_REFUSED',
+  sessionDamaged: 'RATSFACH_BLOB_SESSION_DAMAGED',
 } as const;
 export type BlobErrorCode = (typeof BlobErrorCode)[keyof typeof BlobErrorCode];
 
@@ -145,6 +146,19 @@ export class BlobVersionedBucketError extends ValidationError {
   constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.versionedBucketRefused, message, {
       hint: 'use a bucket without versioning (suspend is not enough: create a new bucket)',
+      ...options,
+    });
+  }
+}
+
+/**
+ * A session's stored state (`session.json`) is unreadable or malformed: the disk or bucket was
+ * damaged or tampered with. `details` name the tenant and session; nothing was written.
+ */
+export class BlobSessionDamagedError extends IntegrityError {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
+    super(BlobErrorCode.sessionDamaged, message, {
+      hint: 'abort the session (abortSession) and start the upload again',
       ...options,
     });
   }

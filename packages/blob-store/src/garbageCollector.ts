@@ -1,7 +1,7 @@
 import { assertBlobRef, BlobKind } from './blobRef.js';
 import type { BlobRef } from './blobRef.js';
 import type { BlobInfo, BlobStore, UploadSession } from './blobStore.js';
-import { BlobOptionInvalidError } from './errors.js';
+import { BlobOptionInvalidError, type BlobSessionDamagedError } from './errors.js';
 
 /**
  * Every object a live document references: built by the caller from the event log (see
@@ -55,6 +55,18 @@ export interface GarbageCollectionReport {
   readonly keptYoung: number;
   /** Abandoned sessions: aborted (or to abort in a dry run). */
   readonly abortedSessions: readonly UploadSession[];
+  /**
+   * Sessions whose stored state is damaged: skipped (neither aborted nor protecting an object),
+   * for an operator to look at; the run goes on.
+   */
+  readonly damagedSessions: readonly DamagedSession[];
+}
+
+/** A session the collector skipped because its stored state is damaged. */
+export interface DamagedSession {
+  readonly tenant: string;
+  readonly sessionId: string;
+  readonly error: BlobSessionDamagedError;
 }
 
 const refKey = (r: BlobRef): string => `${r.tenant}/${r.kind}/${r.hash}`;
@@ -110,6 +122,7 @@ export class GarbageCollector {
     }
     const deleted: BlobInfo[] = [];
     const abortedSessions: UploadSession[] = [];
+    const damagedSessions: DamagedSession[] = [];
     let scanned = 0;
     let keptReferenced = 0;
     let keptBySession = 0;
@@ -118,7 +131,11 @@ export class GarbageCollector {
 
     for await (const tenant of this.#tenants()) {
       const pending = new Set<string>();
-      for await (const session of this.#store.listSessions(tenant)) {
+      const onDamaged = (error: BlobSessionDamagedError): void => {
+        const sessionId = (error.details as { sessionId?: unknown } | undefined)?.sessionId;
+        damagedSessions.push({ tenant, sessionId: String(sessionId), error });
+      };
+      for await (const session of this.#store.listSessions(tenant, { onDamaged })) {
         const idleMs = startedAt.getTime() - session.updatedAt.getTime();
         if (idleMs > this.#sessionTtlMs) {
           abortedSessions.push(session);
@@ -139,7 +156,9 @@ export class GarbageCollector {
         }
         // A session opened while the objects were listed protects its object too.
         if (doomed.length > 0 && !dryRun) {
-          for await (const session of this.#store.listSessions(tenant)) {
+          for await (const session of this.#store.listSessions(tenant, {
+            onDamaged: () => undefined,
+          })) {
             pending.add(refKey(session));
           }
         }
@@ -173,6 +192,7 @@ export class GarbageCollector {
       keptBySession,
       keptYoung,
       abortedSessions,
+      damagedSessions,
     };
   }
 }

@@ -50,6 +50,13 @@ export interface BlobStoreContractFactory {
   interrupt?(): Promise<void>;
   /** Brings the backend back after `interrupt` and waits until it answers. */
   restore?(): Promise<void>;
+  /**
+   * Overwrites a stored object's bytes behind the store's back (a damaged disk or bucket).
+   * Optional: backends whose storage a test can reach implement it.
+   */
+  damageObject?(store: BlobStore, ref: BlobRef, bytes: Uint8Array): Promise<void>;
+  /** Overwrites a session's stored state with garbage behind the store's back. */
+  damageSession?(store: BlobStore, tenant: string, sessionId: string): Promise<void>;
 }
 
 type ErrorClass = abstract new (...args: never[]) => RatsfachError;
@@ -139,7 +146,7 @@ export async function hashStream(
   return { size: h.size, hash: h.digestHex() };
 }
 
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+export async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   if (bytes.length > 0) yield bytes;
 }
 
@@ -167,7 +174,7 @@ async function uploadWhole(
   return session;
 }
 
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
@@ -485,14 +492,32 @@ export async function runBlobStoreContract(
     );
     const head = await store.head(ref);
     t.ok(head !== null && head.createdAt.getTime() > first.createdAt.getTime(), 'head agrees');
+    const again = await store.completeSession(tenant, session.id);
+    t.same(
+      { hash: again.hash, size: again.size },
+      { hash: ref.hash, size: 100 },
+      'completing the completed session again returns the object',
+    );
+    await rejectsWith(
+      t,
+      store.putPart(tenant, session.id, 0, once(bytes)),
+      BlobSessionNotFoundError,
+      BlobErrorCode.sessionNotFound,
+      'a completed session takes no more parts',
+    );
+    t.notOk(
+      (await collect(store.listSessions(tenant))).some((s) => s.id === session.id),
+      'and is no longer listed',
+    );
+    t.same(await readAll((await store.get(ref)).body), bytes);
+    await store.delete(ref);
     await rejectsWith(
       t,
       store.completeSession(tenant, session.id),
       BlobSessionNotFoundError,
       BlobErrorCode.sessionNotFound,
-      'a completed session is gone',
+      'once the object is gone, completing again is not found',
     );
-    t.same(await readAll((await store.get(ref)).body), bytes);
   });
 
   t.test(

@@ -10,10 +10,12 @@ import {
   BlobSessionBusyError,
   BlobSessionNotFoundError,
   BlobStoreUnavailableError,
+  blobObjectKey,
   hashBlobHex,
 } from '../src/index.js';
 import { FsBlobStore } from '../src/fs/index.js';
-import { rejectsWith, runBlobStoreContract } from './contract.js';
+import { rejectsWith, runBlobStoreContract, type BlobStoreContractFactory } from './contract.js';
+import { runIntegrityContract } from './integrityContract.js';
 
 const roots: string[] = [];
 t.teardown(async () => {
@@ -22,19 +24,36 @@ t.teardown(async () => {
 
 const rootOf = new WeakMap<object, string>();
 
+const fsFactory: BlobStoreContractFactory = {
+  async create() {
+    const root = await mkdtemp(join(tmpdir(), 'ratsfach-blob-'));
+    roots.push(root);
+    const store = await FsBlobStore.open({ root });
+    rootOf.set(store, root);
+    return store;
+  },
+  async reopen(store) {
+    const root = rootOf.get(store) as string;
+    const again = await FsBlobStore.open({ root });
+    rootOf.set(again, root);
+    return again;
+  },
+  async damageObject(store, ref, bytes) {
+    const root = rootOf.get(store) as string;
+    await writeFile(join(root, ...blobObjectKey(ref).split('/')), bytes);
+  },
+  async damageSession(store, tenant, sessionId) {
+    const root = rootOf.get(store) as string;
+    await writeFile(join(root, '.sessions', tenant, sessionId, 'session.json'), '{"id": tru');
+  },
+};
+
 t.test('the filesystem adapter passes the blob store contract', async (t) => {
-  await runBlobStoreContract(t, {
-    async create() {
-      const root = await mkdtemp(join(tmpdir(), 'ratsfach-blob-'));
-      roots.push(root);
-      const store = await FsBlobStore.open({ root });
-      rootOf.set(store, root);
-      return store;
-    },
-    async reopen(store) {
-      return FsBlobStore.open({ root: rootOf.get(store) as string });
-    },
-  });
+  await runBlobStoreContract(t, fsFactory);
+});
+
+t.test('the filesystem adapter keeps the integrity contract', async (t) => {
+  await runIntegrityContract(t, fsFactory, { trials: 40 });
 });
 
 const freshRoot = async (): Promise<string> => {
@@ -110,7 +129,7 @@ t.test('sweeps sessions idle longer than the ttl and keeps recent ones', async (
   );
 });
 
-t.test('opening a store removes abandoned sessions and temporary files', async (t) => {
+t.test('recover, not open, removes abandoned sessions and temporary files', async (t) => {
   const root = await freshRoot();
   const first = await FsBlobStore.open({ root, sessionTtlMs: 60_000 });
   const bytes = randomBytes(10);
@@ -131,6 +150,13 @@ t.test('opening a store removes abandoned sessions and temporary files', async (
   await writeFile(join(root, '.tmp', 'put-leftover'), 'partial');
   const second = await FsBlobStore.open({ root, sessionTtlMs: 60_000 });
   t.teardown(() => second.close());
+  t.same(
+    await readdir(join(root, '.tmp')),
+    ['put-leftover'],
+    'opening alone touches nothing a live process may be using',
+  );
+  t.ok(await second.getSession('tenant_a', session.id), 'nor its sessions');
+  t.same(await second.recover(), { temporaryFiles: 1, sessions: 1 }, 'recover cleans up');
   await rejectsWith(
     t,
     second.getSession('tenant_a', session.id),

@@ -91,6 +91,7 @@ t.test('a process killed with SIGKILL at any point leaves no partial object visi
 
       const store = await FsBlobStore.open({ root, partSize: PART });
       t.teardown(() => store.close());
+      await store.recover();
       t.same(await readdir(join(root, '.tmp')), [], 'temporary files are gone after restart');
       const objects = [];
       for await (const o of store.list(tenant, BlobKind.blob)) objects.push(o);
@@ -126,6 +127,8 @@ t.test('a process killed with SIGKILL at any point leaves no partial object visi
           BlobErrorCode.sessionNotFound,
           'the completed session cannot be written again',
         );
+        const again = await store.completeSession(tenant, run.sessionId ?? '');
+        t.equal(again.size, bytes.length, 'completing it again returns the object');
         return;
       }
       t.same(objects, [], 'no object is visible');

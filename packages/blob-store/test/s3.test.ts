@@ -24,6 +24,7 @@ import {
   rejectsWith,
   runBlobStoreContract,
 } from './contract.js';
+import { runIntegrityContract } from './integrityContract.js';
 import {
   randomBucket,
   rawClient,
@@ -56,6 +57,28 @@ t.test('the S3 adapter on radosgw passes the blob store contract', async (t) => 
     interrupt: () => s3ServerCommand(server, 'kill-rgw', 'spare'),
     restore: () => s3ServerCommand(server, 'start-rgw', 'spare'),
   });
+});
+
+t.test('the S3 adapter on radosgw keeps the integrity contract', async (t) => {
+  const raw = rawClient(server);
+  await runIntegrityContract(
+    t,
+    {
+      create: () => openS3BlobStore(options),
+      reopen: () => openS3BlobStore(options),
+      async damageObject(_store, ref, bytes) {
+        await raw.putObject(bucket, blobObjectKey(ref), Buffer.from(bytes));
+      },
+      async damageSession(_store, tenant, sessionId) {
+        await raw.putObject(
+          bucket,
+          `.sessions/${tenant}/${sessionId}/session.json`,
+          '{"v": 1, "ten',
+        );
+      },
+    },
+    { trials: 30 },
+  );
 });
 
 t.test('creates its bucket at start and opens an existing one', async (t) => {

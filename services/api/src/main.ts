@@ -48,6 +48,9 @@ async function main(): Promise<void> {
     path: join(config.dataDir, 'events.sqlite'),
   });
   const blobStore = await FsBlobStore.open({ root: join(config.dataDir, 'blobs') });
+  // Empties blobs/.tmp and sweeps sessions: only safe while this process holds the data
+  // directory's exclusive lock (issue 8 item 13), which must be taken before this line.
+  await blobStore.recover();
 
   const app = await buildApp(
     {

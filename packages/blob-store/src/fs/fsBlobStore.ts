@@ -14,6 +14,7 @@ import type {
   BlobStoreCapabilities,
   ByteRange,
   CreateSessionInput,
+  ListSessionsOptions,
   PartInfo,
   PresignedGet,
   PutInput,
@@ -39,7 +40,7 @@ export interface FsBlobStoreOptions {
   readonly partSize?: number;
   /** A session without a write for this long is abandoned and removed (default 24 h). */
   readonly sessionTtlMs?: number;
-  /** How often abandoned sessions are swept while the store is open (default 1 h; 0 = never). */
+  /** How often abandoned sessions are swept after `recover` (default 1 h; 0 = never). */
   readonly sweepIntervalMs?: number;
   /** Test seam: awaited at each fault point. */
   readonly faultHook?: FsFaultHook;
@@ -56,8 +57,8 @@ const hex2 = /^[0-9a-f]{2}$/;
  *   hard-links the data into place (fsUploadSessions.ts);
  * - a one-shot `put` streams into `.tmp`, syncs, checks, and renames into place (a rename may
  *   replace an existing object, only with the same bytes), then syncs the shard directory;
- * - at start `.tmp` is emptied, and sessions whose `data` already has a second link (completed
- *   just before a crash) or that are abandoned are removed.
+ * - `recover` (run by the service once it holds the data directory's lock, never implied by
+ *   `open`) empties `.tmp` and removes abandoned sessions and old completion records.
  *
  * Presigned URLs are not supported: `presignGet` returns null (after checking its arguments),
  * and callers stream through the API instead. Sessions are guarded against concurrent writers
@@ -70,12 +71,14 @@ export class FsBlobStore implements BlobStore {
   readonly #layout: FsLayout;
   readonly #sessions: FsUploadSessions;
   readonly #faultHook: FsFaultHook | undefined;
+  readonly #sweepIntervalMs: number;
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(options: FsBlobStoreOptions) {
     this.root = options.root;
     this.partSize = options.partSize ?? BLOB_PART_SIZE;
     this.#faultHook = options.faultHook;
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 3600_000;
     checkPartSize(this.partSize);
     this.#layout = new FsLayout(this.root);
     this.#sessions = new FsUploadSessions(
@@ -87,28 +90,48 @@ export class FsBlobStore implements BlobStore {
   }
 
   /**
-   * Opens (and creates) a store under `options.root`, empties its temporary directory and
-   * removes abandoned or already-completed sessions left by an earlier process.
+   * Opens (and creates) a store under `options.root`. Opening changes nothing an earlier or
+   * concurrent process may still use: the clean-up of what a dead process left is `recover`,
+   * which the service runs only once it holds the data directory's lock.
    */
   static async open(options: FsBlobStoreOptions): Promise<FsBlobStore> {
     const store = new FsBlobStore(options);
     try {
       await mkdir(store.#layout.sessionsDir(), { recursive: true });
-      await rm(join(store.root, TMP), { recursive: true, force: true });
       await mkdir(join(store.root, TMP), { recursive: true });
-      await store.sweepSessions();
     } catch (error) {
       throw mapError(error);
     }
-    const interval = options.sweepIntervalMs ?? 3600_000;
-    if (interval > 0) {
-      store.#timer = setInterval(() => {
-        // A failed sweep is retried at the next tick; the next operation reports the disk error.
-        store.sweepSessions().catch(() => undefined);
-      }, interval);
-      store.#timer.unref();
-    }
     return store;
+  }
+
+  /**
+   * Cleans up after an earlier process: empties the temporary directory (half-written puts and
+   * session creations), removes abandoned sessions and old completion records, and from then on
+   * sweeps sessions every `sweepIntervalMs`. Call it once, and only while this process holds
+   * the data directory's exclusive lock: run beside a live process on the same root it would
+   * break that process's puts in flight. Returns what it removed.
+   */
+  async recover(): Promise<{ readonly temporaryFiles: number; readonly sessions: number }> {
+    let temporaryFiles: number;
+    let sessions: number;
+    try {
+      const tmp = join(this.root, TMP);
+      temporaryFiles = (await this.#layout.readdirOrEmpty(tmp)).length;
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp, { recursive: true });
+      sessions = await this.sweepSessions();
+    } catch (error) {
+      throw mapError(error);
+    }
+    if (this.#sweepIntervalMs > 0 && this.#timer === undefined) {
+      this.#timer = setInterval(() => {
+        // A failed sweep is retried at the next tick; the next operation reports the disk error.
+        this.sweepSessions().catch(() => undefined);
+      }, this.#sweepIntervalMs);
+      this.#timer.unref();
+    }
+    return { temporaryFiles, sessions };
   }
 
   /**
@@ -151,8 +174,8 @@ export class FsBlobStore implements BlobStore {
     return this.#sessions.abortSession(tenant, sessionId);
   }
 
-  listSessions(tenant: string): AsyncIterable<UploadSession> {
-    return this.#sessions.listSessions(tenant);
+  listSessions(tenant: string, options?: ListSessionsOptions): AsyncIterable<UploadSession> {
+    return this.#sessions.listSessions(tenant, options);
   }
 
   // ---- whole objects

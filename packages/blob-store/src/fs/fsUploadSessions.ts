@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import {
-  link,
   mkdir,
   open,
   readdir,
@@ -15,15 +14,21 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isValidId } from '@ratsfach/domain';
-import { assertTenant, type BlobKind, type BlobRef } from '../blobRef.js';
+import { assertTenant, isBlobHash, isBlobKind, type BlobKind } from '../blobRef.js';
 import type {
   BlobBody,
   BlobInfo,
   CreateSessionInput,
+  ListSessionsOptions,
   PartInfo,
   UploadSession,
 } from '../blobStore.js';
-import { BlobSessionBusyError, BlobSessionNotFoundError } from '../errors.js';
+import {
+  BlobSessionBusyError,
+  BlobSessionDamagedError,
+  BlobSessionIncompleteError,
+  BlobSessionNotFoundError,
+} from '../errors.js';
 import { createPartHash, partCountFor, partLengthFor } from '../partHash.js';
 import {
   checkCompletion,
@@ -37,7 +42,7 @@ import {
 } from '../uploadRules.js';
 import { fsyncDir } from './dirSyncQueue.js';
 import { FsFaultPoint, type FsFaultHook } from './fsFaultPoint.js';
-import { blobNotFound, isErrno, mapError, writeFully, type FsLayout } from './fsLayout.js';
+import { isErrno, mapError, writeFully, type FsLayout } from './fsLayout.js';
 
 interface SessionMeta {
   readonly id: string;
@@ -53,6 +58,13 @@ interface SessionActivity {
   readonly parts: Set<number>;
   completing: boolean;
 }
+
+/**
+ * Writes and completions running, per `<root>\0<tenant>/<id>`, shared by every store instance
+ * of this process: two instances over one root (as a retried request may reach) are told
+ * "busy" exactly as two calls on one instance are.
+ */
+const activities = new Map<string, SessionActivity>();
 
 const META = 'session.json';
 const DATA = 'data';
@@ -75,7 +87,6 @@ export class FsUploadSessions {
   readonly #partSize: number;
   readonly #sessionTtlMs: number;
   readonly #faultHook: FsFaultHook | undefined;
-  readonly #activity = new Map<string, SessionActivity>();
 
   constructor(
     layout: FsLayout,
@@ -99,8 +110,7 @@ export class FsUploadSessions {
     for (const tenant of await layout.readdirOrEmpty(layout.sessionsDir())) {
       if (!isValidId(tenant)) continue;
       for (const id of await layout.readdirOrEmpty(layout.sessionsDir(tenant))) {
-        const key = `${tenant}/${id}`;
-        if (this.#activity.has(key)) continue;
+        if (activities.has(this.#activityKey(tenant, id))) continue;
         const dir = layout.sessionDir(tenant, id);
         const remove = await this.#sessionIsStale(dir, now).catch(() => true);
         if (remove) {
@@ -114,8 +124,10 @@ export class FsUploadSessions {
 
   async createSession(input: CreateSessionInput): Promise<UploadSession> {
     const partSize = checkSessionInput(input, this.#partSize);
+    const id = randomBytes(16).toString('hex');
+    const staging = this.#layout.tmpPath(`session-${id}`);
+    let placed = false;
     try {
-      const id = randomBytes(16).toString('hex');
       const meta: SessionMeta = {
         id,
         tenant: input.tenant,
@@ -125,7 +137,6 @@ export class FsUploadSessions {
         partSize,
         createdAt: new Date().toISOString(),
       };
-      const staging = this.#layout.tmpPath(`session-${id}`);
       await mkdir(staging);
       await writeFileSynced(join(staging, META), JSON.stringify(meta));
       const data = await open(join(staging, DATA), 'wx');
@@ -139,9 +150,15 @@ export class FsUploadSessions {
       const parent = this.#layout.sessionsDir(input.tenant);
       await this.#layout.ensureDir(parent);
       await rename(staging, join(parent, id));
+      placed = true;
       await fsyncDir(parent);
       return toSession(meta, new Date(meta.createdAt));
     } catch (error) {
+      // A failed creation leaves no staging folder behind (nor a half-made session).
+      await rm(placed ? join(this.#layout.sessionsDir(input.tenant), id) : staging, {
+        recursive: true,
+        force: true,
+      }).catch(() => undefined);
       throw mapError(error);
     }
   }
@@ -151,6 +168,8 @@ export class FsUploadSessions {
       const meta = await this.#loadSession(tenant, sessionId);
       return toSession(meta, await updatedAtOf(this.#layout.sessionDir(tenant, sessionId), meta));
     } catch (error) {
+      // No data file: the session was completed (its directory is the completion record).
+      if (isErrno(error, 'ENOENT')) throw sessionNotFound(tenant, sessionId);
       throw mapError(error);
     }
   }
@@ -209,13 +228,24 @@ export class FsUploadSessions {
   async listParts(tenant: string, sessionId: string): Promise<PartInfo[]> {
     try {
       const meta = await this.#loadSession(tenant, sessionId);
-      return await readParts(this.#layout.sessionDir(tenant, sessionId), meta);
+      const dir = this.#layout.sessionDir(tenant, sessionId);
+      // No data file: completed, so no longer a session to resume (ENOENT below).
+      await stat(join(dir, DATA));
+      return await readParts(dir, meta);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw sessionNotFound(tenant, sessionId);
       throw mapError(error);
     }
   }
 
+  /**
+   * Completes a session: the data file is read back and hashed part by part, so the object is
+   * checked on the exact bytes that become it (a part whose bytes no longer match its marker is
+   * dropped and reported missing); then it is renamed into place, replacing any object of that
+   * name (only checked bytes ever land there, so a damaged object is replaced, never kept). The
+   * session directory stays without its data file as the completion record: completing again
+   * returns the object while it exists.
+   */
   async completeSession(tenant: string, sessionId: string): Promise<BlobInfo> {
     const meta = await this.#loadSession(tenant, sessionId).catch((e: unknown) => {
       throw mapError(e);
@@ -228,14 +258,44 @@ export class FsUploadSessions {
       });
     }
     activity.completing = true;
-    const dir = this.#layout.sessionDir(tenant, sessionId);
+    const layout = this.#layout;
+    const dir = layout.sessionDir(tenant, sessionId);
+    const data = join(dir, DATA);
     try {
-      checkCompletion(meta, await readParts(dir, meta));
+      let actual: string[];
+      try {
+        actual = await hashFileParts(data, meta.size, meta.partSize);
+      } catch (error) {
+        if (!isErrno(error, 'ENOENT')) throw error;
+        return await this.#completedBefore(meta, sessionId);
+      }
+      const marked = await readParts(dir, meta);
+      const stale = marked.filter((p) => p.hash !== actual[p.index]);
+      if (stale.length > 0) {
+        // The bytes under these markers changed after they were written: the parts are absent.
+        for (const p of stale) await unlink(join(dir, `p${String(p.index)}.${p.hash}`));
+        await fsyncDir(dir);
+        const missing = new Set(stale.map((p) => p.index));
+        for (let i = 0; i < actual.length; i++) {
+          if (!marked.some((p) => p.index === i)) missing.add(i);
+        }
+        throw new BlobSessionIncompleteError(
+          `${String(stale.length)} part(s) no longer hold the bytes they were stored with`,
+          { details: { missing: [...missing].sort((a, b) => a - b), partCount: actual.length } },
+        );
+      }
+      checkCompletion(meta, marked);
       await this.#fault(FsFaultPoint.beforeLink);
-      const info = await this.#linkIntoPlace(meta, join(dir, DATA));
+      const path = layout.objectPath(meta);
+      await layout.ensureDir(dirname(path));
+      // The fresh mtime restarts the object's age for the collector, also when it existed.
+      const now = new Date();
+      await utimes(data, now, now);
+      await rename(data, path);
+      await layout.dirSync.sync(dirname(path));
+      await fsyncDir(dir);
       await this.#fault(FsFaultPoint.afterLink);
-      await rm(dir, { recursive: true, force: true });
-      return info;
+      return { tenant, kind: meta.kind, hash: meta.hash, size: meta.size, createdAt: now };
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw sessionNotFound(tenant, sessionId);
       throw mapError(error);
@@ -243,6 +303,21 @@ export class FsUploadSessions {
       activity.completing = false;
       this.#releaseActivity(tenant, sessionId, activity);
     }
+  }
+
+  /** A session completed earlier: its object, age restarted, or not found when it is gone. */
+  async #completedBefore(meta: SessionMeta, sessionId: string): Promise<BlobInfo> {
+    const path = this.#layout.objectPath(meta);
+    const now = new Date();
+    try {
+      await utimes(path, now, now);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw sessionNotFound(meta.tenant, sessionId);
+      throw error;
+    }
+    const info = await this.#layout.statObject(meta);
+    if (info === null) throw sessionNotFound(meta.tenant, sessionId);
+    return info;
   }
 
   async abortSession(tenant: string, sessionId: string): Promise<void> {
@@ -255,13 +330,18 @@ export class FsUploadSessions {
     }
   }
 
-  async *listSessions(tenant: string): AsyncIterable<UploadSession> {
+  async *listSessions(tenant: string, options?: ListSessionsOptions): AsyncIterable<UploadSession> {
     assertTenant(tenant);
+    const onDamaged = options?.onDamaged;
     try {
       for (const id of await this.#layout.readdirOrEmpty(this.#layout.sessionsDir(tenant))) {
         if (!isSessionId(id)) continue;
         const session = await this.getSession(tenant, id).catch((e: unknown) => {
           if (e instanceof BlobSessionNotFoundError) return null;
+          if (e instanceof BlobSessionDamagedError && onDamaged !== undefined) {
+            onDamaged(e);
+            return null;
+          }
           throw e;
         });
         if (session !== null) yield session;
@@ -287,56 +367,84 @@ export class FsUploadSessions {
       }
       throw error;
     }
-    const meta = JSON.parse(text) as SessionMeta;
+    const meta = parseMeta(text, tenant, sessionId);
     if (meta.tenant !== tenant || meta.id !== sessionId) throw sessionNotFound(tenant, sessionId);
     return meta;
   }
 
   async #sessionIsStale(dir: string, now: Date): Promise<boolean> {
-    const data = await stat(join(dir, DATA));
-    // A second link means complete linked the data into place and the process died before
-    // removing the session: the object is whole; the session must never be written again.
+    let data;
+    try {
+      data = await stat(join(dir, DATA));
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+      // A completion record (no data file): kept for the ttl after completion.
+      const d = await stat(dir);
+      return now.getTime() - d.mtimeMs > this.#sessionTtlMs;
+    }
+    // A second link: completed by an older version that linked the data into place.
     if (data.nlink > 1) return true;
-    const meta = JSON.parse(await readFile(join(dir, META), 'utf8')) as SessionMeta;
+    const meta = parseMeta(await readFile(join(dir, META), 'utf8'), undefined, undefined);
     const updated = await updatedAtOf(dir, meta);
     return now.getTime() - updated.getTime() > this.#sessionTtlMs;
   }
 
-  async #linkIntoPlace(ref: BlobRef, source: string): Promise<BlobInfo> {
-    const layout = this.#layout;
-    const path = layout.objectPath(ref);
-    const dir = dirname(path);
-    await layout.ensureDir(dir);
-    try {
-      await link(source, path);
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
-      // The object exists already: same key, same hash, same bytes, so nothing is written.
-      // Its age restarts, so the collector's grace period covers the record about to name it.
-      const now = new Date();
-      await utimes(path, now, now);
-    }
-    await layout.dirSync.sync(dir);
-    const info = await layout.statObject(ref);
-    if (info === null) throw blobNotFound(ref);
-    return info;
+  #activityKey(tenant: string, sessionId: string): string {
+    return `${this.#layout.root}\0${tenant}/${sessionId}`;
   }
 
   #activityOf(tenant: string, sessionId: string): SessionActivity {
-    const key = `${tenant}/${sessionId}`;
-    let a = this.#activity.get(key);
+    const key = this.#activityKey(tenant, sessionId);
+    let a = activities.get(key);
     if (a === undefined) {
       a = { parts: new Set(), completing: false };
-      this.#activity.set(key, a);
+      activities.set(key, a);
     }
     return a;
   }
 
   #releaseActivity(tenant: string, sessionId: string, activity: SessionActivity): void {
     if (!activity.completing && activity.parts.size === 0) {
-      this.#activity.delete(`${tenant}/${sessionId}`);
+      activities.delete(this.#activityKey(tenant, sessionId));
     }
   }
+}
+
+/**
+ * Reads a session's state; anything but the shape this adapter writes is damage, reported as
+ * BlobSessionDamagedError (never a bare SyntaxError).
+ */
+function parseMeta(
+  text: string,
+  tenant: string | undefined,
+  sessionId: string | undefined,
+): SessionMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = null;
+  }
+  const m = value as Partial<SessionMeta> | null;
+  if (
+    m === null ||
+    typeof m !== 'object' ||
+    typeof m.id !== 'string' ||
+    typeof m.tenant !== 'string' ||
+    !isBlobKind(m.kind) ||
+    !isBlobHash(m.hash) ||
+    !Number.isSafeInteger(m.size) ||
+    (m.size as number) < 0 ||
+    !Number.isSafeInteger(m.partSize) ||
+    (m.partSize as number) < 1 ||
+    typeof m.createdAt !== 'string' ||
+    Number.isNaN(Date.parse(m.createdAt))
+  ) {
+    throw new BlobSessionDamagedError('the state of an upload session on disk is unreadable', {
+      details: { tenant: tenant ?? null, sessionId: sessionId ?? null },
+    });
+  }
+  return m as SessionMeta;
 }
 
 const sessionNotFound = (tenant: string, sessionId: string) =>
@@ -406,6 +514,37 @@ async function readParts(dir: string, meta: SessionMeta): Promise<PartInfo[]> {
     });
   }
   return [...parts.values()].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Hashes a session's data file part by part, reading it once: the part hashes of the exact
+ * bytes that complete would make the object ('' for a part that cannot be read whole).
+ */
+async function hashFileParts(path: string, size: number, partSize: number): Promise<string[]> {
+  const count = partCountFor(size, partSize);
+  const fh = await open(path, 'r');
+  try {
+    // Truncated or extended behind the store's back: no part can be trusted.
+    if ((await fh.stat()).size !== size) return Array.from({ length: count }, () => '');
+    const hashes: string[] = [];
+    const buffer = Buffer.allocUnsafe(Math.min(partSize, 1024 * 1024));
+    for (let i = 0; i < count; i++) {
+      const length = partLengthFor(size, i, partSize);
+      const hash = createPartHash();
+      let done = 0;
+      while (done < length) {
+        const want = Math.min(buffer.length, length - done);
+        const { bytesRead } = await fh.read(buffer, 0, want, i * partSize + done);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        done += bytesRead;
+      }
+      hashes.push(done === length ? hash.digest('hex') : '');
+    }
+    return hashes;
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

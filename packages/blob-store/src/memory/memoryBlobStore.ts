@@ -15,6 +15,7 @@ import type {
   BlobStoreCapabilities,
   ByteRange,
   CreateSessionInput,
+  ListSessionsOptions,
   PartInfo,
   PresignedGet,
   PutInput,
@@ -67,7 +68,11 @@ interface Session extends UploadSession {
 interface MemoryState {
   readonly objects: Map<string, StoredObject>;
   readonly sessions: Map<string, Session>;
+  /** Sessions completed lately, so a repeated complete returns the object (bounded). */
+  readonly completed: Map<string, BlobRef>;
 }
+
+const MAX_REMEMBERED_COMPLETIONS = 10_000;
 
 const objectKey = (r: BlobRef): string => `${r.tenant}/${r.kind}/${r.hash}`;
 const sessionKey = (tenant: string, id: string): string => `${tenant}/${id}`;
@@ -89,7 +94,7 @@ export class MemoryBlobStore implements BlobStore {
     this.partSize = options.partSize ?? BLOB_PART_SIZE;
     checkPartSize(this.partSize);
     this.#now = options.now ?? (() => new Date());
-    this.#state = state ?? { objects: new Map(), sessions: new Map() };
+    this.#state = state ?? { objects: new Map(), sessions: new Map(), completed: new Map() };
   }
 
   /** A second instance over the same objects and sessions, as another process would be. */
@@ -176,6 +181,13 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async completeSession(tenant: string, sessionId: string): Promise<BlobInfo> {
+    assertTenant(tenant);
+    const done = this.#state.completed.get(sessionKey(tenant, sessionId));
+    const existing = done && this.#state.objects.get(objectKey(done));
+    if (done && existing) {
+      existing.createdAt = this.#now();
+      return infoOf(done, existing);
+    }
     const session = this.#session(tenant, sessionId);
     if (session.completing || session.writing.size > 0) {
       throw new BlobSessionBusyError(`session ${sessionId} has a write or completion running`, {
@@ -191,6 +203,12 @@ export class MemoryBlobStore implements BlobStore {
     );
     const info = this.#store(session, bytes, session.partSize);
     this.#state.sessions.delete(sessionKey(tenant, sessionId));
+    if (this.#state.completed.size >= MAX_REMEMBERED_COMPLETIONS) this.#state.completed.clear();
+    this.#state.completed.set(sessionKey(tenant, sessionId), {
+      tenant,
+      kind: session.kind,
+      hash: session.hash,
+    });
     return info;
   }
 
@@ -200,7 +218,11 @@ export class MemoryBlobStore implements BlobStore {
     this.#state.sessions.delete(sessionKey(tenant, sessionId));
   }
 
-  async *listSessions(tenant: string): AsyncIterable<UploadSession> {
+  async *listSessions(
+    tenant: string,
+    _options?: ListSessionsOptions,
+  ): AsyncIterable<UploadSession> {
+    // Sessions in memory cannot be damaged; `_options.onDamaged` is never called.
     assertTenant(tenant);
     for (const session of [...this.#state.sessions.values()]) {
       if (session.tenant === tenant) yield viewOf(session);

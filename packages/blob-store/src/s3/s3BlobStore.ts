@@ -18,6 +18,7 @@ import type {
   BlobStoreCapabilities,
   ByteRange,
   CreateSessionInput,
+  ListSessionsOptions,
   PartInfo,
   PresignedGet,
   PutInput,
@@ -36,7 +37,7 @@ import { connectS3, type S3Connection, type S3ConnectionOptions } from './s3Clie
 import { s3ErrorCode, toBlobStoreError } from './s3Errors.js';
 import { putLarge, putSmall } from './s3Put.js';
 import type { S3RetryPolicy } from './s3Retry.js';
-import { S3UploadSessions, SESSIONS } from './s3UploadSessions.js';
+import { completionPattern, S3UploadSessions, SESSIONS } from './s3UploadSessions.js';
 
 /** S3's smallest part of a multipart upload (all parts but the last). */
 const S3_MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -194,8 +195,8 @@ export class S3BlobStore implements BlobStore {
     return this.#sessions.abortSession(tenant, sessionId);
   }
 
-  listSessions(tenant: string): AsyncIterable<UploadSession> {
-    return this.#sessions.listSessions(tenant);
+  listSessions(tenant: string, options?: ListSessionsOptions): AsyncIterable<UploadSession> {
+    return this.#sessions.listSessions(tenant, options);
   }
 
   /**
@@ -203,8 +204,9 @@ export class S3BlobStore implements BlobStore {
    * `olderThan`: what a crash between starting an upload and recording its session, or an abort
    * that failed during an outage, leaves behind (S3 keeps their parts until then). A one-shot
    * `put` has no session while it runs, so `olderThan` must lie well before the longest `put`
-   * could have started (a day ago, say). Not part of BlobStore: the S3 side of collecting
-   * abandoned sessions, for the garbage collector to call. Returns how many it aborted.
+   * could have started (a day ago, say). Also removes completion records older than
+   * `olderThan`. Not part of BlobStore: the S3 side of collecting abandoned sessions, for the
+   * garbage collector to call. Returns how many uploads it aborted.
    */
   async sweepOrphanUploads(olderThan: Date): Promise<number> {
     const b = this.#bucket;
@@ -224,10 +226,17 @@ export class S3BlobStore implements BlobStore {
         await b.abortUpload(u.key, u.uploadId);
         aborted++;
       }
-      if (!page.isTruncated) return aborted;
+      if (!page.isTruncated) break;
       keyMarker = page.nextKeyMarker;
       uploadIdMarker = page.nextUploadIdMarker;
     }
+    // Completion records (what a repeated complete answers from) older than the cut-off.
+    const old: string[] = [];
+    for await (const k of b.keys(`${SESSIONS}/`)) {
+      if (completionPattern.test(k.name) && k.lastModified < olderThan) old.push(k.name);
+    }
+    await b.removeKeys(old, 'sweepOrphanUploads');
+    return aborted;
   }
 
   // ---- whole objects (s3Put.ts)

@@ -23,25 +23,17 @@ export async function putSmall(
   hasher.update(bytes);
   checkWholeHash(hasher.digestHex(), input.hash);
   const key = blobObjectKey(input);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // The age reported for a fresh write is this process's clock just before it (the PUT
-    // answer carries no Last-Modified, and a HEAD would double the requests of small puts);
-    // `head` and `list` report the server's.
-    const createdAt = new Date();
-    const stored = await bucket.call('put', () =>
-      bucket.client.putIfAbsent(bucket.name, key, bytes, {
-        'Content-Type': 'application/octet-stream',
-      }),
-    );
-    if (stored) return { ...refOf(input), size: input.size, createdAt };
-    const existing = await bucket.stat(key, 'put');
-    const touched = existing && (await bucket.touch(input, key, existing.size, 'put'));
-    if (touched) return touched;
-    // Deleted after our PUT was refused (a key slot erased meanwhile): store it again.
-  }
-  throw new BlobStoreUnavailableError('the object kept changing while it was stored', {
-    details: { tenant: input.tenant, kind: input.kind },
-  });
+  // The age reported is this process's clock just before the write (the PUT answer carries no
+  // Last-Modified, and a HEAD would double the requests of small puts); `head` and `list`
+  // report the server's. A plain PUT, not If-None-Match: an existing object is replaced by
+  // these checked bytes, so a damaged one never survives, and its age restarts.
+  const createdAt = new Date();
+  await bucket.call('put', () =>
+    bucket.client.putObject(bucket.name, key, bytes, bytes.length, {
+      'Content-Type': 'application/octet-stream',
+    }),
+  );
+  return { ...refOf(input), size: input.size, createdAt };
 }
 
 /**
@@ -130,12 +122,7 @@ export async function putLarge(
     checkWholeSize(total, input.size);
     await Promise.all(inflight);
     checkWholeHash(hasher.digestHex(), input.hash);
-    const existing = await bucket.stat(key, 'put');
-    const touched = existing && (await bucket.touch(input, key, existing.size, 'put'));
-    if (touched) {
-      await bucket.abortUpload(key, uploadId);
-      return touched;
-    }
+    // Completed also when the object exists: checked bytes replace it, and its age restarts.
     etags.sort((a, b) => a.part - b.part);
     await bucket.call('put', () =>
       bucket.client.completeMultipartUpload(bucket.name, key, uploadId, etags),

@@ -1,14 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { assertTenant, blobObjectKey, isBlobHash, type BlobKind } from '../blobRef.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { assertTenant, blobObjectKey, isBlobHash, isBlobKind, type BlobKind } from '../blobRef.js';
 import type {
   BlobBody,
   BlobInfo,
   CreateSessionInput,
+  ListSessionsOptions,
   PartInfo,
   UploadSession,
 } from '../blobStore.js';
 import {
   BlobSessionBusyError,
+  BlobSessionDamagedError,
   BlobSessionNotFoundError,
   BlobStoreUnavailableError,
 } from '../errors.js';
@@ -49,6 +51,13 @@ export const SESSIONS = '.sessions';
 
 const sessionPrefix = (tenant: string, id: string) => `${SESSIONS}/${tenant}/${id}/`;
 const sessionStateKey = (tenant: string, id: string) => `${sessionPrefix(tenant, id)}session.json`;
+/**
+ * What a completed session leaves: `{kind, hash}` of its object, so that completing it again
+ * (a retried request, another API process) returns the object. Beside the session's prefix,
+ * not under it, so dropping the session keeps it; `sweepOrphanUploads` removes old ones.
+ */
+export const completionKey = (tenant: string, id: string) => `${SESSIONS}/${tenant}/${id}.done`;
+export const completionPattern = /^\.sessions\/[a-z0-9_]{1,64}\/[0-9a-f]{32}\.done$/;
 const partRecordPrefix = (tenant: string, id: string, index: number) =>
   `${sessionPrefix(tenant, id)}part-${String(index).padStart(5, '0')}-`;
 /**
@@ -134,7 +143,7 @@ export class S3UploadSessions {
         details: { tenant, sessionId: id },
       });
     }
-    const state = parseSessionState(body, tenant);
+    const state = parseSessionState(body, tenant, id);
     if (this.#sessions.size >= 10_000) this.#sessions.clear();
     this.#sessions.set(`${tenant}/${id}`, state);
     return state;
@@ -168,7 +177,7 @@ export class S3UploadSessions {
     }
     this.#busy.add(lock);
     try {
-      const { bytes, hash } = await readPart(body, length, index);
+      const { bytes, hash, md5 } = await readPart(body, length, index);
       checkPartHash(index, hash, expectedHash);
       const key = blobObjectKey(state);
       const uploaded = await b.callOrMissing('putPart', uploadGoneCodes, () =>
@@ -184,6 +193,18 @@ export class S3UploadSessions {
         ),
       );
       if (uploaded === missing) throw this.#sessionGone(tenant, sessionId);
+      // The record binds the bytes: its ETag is the server's MD5 of what it stored, and it must
+      // be the MD5 of the very bytes hashed here (SigV4 also signed their SHA-256). Completion
+      // names parts by these ETags, so S3 assembles exactly the bytes that were hashed.
+      if (uploaded.etag.replace(/"/g, '') !== md5) {
+        throw new BlobStoreUnavailableError(
+          'S3 stored part bytes whose ETag is not the MD5 of the bytes sent',
+          {
+            hint: 'server-side encryption that changes ETags (SSE-KMS, SSE-C) is not supported; use a bucket without it',
+            details: { sessionId, index },
+          },
+        );
+      }
       await b.call('putPart', () =>
         b.client.putObject(
           b.name,
@@ -268,7 +289,13 @@ export class S3UploadSessions {
 
   async completeSession(tenant: string, sessionId: string): Promise<BlobInfo> {
     const b = this.#bucket;
-    const state = await this.#loadSession(tenant, sessionId);
+    let state: SessionState;
+    try {
+      state = await this.#loadSession(tenant, sessionId);
+    } catch (error) {
+      if (!(error instanceof BlobSessionNotFoundError) || !isSessionId(sessionId)) throw error;
+      return this.#completedBefore(tenant, sessionId, error);
+    }
     const lock = `${tenant}/${sessionId}`;
     if (this.#busy.has(lock)) {
       throw new BlobSessionBusyError('the session is being completed by another call', {
@@ -280,13 +307,8 @@ export class S3UploadSessions {
       const parts = await this.#storedParts(tenant, sessionId, state);
       checkCompletion(state, parts);
       const key = blobObjectKey(state);
-      const existing = await b.stat(key, 'completeSession');
-      const touched = existing && (await b.touch(state, key, existing.size, 'completeSession'));
-      if (touched) {
-        await b.abortUpload(key, state.uploadId);
-        await this.#dropSession(tenant, sessionId);
-        return touched;
-      }
+      // Completed also when the object exists: the checked parts replace it, so a damaged
+      // object never survives an honest upload, and its Last-Modified (its age) restarts.
       const refusals = [...uploadGoneCodes, 'InvalidPart', 'InvalidPartOrder'];
       const refused = await b
         .call(
@@ -323,6 +345,7 @@ export class S3UploadSessions {
         // Another process completed or aborted the upload, or replaced a part meanwhile.
         const now = await b.stat(key, 'completeSession');
         if (now) {
+          await this.#recordCompletion(tenant, sessionId, state);
           await this.#dropSession(tenant, sessionId);
           return b.info(state, now);
         }
@@ -331,6 +354,7 @@ export class S3UploadSessions {
           details: { sessionId },
         });
       }
+      await this.#recordCompletion(tenant, sessionId, state);
       await this.#dropSession(tenant, sessionId);
       const stat = await b.stat(key, 'completeSession');
       if (!stat) {
@@ -340,9 +364,57 @@ export class S3UploadSessions {
         );
       }
       return b.info(state, stat);
+    } catch (error) {
+      // Completed meanwhile by another call or process (the upload is gone): its object.
+      if (error instanceof BlobSessionNotFoundError) {
+        return await this.#completedBefore(tenant, sessionId, error);
+      }
+      throw error;
     } finally {
       this.#busy.delete(lock);
     }
+  }
+
+  async #recordCompletion(tenant: string, sessionId: string, state: SessionState): Promise<void> {
+    const b = this.#bucket;
+    await b.call('completeSession', () =>
+      b.client.putObject(
+        b.name,
+        completionKey(tenant, sessionId),
+        Buffer.from(JSON.stringify({ kind: state.kind, hash: state.hash })),
+        undefined,
+        { 'Content-Type': 'application/json' },
+      ),
+    );
+  }
+
+  /**
+   * Completing a session that completed before: its object, age restarted, while the record
+   * and the object exist; else the original not-found error.
+   */
+  async #completedBefore(
+    tenant: string,
+    sessionId: string,
+    notFound: BlobSessionNotFoundError,
+  ): Promise<BlobInfo> {
+    const b = this.#bucket;
+    const body = await b.callOrMissing('completeSession', notFoundCodes, async () =>
+      readAll(await b.client.getObject(b.name, completionKey(tenant, sessionId))),
+    );
+    if (body === missing) throw notFound;
+    let ref: { kind?: unknown; hash?: unknown } | null = null;
+    try {
+      ref = JSON.parse(body.toString('utf8')) as { kind?: unknown; hash?: unknown };
+    } catch {
+      ref = null;
+    }
+    if (ref === null || !isBlobKind(ref.kind) || !isBlobHash(ref.hash)) throw notFound;
+    const target = { tenant, kind: ref.kind, hash: ref.hash };
+    const key = blobObjectKey(target);
+    const existing = await b.stat(key, 'completeSession');
+    const touched = existing && (await b.touch(target, key, existing.size, 'completeSession'));
+    if (!touched) throw notFound;
+    return touched;
   }
 
   /** Part records first, the state last: a half-dropped session is still listed and collectable. */
@@ -366,14 +438,17 @@ export class S3UploadSessions {
       state = await this.#loadSession(tenant, sessionId);
     } catch (error) {
       if (error instanceof BlobSessionNotFoundError) return;
+      // Damaged state names no upload to abort: drop the keys; sweepOrphanUploads aborts it.
+      if (error instanceof BlobSessionDamagedError) return this.#dropSession(tenant, sessionId);
       throw error;
     }
     await this.#bucket.abortUpload(blobObjectKey(state), state.uploadId);
     await this.#dropSession(tenant, sessionId);
   }
 
-  async *listSessions(tenant: string): AsyncIterable<UploadSession> {
+  async *listSessions(tenant: string, options?: ListSessionsOptions): AsyncIterable<UploadSession> {
     assertTenant(tenant);
+    const onDamaged = options?.onDamaged;
     const prefix = `${SESSIONS}/${tenant}/`;
     const seen = new Map<string, { hasState: boolean; updatedAt: Date }>();
     for await (const k of this.#bucket.keys(prefix)) {
@@ -391,6 +466,10 @@ export class S3UploadSessions {
         state = await this.#loadSession(tenant, id);
       } catch (error) {
         if (error instanceof BlobSessionNotFoundError) continue;
+        if (error instanceof BlobSessionDamagedError && onDamaged !== undefined) {
+          onDamaged(error);
+          continue;
+        }
         throw error;
       }
       yield toSession(state, id, entry.updatedAt);
@@ -400,7 +479,8 @@ export class S3UploadSessions {
   /** The multipart upload ids every open session of `tenant` names. */
   async uploadIdsOf(tenant: string): Promise<string[]> {
     const ids: string[] = [];
-    for await (const s of this.listSessions(tenant)) {
+    // A damaged session names no upload id: its upload counts as orphaned.
+    for await (const s of this.listSessions(tenant, { onDamaged: () => undefined })) {
       ids.push((await this.#loadSession(tenant, s.id)).uploadId);
     }
     return ids;
@@ -421,7 +501,7 @@ function toSession(state: SessionState, id: string, updatedAt: Date): UploadSess
   };
 }
 
-function parseSessionState(bytes: Buffer, tenant: string): SessionState {
+function parseSessionState(bytes: Buffer, tenant: string, sessionId: string): SessionState {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
@@ -441,9 +521,8 @@ function parseSessionState(bytes: Buffer, tenant: string): SessionState {
     typeof s.uploadId !== 'string' ||
     typeof s.createdAt !== 'string'
   ) {
-    throw new BlobStoreUnavailableError('the state of an upload session on S3 is unreadable', {
-      hint: 'abort the session and start the upload again',
-      details: { tenant },
+    throw new BlobSessionDamagedError('the state of an upload session on S3 is unreadable', {
+      details: { tenant, sessionId },
     });
   }
   return s as SessionState;
@@ -454,17 +533,19 @@ async function readPart(
   body: BlobBody,
   length: number,
   index: number,
-): Promise<{ bytes: Buffer; hash: string }> {
+): Promise<{ bytes: Buffer; hash: string; md5: string }> {
   const bytes = Buffer.allocUnsafe(length);
   const hash = createPartHash();
+  const md5 = createHash('md5');
   let filled = 0;
   for await (const chunk of body) {
     if (chunk.length === 0) continue;
     if (filled + chunk.length > length) throw partTooLong(index, length);
     bytes.set(chunk, filled);
     hash.update(chunk);
+    md5.update(chunk);
     filled += chunk.length;
   }
   if (filled < length) throw partTooShort(index, length, filled);
-  return { bytes, hash: hash.digest('hex') };
+  return { bytes, hash: hash.digest('hex'), md5: md5.digest('hex') };
 }
