@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   });
   const blobStore = await FsBlobStore.open({ root: join(config.dataDir, 'blobs') });
   // Empties blobs/.tmp and sweeps sessions: only safe while this process holds the data
-  // directory's exclusive lock (issue 8 item 13), which must be taken before this line.
+  // directory's exclusive lock (taken above by lockDataDir).
   await blobStore.recover();
 
   const app = await buildApp(
