@@ -218,9 +218,11 @@ export const tables: readonly TableDefinition[] = [
   ),
 ];
 
+const byName = new Map(tables.map((t) => [t.name, t]));
+
 /** A table's definition by name. */
 export const tableOf = (name: TableName): TableDefinition => {
-  const found = tables.find((t) => t.name === name);
+  const found = byName.get(name);
   if (found === undefined) throw new Error(`no read-model table ${name}`);
   return found;
 };

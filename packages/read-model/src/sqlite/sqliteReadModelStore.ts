@@ -117,14 +117,28 @@ export class SqliteReadModelStore extends SqlReadModelStore {
     return row?.position ?? null;
   }
 
+  /** The upsert and delete statement of each table, prepared once. */
+  #writeStatement(change: RowChange): Database.Statement {
+    const key = `${change.op} ${change.table}`;
+    let statement = this.#statements.get(key);
+    if (statement === undefined) {
+      const definition = tableOf(change.table);
+      statement = this.#db.prepare(
+        change.op === 'upsert' ? upsertSql(definition) : deleteSql(definition),
+      );
+      this.#statements.set(key, statement);
+    }
+    return statement;
+  }
+
   #write(change: RowChange): void {
     const definition = tableOf(change.table);
     if (change.op === 'upsert') {
-      this.#prepare(upsertSql(definition)).run(
+      this.#writeStatement(change).run(
         ...definition.columns.map((column) => storedCell(column, change.row[column.name])),
       );
     } else {
-      this.#prepare(deleteSql(definition)).run(
+      this.#writeStatement(change).run(
         ...definition.key.map((name) => storedCell(columnOf(definition, name), change.key[name])),
       );
     }
