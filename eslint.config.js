@@ -15,14 +15,27 @@ export default tseslint.config(
     },
   },
   {
-    files: [
-      'packages/crypto/src/**/*.ts',
-      'packages/domain/src/**/*.ts',
-      'packages/api-contract/src/**/*.ts',
-    ],
+    // The pure packages run in browsers too: no Node built-ins.
+    files: ['packages/domain/src/**/*.ts', 'packages/api-contract/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:*'] }],
+    },
+  },
+  {
+    // crypto depends on the kernel only: a change to a council rule must not reach it.
+    files: ['packages/crypto/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', '@ratsfach/domain*'] }],
+    },
+  },
+  {
+    // The kernel sits under everything: no Node built-ins, no other package.
+    files: ['packages/kernel/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', '@ratsfach/*'] }],
     },
   },
   {

@@ -1,9 +1,9 @@
 import {
   ConflictError,
   IntegrityError,
-  ValidationError,
   type RatsfachErrorOptions,
-} from '@ratsfach/domain';
+  ValidationError,
+} from '@ratsfach/kernel';
 
 /**
  * Stable codes of every error `@ratsfach/crypto` throws. Tests and services match on these,

@@ -1,9 +1,10 @@
+import { hashLength } from '@ratsfach/kernel';
 import { sodium } from './sodium.js';
 
-/** Length of every hash in ratsfach: BLAKE2b-512 (Node's `blake2b512` gives the same bytes). */
-export const hashLength = 64;
-
-/** BLAKE2b-512 of `data` (`crypto_generichash` with 64 bytes, no key). */
+/**
+ * BLAKE2b-512 of `data` (`crypto_generichash` with `hashLength` = 64 bytes, no key; Node's
+ * `blake2b512` gives the same bytes).
+ */
 export const hash512 = (data: Uint8Array): Uint8Array =>
   sodium().crypto_generichash(hashLength, data, null);
 
@@ -24,6 +25,9 @@ export const createHash512 = (): Hasher512 => {
   };
 };
 
-/** Constant-time equality of two byte strings (false when lengths differ). */
-export const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean =>
+/**
+ * Constant-time equality of two byte strings (false when lengths differ), for secrets and MACs;
+ * the kernel's `bytesEqual` compares public values.
+ */
+export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && sodium().memcmp(a, b);

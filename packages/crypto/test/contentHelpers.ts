@@ -1,4 +1,5 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { concatBytes } from '@ratsfach/kernel';
 import {
   BlobHasher,
   encryptContent,
@@ -8,7 +9,6 @@ import {
   type ContentBinding,
   type KeySlotBinding,
 } from '../src/content/index.js';
-import { concatBytes } from '../src/codec/concatBytes.js';
 
 /** Shared fixtures of the content tests (not a test file itself). */
 export const binding: KeySlotBinding = {

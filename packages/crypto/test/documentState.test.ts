@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Purpose, RecordBodies } from '@ratsfach/kernel';
 import { World, headOf } from './support/world.js';
 import { expectError } from './support/expectError.js';
 import {
@@ -8,8 +9,6 @@ import {
   TrustError,
   signRecord,
   type DeviceKeys,
-  type Purpose,
-  type RecordBodies,
 } from '../src/index.js';
 
 const scene = async () => {

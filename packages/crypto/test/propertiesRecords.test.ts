@@ -3,6 +3,7 @@
  * makes up document changes, re-encodes records and replays older chain heads.
  */
 import t from 'tap';
+import type { Purpose, RecordBodies } from '@ratsfach/kernel';
 import { World, headOf } from './support/world.js';
 import { expectError } from './support/expectError.js';
 import {
@@ -27,8 +28,6 @@ import {
   sodium,
   type DeviceKeys,
   type DocumentMetadata,
-  type Purpose,
-  type RecordBodies,
   type SigningKeyPair,
 } from '../src/index.js';
 

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isRatsfachError } from '@ratsfach/domain';
-import { cryptoReady, openAnyRecord, openRecord, type Purpose } from '../src/index.js';
+import { isRatsfachError, type Purpose } from '@ratsfach/kernel';
+import { cryptoReady, openAnyRecord, openRecord } from '../src/index.js';
 
 const file = fileURLToPath(new URL('../vectors/records.json', import.meta.url));
 

@@ -6,6 +6,7 @@
  * implementation (Swift, Kotlin) can check every byte without a seam.
  * recordVectors.test.ts regenerates and compares; support/writeRecordVectors.ts rewrites.
  */
+import type { Purpose, RecordBodies } from '@ratsfach/kernel';
 import {
   cryptoReady,
   epochKeyCommitment,
@@ -19,8 +20,6 @@ import {
   signRecord,
   wrapEpochKey,
   type DeviceKeys,
-  type Purpose,
-  type RecordBodies,
   type SigningKeyPair,
 } from '../src/index.js';
 import { createEnrolmentCode } from '../src/identity/enrolmentCode.js';

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import type { Purpose, RecordBodies } from '@ratsfach/kernel';
 import { World, day, headOf } from './support/world.js';
 import { expectError } from './support/expectError.js';
 import {
@@ -32,8 +33,6 @@ import {
   signRecord,
   sodium,
   type DeviceKeys,
-  type Purpose,
-  type RecordBodies,
 } from '../src/index.js';
 import { encodeBinding } from '../src/content/binding.js';
 import { BindingLabel } from '../src/content/contentFormat.js';

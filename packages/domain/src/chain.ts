@@ -1,5 +1,4 @@
-/** Length of every hash in ratsfach (BLAKE2b-512). */
-export const hashLength = 64;
+import { hashLength } from '@ratsfach/kernel';
 
 /**
  * A stream's chain of signed records: how many records it holds and the hash of the last one.

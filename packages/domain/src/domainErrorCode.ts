@@ -1,11 +1,13 @@
+import { KernelErrorCode } from '@ratsfach/kernel';
+
 /**
  * Stable codes of the errors the domain throws. Never change a value once released; services
  * and clients match on these, never on message text.
  */
 export const DomainErrorCode = {
   // Encoding and decoding (serialiser, canonical JSON).
-  canonicalUnsupported: 'RATSFACH_DOMAIN_CANONICAL_UNSUPPORTED',
-  canonicalMalformed: 'RATSFACH_DOMAIN_CANONICAL_MALFORMED',
+  canonicalUnsupported: KernelErrorCode.canonicalUnsupported,
+  canonicalMalformed: KernelErrorCode.canonicalMalformed,
   eventTypeUnknown: 'RATSFACH_DOMAIN_EVENT_TYPE_UNKNOWN',
   eventVersionUnknown: 'RATSFACH_DOMAIN_EVENT_VERSION_UNKNOWN',
   eventMalformed: 'RATSFACH_DOMAIN_EVENT_MALFORMED',

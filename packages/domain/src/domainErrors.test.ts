@@ -1,8 +1,8 @@
+import { RatsfachError } from '@ratsfach/kernel';
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RatsfachError } from './errors.js';
 import { DomainErrorCode } from './domainErrorCode.js';
 import { domainError, domainErrorCatalogue, domainErrors } from './domainErrors.js';
 

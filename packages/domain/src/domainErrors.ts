@@ -4,9 +4,9 @@ import {
   ForbiddenError,
   IntegrityError,
   NotFoundError,
+  type RatsfachError,
   ValidationError,
-} from './errors.js';
-import type { RatsfachError } from './errors.js';
+} from '@ratsfach/kernel';
 import { DomainErrorCode } from './domainErrorCode.js';
 
 type CodeName = keyof typeof DomainErrorCode;

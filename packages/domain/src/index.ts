@@ -1,15 +1,14 @@
-export * from './errors.js';
-export * from './streamName.js';
-export * from './decider.js';
-export * from './signedRecord.js';
+/**
+ * The kernel's names (errors, ids, messages, records, canonical JSON) are the domain's
+ * vocabulary: re-exported, so the domain's users import them from one place. The same symbols,
+ * never a second meaning.
+ */
+export * from '@ratsfach/kernel';
 export * from './domainErrorCode.js';
 export * from './domainErrors.js';
-export * from './message.js';
 export * from './streams/committee/roles.js';
 export * from './chain.js';
 export * from './valueEqual.js';
-export * from './base64url.js';
-export * from './canonicalJson.js';
 export * from './streams/checkRecord.js';
 export * from './streams/domainContext.js';
 export * from './streams/contextState.js';

@@ -1,5 +1,5 @@
+import type { RecordPurpose } from '@ratsfach/kernel';
 import type { ObjectShape, ShapeOf } from './shape.js';
-import type { RecordPurpose } from './signedRecord.js';
 
 /** A chain head as records name it: the chain's length and its last record's hash. */
 export interface ChainHeadView {

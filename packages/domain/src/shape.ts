@@ -1,5 +1,4 @@
-import { isValidId } from './streamName.js';
-import { hashLength } from './chain.js';
+import { hashLength, isValidId } from '@ratsfach/kernel';
 import { isIsoTime } from './validate.js';
 
 /**

@@ -1,7 +1,5 @@
+import { type CommandMetadata, hashLength, isValidId } from '@ratsfach/kernel';
 import { domainErrors } from './domainErrors.js';
-import { isValidId } from './streamName.js';
-import { hashLength } from './chain.js';
-import type { CommandMetadata } from './decider.js';
 
 const malformed = domainErrors.commandMalformed;
 

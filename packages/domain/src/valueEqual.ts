@@ -1,9 +1,4 @@
-/** Byte-wise equality of two byte strings. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+import { bytesEqual } from '@ratsfach/kernel';
 
 /**
  * Structural equality over the values records and events hold: primitives, bigints, byte

@@ -1,6 +1,6 @@
 // Runs the deciders on records signed and verified by the real @ratsfach/crypto, so the record
-// bodies the domain reads stay in step with the codec. The crypto package depends on the domain,
-// so this test reaches its source by path rather than by a package dependency.
+// bodies the domain reads stay in step with the codec (crypto depends on the kernel only, so
+// the domain can take it as a dev dependency).
 import t from 'tap';
 import {
   createRecordVerifier,
@@ -9,9 +9,8 @@ import {
   fingerprint,
   generateContentKey,
   generateSigningKeyPair,
-  keyLength,
   signRecord,
-} from '../../crypto/src/index.js';
+} from '@ratsfach/crypto';
 import {
   ConflictError,
   DomainErrorCode,
@@ -22,6 +21,7 @@ import {
   encodeEvent,
   foldStream,
   isRatsfachError,
+  keyLength,
   loadContext,
   routeCommand,
   streamOfCommand,

@@ -1,6 +1,6 @@
+import type { SeenHead } from '@ratsfach/kernel';
 import { CryptoErrorCode, TrustError } from '../errors.js';
 import type { TrustView } from '../identity/trustView.js';
-import type { SeenHead } from '../records/recordBodies.js';
 import { openRecord } from '../records/signedRecord.js';
 import type { SeenHeads } from './seenHeads.js';
 

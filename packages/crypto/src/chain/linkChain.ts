@@ -1,6 +1,6 @@
+import { type ChainHead, hashLength } from '@ratsfach/kernel';
 import { ChainError, CryptoErrorCode } from '../errors.js';
-import { bytesEqual, hashLength } from '../hash.js';
-import type { ChainHead } from '../records/recordBodies.js';
+import { constantTimeEqual } from '../hash.js';
 import type { OpenedRecord } from '../records/signedRecord.js';
 
 /** The head of a chain without records. */
@@ -15,7 +15,7 @@ export function linkChain(records: readonly OpenedRecord[], stream: string): Uin
   const hashes: Uint8Array[] = [];
   let head = emptyHead();
   for (const record of records) {
-    if (record.sequence !== head.length || !bytesEqual(record.previousHash, head.hash)) {
+    if (record.sequence !== head.length || !constantTimeEqual(record.previousHash, head.hash)) {
       throw new ChainError(
         CryptoErrorCode.chainBroken,
         `${stream}: record ${record.sequence} does not follow position ${head.length}`,

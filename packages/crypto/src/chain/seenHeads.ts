@@ -1,8 +1,8 @@
+import type { ChainHead, SeenHead } from '@ratsfach/kernel';
 import { toBase32 } from '../codec/base32.js';
 import { ByteWriter } from '../codec/byteWriter.js';
 import { ChainError, CryptoErrorCode, ForkError } from '../errors.js';
-import { bytesEqual, hash512 } from '../hash.js';
-import type { ChainHead, SeenHead } from '../records/recordBodies.js';
+import { constantTimeEqual, hash512 } from '../hash.js';
 
 /**
  * The last head a device saw of every chain, with the hashes of the chain up to it. A head that
@@ -58,7 +58,10 @@ export class SeenHeads {
       }
       if (
         known.length > 0 &&
-        !bytesEqual(hashes[known.length - 1] as Uint8Array, known[known.length - 1] as Uint8Array)
+        !constantTimeEqual(
+          hashes[known.length - 1] as Uint8Array,
+          known[known.length - 1] as Uint8Array,
+        )
       ) {
         throw new ForkError(
           `${stream}: the offered chain does not extend the head this device saw`,
@@ -89,7 +92,7 @@ export class SeenHeads {
         continue;
       }
       const expected = head.length === 0 ? new Uint8Array(64) : mine[head.length - 1];
-      if (!bytesEqual(expected as Uint8Array, head.hash)) {
+      if (!constantTimeEqual(expected as Uint8Array, head.hash)) {
         throw new ForkError(
           `${head.stream}: another device saw a head at position ${head.length} that is not in this device's chain`,
           { details: { stream: head.stream, position: head.length } },
@@ -105,7 +108,7 @@ export class SeenHeads {
    */
   confirm(head: SeenHead, hashes: readonly Uint8Array[]): void {
     const at = hashes[head.length - 1];
-    if (head.length > 0 && (at === undefined || !bytesEqual(at, head.hash))) {
+    if (head.length > 0 && (at === undefined || !constantTimeEqual(at, head.hash))) {
       throw new ForkError(
         `${head.stream}: the served chain does not contain the head another device saw at position ${head.length}`,
         { details: { stream: head.stream, position: head.length } },

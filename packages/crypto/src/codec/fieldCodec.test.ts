@@ -1,16 +1,16 @@
 import t from 'tap';
+import { type FieldType, type RecordFieldValue, t as ft } from '@ratsfach/kernel';
 import { ByteReader } from './byteReader.js';
 import { ByteWriter } from './byteWriter.js';
 import { decodeValue, encodeValue } from './fieldCodec.js';
-import { t as ft, type FieldType, type FieldValue } from './fieldType.js';
 import { CryptoErrorCode, CryptoValidationError, EncodingError } from '../errors.js';
 
-const encode = (type: FieldType, value: FieldValue): Uint8Array => {
+const encode = (type: FieldType, value: RecordFieldValue): Uint8Array => {
   const w = new ByteWriter();
   encodeValue(w, type, value, 'f');
   return w.finish();
 };
-const decode = (type: FieldType, bytes: Uint8Array): FieldValue => {
+const decode = (type: FieldType, bytes: Uint8Array): RecordFieldValue => {
   const r = new ByteReader(bytes, 'test');
   const value = decodeValue(r, type, 'f');
   r.end();
@@ -18,7 +18,7 @@ const decode = (type: FieldType, bytes: Uint8Array): FieldValue => {
 };
 
 t.test('every field type round-trips to the same value and bytes', async (t) => {
-  const cases: [FieldType, FieldValue][] = [
+  const cases: [FieldType, RecordFieldValue][] = [
     [ft.u8, 255],
     [ft.u32, 0xffffffff],
     [ft.u64, Number.MAX_SAFE_INTEGER],
@@ -87,7 +87,7 @@ t.test('decoding refuses what is not canonical or not well formed', async (t) =>
 });
 
 t.test('encoding refuses values outside their type', async (t) => {
-  const cases: [FieldType, FieldValue][] = [
+  const cases: [FieldType, RecordFieldValue][] = [
     [ft.u8, 256],
     [ft.u32, -1],
     [ft.u64, 1.5],

@@ -1,8 +1,13 @@
-import { isValidId } from '@ratsfach/domain';
+import {
+  compareBytes,
+  isValidId,
+  type FieldType,
+  type RecordFieldValue,
+  type Schema,
+} from '@ratsfach/kernel';
 import { CryptoErrorCode, CryptoValidationError, EncodingError } from '../errors.js';
 import { ByteReader } from './byteReader.js';
 import { ByteWriter } from './byteWriter.js';
-import type { FieldType, FieldValue, Schema } from './fieldType.js';
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -35,27 +40,22 @@ const fromHex = (text: string, path: string): Uint8Array => {
   return out;
 };
 
-/** Lexicographic order of byte strings (a shorter prefix sorts first). */
-export const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-};
-
-const isInteger = (value: FieldValue, max: number): value is number =>
+const isInteger = (value: RecordFieldValue, max: number): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
 
-const isRecord = (value: FieldValue): value is { readonly [key: string]: FieldValue } =>
+const isRecord = (value: RecordFieldValue): value is { readonly [key: string]: RecordFieldValue } =>
   typeof value === 'object' &&
   value !== null &&
   !(value instanceof Uint8Array) &&
   !Array.isArray(value);
 
 /** Encodes `value` of `type` into `w`, refusing values the type does not allow. */
-export function encodeValue(w: ByteWriter, type: FieldType, value: FieldValue, path: string): void {
+export function encodeValue(
+  w: ByteWriter,
+  type: FieldType,
+  value: RecordFieldValue,
+  path: string,
+): void {
   switch (type.kind) {
     case 'u8':
       if (!isInteger(value, 0xff)) throw invalid(path, 'expected an integer 0..255');
@@ -111,7 +111,7 @@ export function encodeValue(w: ByteWriter, type: FieldType, value: FieldValue, p
       return encodeValue(w, type.of, value, path);
     case 'list': {
       if (!Array.isArray(value)) throw invalid(path, 'expected a list');
-      const items = value as readonly FieldValue[];
+      const items = value as readonly RecordFieldValue[];
       if (items.length > type.max) throw invalid(path, `more than ${type.max} items`);
       let encoded = items.map((item, i) => encodeOne(type.of, item, `${path}[${i}]`));
       if (type.set === true) {
@@ -133,7 +133,7 @@ export function encodeValue(w: ByteWriter, type: FieldType, value: FieldValue, p
       w.u32(keys.length);
       for (const key of keys) {
         encodeValue(w, { kind: 'id' }, key, `${path}.${key}`);
-        encodeValue(w, type.of, value[key] as FieldValue, `${path}.${key}`);
+        encodeValue(w, type.of, value[key] as RecordFieldValue, `${path}.${key}`);
       }
       return;
     }
@@ -145,7 +145,7 @@ export function encodeValue(w: ByteWriter, type: FieldType, value: FieldValue, p
 
 const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-const encodeOne = (type: FieldType, value: FieldValue, path: string): Uint8Array => {
+const encodeOne = (type: FieldType, value: RecordFieldValue, path: string): Uint8Array => {
   const w = new ByteWriter();
   encodeValue(w, type, value, path);
   return w.finish();
@@ -155,7 +155,7 @@ const encodeOne = (type: FieldType, value: FieldValue, path: string): Uint8Array
 export function encodeFields(
   w: ByteWriter,
   schema: Schema,
-  value: { readonly [key: string]: FieldValue },
+  value: { readonly [key: string]: RecordFieldValue },
   path: string,
 ): void {
   const names = new Set(schema.map(([name]) => name));
@@ -170,7 +170,7 @@ export function encodeFields(
 }
 
 /** Decodes one value of `type`, refusing every encoding but the canonical one. */
-export function decodeValue(r: ByteReader, type: FieldType, path: string): FieldValue {
+export function decodeValue(r: ByteReader, type: FieldType, path: string): RecordFieldValue {
   switch (type.kind) {
     case 'u8':
       return r.u8();
@@ -218,13 +218,13 @@ export function decodeValue(r: ByteReader, type: FieldType, path: string): Field
     case 'list': {
       const count = r.u32();
       if (count > type.max) throw malformed(path, `${count} items, at most ${type.max}`);
-      const items: FieldValue[] = [];
+      const items: RecordFieldValue[] = [];
       let previous: Uint8Array | undefined;
       for (let i = 0; i < count; i++) {
         const start = r.position;
         items.push(decodeValue(r, type.of, `${path}[${i}]`));
         if (type.set === true) {
-          const encoded = encodeOne(type.of, items[i] as FieldValue, path);
+          const encoded = encodeOne(type.of, items[i] as RecordFieldValue, path);
           if (previous !== undefined && compareBytes(previous, encoded) >= 0) {
             throw nonCanonical(path, 'set items not strictly ascending (unsorted or duplicate)');
           }
@@ -237,7 +237,7 @@ export function decodeValue(r: ByteReader, type: FieldType, path: string): Field
     case 'map': {
       const count = r.u32();
       if (count > type.max) throw malformed(path, `${count} entries, at most ${type.max}`);
-      const out: Record<string, FieldValue> = {};
+      const out: Record<string, RecordFieldValue> = {};
       let previous: string | undefined;
       for (let i = 0; i < count; i++) {
         const key = decodeValue(r, { kind: 'id' }, `${path}{${i}}`) as string;
@@ -259,8 +259,8 @@ export function decodeFields(
   r: ByteReader,
   schema: Schema,
   path: string,
-): { [key: string]: FieldValue } {
-  const out: { [key: string]: FieldValue } = {};
+): { [key: string]: RecordFieldValue } {
+  const out: { [key: string]: RecordFieldValue } = {};
   for (const [name, type] of schema) out[name] = decodeValue(r, type, `${path}.${name}`);
   return out;
 }

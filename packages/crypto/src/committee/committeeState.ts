@@ -1,14 +1,9 @@
+import type { ChainHead, CommitteeRole, RecordBodies, WrappedKey } from '@ratsfach/kernel';
 import { linkChain } from '../chain/linkChain.js';
 import { ChainError, CryptoErrorCode, EncodingError, KeyListError, TrustError } from '../errors.js';
 import type { TrustView, CertifiedDevice } from '../identity/trustView.js';
-import type {
-  ChainHead,
-  CommitteeRole,
-  RecordBodies,
-  WrappedKey,
-} from '../records/recordBodies.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
-import { bytesEqual } from '../hash.js';
+import { constantTimeEqual } from '../hash.js';
 
 /** A member of a committee, as the admin-signed membership records say. */
 export interface Member {
@@ -286,7 +281,9 @@ export class CommitteeState {
       case 'membership-cosignature': {
         const c = record.body as RecordBodies['membership-cosignature'];
         const matches = (r: RecordRef | null): boolean =>
-          r !== null && r.sequence === c.membershipSequence && bytesEqual(r.hash, c.membershipHash);
+          r !== null &&
+          r.sequence === c.membershipSequence &&
+          constantTimeEqual(r.hash, c.membershipHash);
         const members = [...this.memberMap.values()];
         const addition = members.find((m) => !m.cosigned && matches(m.addedBy));
         const promotion = members.find((m) => matches(m.pendingStaff));

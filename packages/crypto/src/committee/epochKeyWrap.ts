@@ -1,11 +1,10 @@
+import { concatBytes, type WrappedKey } from '@ratsfach/kernel';
 import { ByteWriter } from '../codec/byteWriter.js';
-import { concatBytes } from '../codec/concatBytes.js';
 import { CryptoErrorCode, DecryptionError } from '../errors.js';
-import { bytesEqual } from '../hash.js';
+import { constantTimeEqual } from '../hash.js';
 import type { KemKeyPair } from '../keys/deviceKeys.js';
 import { randomBytes, sodium } from '../sodium.js';
 import { currentSuite } from '../suite.js';
-import type { WrappedKey } from '../records/recordBodies.js';
 
 /** An epoch key is 32 random bytes (an XChaCha20-Poly1305 key). */
 export const epochKeyLength = 32;
@@ -177,7 +176,7 @@ export function requireEpochKeyCommitment(
   epochKey: Uint8Array,
   commitment: Uint8Array,
 ): void {
-  if (!bytesEqual(epochKeyCommitment(ref, epochKey), commitment)) {
+  if (!constantTimeEqual(epochKeyCommitment(ref, epochKey), commitment)) {
     throw new DecryptionError(
       CryptoErrorCode.hashMismatch,
       `the key of epoch ${ref.epoch} does not match its commitment`,

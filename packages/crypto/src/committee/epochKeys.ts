@@ -1,8 +1,8 @@
+import type { EpochReason, WrappedKey } from '@ratsfach/kernel';
 import { CryptoErrorCode, KeyListError } from '../errors.js';
 import type { TrustView } from '../identity/trustView.js';
 import type { DeviceKeys } from '../keys/deviceKeys.js';
 import { fingerprint } from '../keys/fingerprint.js';
-import type { EpochReason, WrappedKey } from '../records/recordBodies.js';
 import { signRecord } from '../records/signedRecord.js';
 import type { CommitteeState } from './committeeState.js';
 import {

@@ -1,4 +1,4 @@
-import { isValidId } from '@ratsfach/domain';
+import { isValidId } from '@ratsfach/kernel';
 import { CryptoErrorCode, CryptoValidationError } from '../errors.js';
 import type { Suite } from '../suite.js';
 

@@ -1,4 +1,4 @@
-import type { RatsfachErrorOptions } from '@ratsfach/domain';
+import type { RatsfachErrorOptions } from '@ratsfach/kernel';
 import { CryptoErrorCode, DecryptionError } from '../errors.js';
 
 /**

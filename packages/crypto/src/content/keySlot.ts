@@ -1,6 +1,6 @@
 import { epochKeyLength } from '../committee/epochKeyWrap.js';
 import { CryptoErrorCode, CryptoValidationError } from '../errors.js';
-import { bytesEqual, hash512 } from '../hash.js';
+import { constantTimeEqual, hash512 } from '../hash.js';
 import { randomBytes, sodium } from '../sodium.js';
 import { currentSuite, requireSuite } from '../suite.js';
 import { encodeBinding, type KeySlotBinding } from './binding.js';
@@ -75,7 +75,7 @@ export const keySlotHash = (slot: Uint8Array): Uint8Array => hash512(slot);
 
 /** Refuses a key slot whose hash differs from the one a verified version record names. */
 export const checkKeySlotHash = (slot: Uint8Array, expectedHash: Uint8Array): void => {
-  if (!bytesEqual(keySlotHash(slot), expectedHash)) {
+  if (!constantTimeEqual(keySlotHash(slot), expectedHash)) {
     throw new KeySlotError(
       CryptoErrorCode.hashMismatch,
       'key slot differs from the one the signed version record names',

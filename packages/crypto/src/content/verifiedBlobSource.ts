@@ -1,5 +1,5 @@
 import { CryptoErrorCode } from '../errors.js';
-import { bytesEqual } from '../hash.js';
+import { constantTimeEqual } from '../hash.js';
 import { BlobHasher } from './blobHasher.js';
 import { byteIterator, type ByteSource } from './byteSource.js';
 import { BlobMismatchError } from './contentErrors.js';
@@ -64,7 +64,7 @@ export class VerifiedBlobSource implements AsyncIterable<Uint8Array> {
         { details: { expected: this.expected.size, actual: digest.size } },
       );
     }
-    if (!bytesEqual(digest.hash, this.expected.hash)) {
+    if (!constantTimeEqual(digest.hash, this.expected.hash)) {
       throw new BlobMismatchError(
         CryptoErrorCode.hashMismatch,
         'blob differs from the hash its signed version record names',

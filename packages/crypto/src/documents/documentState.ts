@@ -1,8 +1,8 @@
+import type { ChainHead, RecordBodies } from '@ratsfach/kernel';
 import { linkChain } from '../chain/linkChain.js';
 import type { CommitteeState } from '../committee/committeeState.js';
 import { ChainError, CryptoErrorCode, TrustError } from '../errors.js';
-import { bytesEqual } from '../hash.js';
-import type { ChainHead, RecordBodies } from '../records/recordBodies.js';
+import { constantTimeEqual } from '../hash.js';
 import type { ContentBinding } from '../content/binding.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 
@@ -105,7 +105,7 @@ export class DocumentState {
     const snapshot = c.snapshotAt(named.length);
     if (
       snapshot === undefined ||
-      !bytesEqual(c.hashes[named.length - 1] as Uint8Array, named.hash)
+      !constantTimeEqual(c.hashes[named.length - 1] as Uint8Array, named.hash)
     ) {
       throw new ChainError(
         CryptoErrorCode.chainBroken,

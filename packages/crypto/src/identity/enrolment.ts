@@ -1,12 +1,10 @@
+import { concatBytes, type RecordBodies, recordSchemas } from '@ratsfach/kernel';
 import { ByteWriter } from '../codec/byteWriter.js';
-import { concatBytes } from '../codec/concatBytes.js';
 import { encodeFields } from '../codec/fieldCodec.js';
 import { CryptoErrorCode, TrustError } from '../errors.js';
-import { bytesEqual } from '../hash.js';
+import { constantTimeEqual } from '../hash.js';
 import type { DeviceKeys, SigningKeyPair } from '../keys/deviceKeys.js';
 import { sodium } from '../sodium.js';
-import type { RecordBodies } from '../records/recordBodies.js';
-import { recordSchemas } from '../records/recordSchemas.js';
 import { openRecord, signRecord, unchained, type ChainLink } from '../records/signedRecord.js';
 import type { EnrolmentCode } from './enrolmentCode.js';
 
@@ -76,11 +74,11 @@ export function checkEnrolmentRequest(
 ): RecordBodies['enrolment-request'] {
   const opened = openRecord(bytes, 'enrolment-request');
   const { mac, ...rest } = opened.body;
-  const macOk = bytesEqual(mac, enrolmentMac(code, rest));
+  const macOk = constantTimeEqual(mac, enrolmentMac(code, rest));
   if (
     !macOk ||
-    !bytesEqual(opened.body.codeId, code.codeId) ||
-    !bytesEqual(opened.signerKey, opened.body.signingKey)
+    !constantTimeEqual(opened.body.codeId, code.codeId) ||
+    !constantTimeEqual(opened.signerKey, opened.body.signingKey)
   ) {
     throw new TrustError(
       CryptoErrorCode.enrolmentMac,

@@ -1,6 +1,6 @@
 import t from 'tap';
+import { concatBytes } from '@ratsfach/kernel';
 import { fromBase32, toBase32 } from '../codec/base32.js';
-import { concatBytes } from '../codec/concatBytes.js';
 import { cryptoReady, sodium } from '../sodium.js';
 import { generateSigningKeyPair } from '../keys/deviceKeys.js';
 import { createEnrolmentCode, parseEnrolmentCode, requirePinnedRoot } from './enrolmentCode.js';

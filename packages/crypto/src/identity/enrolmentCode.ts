@@ -1,7 +1,7 @@
+import { concatBytes } from '@ratsfach/kernel';
 import { fromBase32, toBase32 } from '../codec/base32.js';
-import { concatBytes } from '../codec/concatBytes.js';
 import { CryptoErrorCode, CryptoValidationError, TrustError } from '../errors.js';
-import { bytesEqual } from '../hash.js';
+import { constantTimeEqual } from '../hash.js';
 import { fingerprintBytes } from '../keys/fingerprint.js';
 import { randomBytes, sodium } from '../sodium.js';
 
@@ -58,7 +58,7 @@ export function parseEnrolmentCode(text: string): EnrolmentCode {
   }
   if (all.length !== codeLength) throw invalid(`has ${all.length} bytes, expected ${codeLength}`);
   const body = all.subarray(0, codeLength - checkLength);
-  if (!bytesEqual(checksum(body), all.subarray(codeLength - checkLength))) {
+  if (!constantTimeEqual(checksum(body), all.subarray(codeLength - checkLength))) {
     throw invalid('has a typo (checksum mismatch)');
   }
   if (body[0] !== codeVersion) throw invalid(`version ${body[0]} is unknown`);
@@ -75,7 +75,7 @@ export function parseEnrolmentCode(text: string): EnrolmentCode {
  * learns its root only from the code, never from the server.
  */
 export function requirePinnedRoot(rootPin: Uint8Array, rootKey: Uint8Array): void {
-  if (!bytesEqual(fingerprintBytes(rootKey).subarray(0, pinnedRootLength), rootPin)) {
+  if (!constantTimeEqual(fingerprintBytes(rootKey).subarray(0, pinnedRootLength), rootPin)) {
     throw new TrustError(
       CryptoErrorCode.untrustedRoot,
       'the tenant root is not the one pinned by the enrolment code',

@@ -1,5 +1,5 @@
 import { CryptoErrorCode, CryptoValidationError, TrustError } from '../errors.js';
-import { bytesEqual } from '../hash.js';
+import { constantTimeEqual } from '../hash.js';
 import type { SigningKeyPair } from '../keys/deviceKeys.js';
 import { openRecord, signRecord, unchained } from '../records/signedRecord.js';
 
@@ -37,10 +37,10 @@ export function verifyLoginProof(
 ): void {
   const proof = openRecord(bytes, 'login-proof');
   if (
-    !bytesEqual(proof.signerKey, signingKey) ||
+    !constantTimeEqual(proof.signerKey, signingKey) ||
     proof.body.tenantId !== expected.tenantId ||
     proof.body.deviceId !== expected.deviceId ||
-    !bytesEqual(proof.body.challenge, expected.challenge)
+    !constantTimeEqual(proof.body.challenge, expected.challenge)
   ) {
     throw new TrustError(
       CryptoErrorCode.untrustedKey,

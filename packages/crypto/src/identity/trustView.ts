@@ -1,8 +1,8 @@
+import type { ChainHead, RecordBodies } from '@ratsfach/kernel';
 import { linkChain } from '../chain/linkChain.js';
 import { ChainError, CryptoErrorCode, StaleCommitteeStateError, TrustError } from '../errors.js';
-import { bytesEqual } from '../hash.js';
+import { constantTimeEqual } from '../hash.js';
 import { fingerprint } from '../keys/fingerprint.js';
-import type { ChainHead, RecordBodies } from '../records/recordBodies.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 import { requirePinnedRoot } from './enrolmentCode.js';
 
@@ -194,7 +194,8 @@ export class TrustView {
     for (const userId of [...userIds].sort()) {
       const named = heartbeat.userHeads[userId];
       const hashes = this.userHashes.get(userId) ?? [];
-      const length = named === undefined ? -1 : hashes.findIndex((h) => bytesEqual(h, named)) + 1;
+      const length =
+        named === undefined ? -1 : hashes.findIndex((h) => constantTimeEqual(h, named)) + 1;
       if (length <= 0) {
         throw new StaleCommitteeStateError(
           `the newest heartbeat does not name a user-chain head of ${userId} this device knows`,
@@ -349,7 +350,7 @@ export class TrustView {
   }
 
   private requireRoot(record: OpenedRecord): void {
-    if (!bytesEqual(record.signerKey, this.rootKey)) {
+    if (!constantTimeEqual(record.signerKey, this.rootKey)) {
       throw untrusted(
         CryptoErrorCode.untrustedKey,
         `${record.purpose} at ${record.sequence} is not signed by the pinned root`,
@@ -376,7 +377,7 @@ export class TrustView {
         existing.userId !== device.userId ||
         existing.kind !== device.kind ||
         existing.deviceId !== device.deviceId ||
-        !bytesEqual(existing.kemKey, device.kemKey) ||
+        !constantTimeEqual(existing.kemKey, device.kemKey) ||
         existing.revokedAt !== undefined
       ) {
         throw untrusted(

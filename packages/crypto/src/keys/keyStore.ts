@@ -1,6 +1,6 @@
+import { concatBytes } from '@ratsfach/kernel';
 import { ByteReader } from '../codec/byteReader.js';
 import { ByteWriter } from '../codec/byteWriter.js';
-import { concatBytes } from '../codec/concatBytes.js';
 import { CryptoErrorCode, CryptoValidationError, KeyStoreError, EncodingError } from '../errors.js';
 import { randomBytes, sodium } from '../sodium.js';
 import { currentSuite, requireSuite } from '../suite.js';

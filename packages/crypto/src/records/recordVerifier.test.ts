@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { recordLabel, RecordPurpose } from '@ratsfach/domain';
+import { recordLabel, RecordPurpose } from '@ratsfach/kernel';
 import { cryptoReady } from '../sodium.js';
 import { generateSigningKeyPair } from '../keys/deviceKeys.js';
 import { fingerprint } from '../keys/fingerprint.js';

@@ -1,8 +1,12 @@
-import { recordLabelPrefix, type RecordVerifier, type VerifiedRecord } from '@ratsfach/domain';
+import {
+  isPurpose,
+  recordLabelPrefix,
+  type RecordVerifier,
+  type VerifiedRecord,
+} from '@ratsfach/kernel';
 import { CryptoErrorCode, SignatureError } from '../errors.js';
 import { fingerprint } from '../keys/fingerprint.js';
 import { sodium } from '../sodium.js';
-import { isPurpose } from './purpose.js';
 import { openRecord } from './signedRecord.js';
 
 /**

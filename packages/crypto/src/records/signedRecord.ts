@@ -1,23 +1,28 @@
-import { recordLabelPrefix } from '@ratsfach/domain';
+import {
+  concatBytes,
+  hashLength,
+  isPurpose,
+  keyLength,
+  type Purpose,
+  type RecordBodies,
+  type RecordFieldValue,
+  recordLabelPrefix,
+  recordSchemas,
+} from '@ratsfach/kernel';
 import { ByteReader } from '../codec/byteReader.js';
 import { ByteWriter } from '../codec/byteWriter.js';
-import { concatBytes } from '../codec/concatBytes.js';
 import { decodeFields, encodeFields } from '../codec/fieldCodec.js';
-import type { FieldValue } from '../codec/fieldType.js';
 import {
   CryptoErrorCode,
   CryptoValidationError,
   EncodingError,
   SignatureError,
 } from '../errors.js';
-import { hash512, hashLength, bytesEqual } from '../hash.js';
+import { hash512, constantTimeEqual } from '../hash.js';
 import type { SigningKeyPair } from '../keys/deviceKeys.js';
 import { fingerprint } from '../keys/fingerprint.js';
 import { sodium } from '../sodium.js';
 import { currentSuite, requireSuite, type Suite } from '../suite.js';
-import { isPurpose, type Purpose } from './purpose.js';
-import type { RecordBodies } from './recordBodies.js';
-import { keyLength, recordSchemas } from './recordSchemas.js';
 
 /** Where a record sits in its chain: its sequence and the hash of the record before it. */
 export interface ChainLink {
@@ -77,7 +82,12 @@ export function signRecord<P extends Purpose>(
   w.bytes(signer.publicKey);
   w.u64(link.sequence);
   w.bytes(link.previousHash);
-  encodeFields(w, recordSchemas[purpose], body as unknown as Record<string, FieldValue>, purpose);
+  encodeFields(
+    w,
+    recordSchemas[purpose],
+    body as unknown as Record<string, RecordFieldValue>,
+    purpose,
+  );
   const signed = w.finish();
   const signature = sodium().crypto_sign_detached(signed, signer.privateKey);
   return concatBytes(signed, signature);
@@ -191,7 +201,9 @@ function decodeVerified<P extends Purpose>(
   const w = new ByteWriter();
   encodeFields(w, recordSchemas[purpose], body, purpose);
   const bodyStart = signerKeyOffset(labelLength) + keyLength.signingPublicKey + 8 + hashLength;
-  if (!bytesEqual(w.finish(), bytes.subarray(bodyStart, bytes.length - keyLength.signature))) {
+  if (
+    !constantTimeEqual(w.finish(), bytes.subarray(bodyStart, bytes.length - keyLength.signature))
+  ) {
     throw new EncodingError(CryptoErrorCode.nonCanonical, `${what} is not canonically encoded`);
   }
   return {

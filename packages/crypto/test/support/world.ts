@@ -1,3 +1,4 @@
+import type { CommitteeRole, EpochReason, Purpose, RecordBodies } from '@ratsfach/kernel';
 import {
   cryptoReady,
   fingerprint,
@@ -6,8 +7,6 @@ import {
   openAnyRecord,
   signRecord,
   type DeviceKeys,
-  type Purpose,
-  type RecordBodies,
   type SigningKeyPair,
 } from '../../src/index.js';
 import { createEnrolmentCode, type EnrolmentCode } from '../../src/identity/enrolmentCode.js';
@@ -15,7 +14,6 @@ import { certifyEnrolledDevice, createEnrolmentRequest } from '../../src/identit
 import { TrustView } from '../../src/identity/trustView.js';
 import { CommitteeState } from '../../src/committee/committeeState.js';
 import { startEpoch, wrapForNewDevices } from '../../src/committee/epochKeys.js';
-import type { CommitteeRole, EpochReason } from '../../src/records/recordBodies.js';
 
 export const t0 = 1_800_000_000;
 export const day = 24 * 3600;

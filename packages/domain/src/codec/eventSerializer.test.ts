@@ -1,5 +1,11 @@
+import {
+  canonicalEncode,
+  canonicalStringify,
+  type CanonicalValue,
+  IntegrityError,
+  ValidationError,
+} from '@ratsfach/kernel';
 import t from 'tap';
-import { IntegrityError, ValidationError } from '../errors.js';
 import { DomainErrorCode } from '../domainErrorCode.js';
 import {
   decodeEvent,
@@ -7,8 +13,6 @@ import {
   parseStoredTypeName,
   storedTypeName,
 } from './eventSerializer.js';
-import { canonicalEncode, canonicalStringify } from '../canonicalJson.js';
-import type { CanonicalValue } from '../canonicalJson.js';
 import { eventVersions } from './upcasters.js';
 import { streamKindOfEvent, streamSerializer } from './streamSerializer.js';
 import { Scenario, fakeHash } from '../testing/index.js';

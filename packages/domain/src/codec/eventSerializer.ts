@@ -1,6 +1,5 @@
+import { canonicalDecode, canonicalEncode, type CanonicalValue } from '@ratsfach/kernel';
 import { domainErrors } from '../domainErrors.js';
-import { canonicalDecode, canonicalEncode } from '../canonicalJson.js';
-import type { CanonicalValue } from '../canonicalJson.js';
 import type { DomainEvent } from '../routing/deciders.js';
 import { eventMetadataShape, eventShapes } from './eventShapes.js';
 import { objectShapeProblem } from '../shape.js';

@@ -1,7 +1,6 @@
+import { type EventMetadata, MembershipChange } from '@ratsfach/kernel';
 import type { DomainEvent } from '../routing/deciders.js';
-import type { EventMetadata } from '../message.js';
 import type { ObjectShape, ShapeOf } from '../shape.js';
-import { MembershipChange } from '../streams/committee/committeeStream.js';
 import { MemberRole } from '../streams/committee/roles.js';
 
 const carrier = { record: 'bytes', recordHash: 'hash', sequence: 'int' } as const;

@@ -1,5 +1,5 @@
+import { StreamKind } from '@ratsfach/kernel';
 import { domainErrors } from '../domainErrors.js';
-import { StreamKind } from '../streamName.js';
 import type { DomainEvent, StreamTypes } from '../routing/deciders.js';
 import { decodeEvent, encodeEvent } from './eventSerializer.js';
 import type { EncodedEvent } from './eventSerializer.js';

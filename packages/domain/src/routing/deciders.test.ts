@@ -1,5 +1,5 @@
+import { StreamKind, ValidationError } from '@ratsfach/kernel';
 import t from 'tap';
-import { ValidationError } from '../errors.js';
 import {
   contextRequirements,
   deciders,
@@ -7,7 +7,6 @@ import {
   streamKindOfCommand,
   streamOfCommand,
 } from './deciders.js';
-import { StreamKind } from '../streamName.js';
 import { Scenario } from '../testing/index.js';
 
 t.test('names the stream each command is decided on, with its tenant', async (t) => {

@@ -1,6 +1,5 @@
-import type { Decider } from '../decider.js';
+import { type Decider, StreamKind, streamName } from '@ratsfach/kernel';
 import type { DomainContext } from '../streams/domainContext.js';
-import { StreamKind, streamName } from '../streamName.js';
 import { tenantDecider } from '../streams/tenant/tenantDecider.js';
 import { userDecider } from '../streams/user/userDecider.js';
 import { committeeDecider } from '../streams/committee/committeeDecider.js';

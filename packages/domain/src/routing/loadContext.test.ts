@@ -1,8 +1,7 @@
+import { canonicalStringify, type CanonicalValue } from '@ratsfach/kernel';
 import t from 'tap';
 import { foldStream, loadContext } from './loadContext.js';
 import { Scenario } from '../testing/index.js';
-import { canonicalStringify } from '../canonicalJson.js';
-import type { CanonicalValue } from '../canonicalJson.js';
 import type { DomainCommand } from './deciders.js';
 import type { DomainContext } from '../streams/domainContext.js';
 

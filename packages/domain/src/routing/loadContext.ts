@@ -1,8 +1,7 @@
+import { parseStreamName, type RecordVerifier, StreamKind, streamName } from '@ratsfach/kernel';
 import type { DomainContext } from '../streams/domainContext.js';
-import type { RecordVerifier } from '../signedRecord.js';
 import { contextRequirements, deciders } from './deciders.js';
 import type { DomainCommand, DomainEvent } from './deciders.js';
-import { parseStreamName, streamName, StreamKind } from '../streamName.js';
 import type { TenantState } from '../streams/tenant/tenantStream.js';
 import type { UserState } from '../streams/user/userStream.js';
 import type { CommitteeState } from '../streams/committee/committeeStream.js';

@@ -1,9 +1,8 @@
+import { type CommandMetadata, MembershipChange } from '@ratsfach/kernel';
 import { domainErrors } from '../domainErrors.js';
 import type { DomainCommand } from './deciders.js';
-import type { CommandMetadata } from '../decider.js';
 import { objectShapeProblem } from '../shape.js';
 import type { ShapeOf } from '../shape.js';
-import { MembershipChange } from '../streams/committee/committeeStream.js';
 import { MemberRole } from '../streams/committee/roles.js';
 
 type DataOf<T extends DomainCommand['type']> = Extract<DomainCommand, { type: T }>['data'];

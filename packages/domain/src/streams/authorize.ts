@@ -1,5 +1,5 @@
+import type { VerifiedRecord } from '@ratsfach/kernel';
 import { domainErrors } from '../domainErrors.js';
-import type { VerifiedRecord } from '../signedRecord.js';
 import type { UserDevice, UserState } from './user/userStream.js';
 import type { CommitteeMember } from './committee/committeeStream.js';
 import { hasRight, membershipEffective } from './committee/roles.js';

@@ -1,5 +1,4 @@
-import type { RecordCarrier } from '../message.js';
-import type { VerifiedRecord } from '../signedRecord.js';
+import type { RecordCarrier, VerifiedRecord } from '@ratsfach/kernel';
 import { domainErrors } from '../domainErrors.js';
 
 /**

@@ -1,13 +1,14 @@
+import {
+  bytesEqual,
+  type RecordFieldValue,
+  recordLabel,
+  type RecordPurpose,
+  type RecordVerifier,
+  type VerifiedRecord,
+} from '@ratsfach/kernel';
 import { domainErrors } from '../domainErrors.js';
-import { recordLabel } from '../signedRecord.js';
-import type {
-  RecordFieldValue,
-  RecordPurpose,
-  RecordVerifier,
-  VerifiedRecord,
-} from '../signedRecord.js';
 import type { Chain } from '../chain.js';
-import { bytesEqual, valueEqual } from '../valueEqual.js';
+import { valueEqual } from '../valueEqual.js';
 import { objectShapeProblem } from '../shape.js';
 import { recordViewShapes } from '../recordViews.js';
 import type { RecordViews } from '../recordViews.js';

@@ -1,4 +1,4 @@
-import type { RecordVerifier } from '../signedRecord.js';
+import type { RecordVerifier } from '@ratsfach/kernel';
 import type { TenantState } from './tenant/tenantStream.js';
 import type { UserState } from './user/userStream.js';
 import type { CommitteeState } from './committee/committeeStream.js';

@@ -1,8 +1,13 @@
-import { IntegrityError } from '../errors.js';
-import { canonicalDecode, canonicalEncode } from '../canonicalJson.js';
-import type { CanonicalValue } from '../canonicalJson.js';
-import type { RecordFieldValue, RecordVerifier, VerifiedRecord } from '../signedRecord.js';
-import { hashLength } from '../chain.js';
+import {
+  canonicalDecode,
+  canonicalEncode,
+  type CanonicalValue,
+  hashLength,
+  IntegrityError,
+  type RecordFieldValue,
+  type RecordVerifier,
+  type VerifiedRecord,
+} from '@ratsfach/kernel';
 
 /** What a fake record holds; `signatureValid: false` plays a forged signature. */
 export interface FakeRecordInput {

@@ -1,7 +1,9 @@
-import type { Decider } from '../decider.js';
-import { canonicalStringify } from '../canonicalJson.js';
-import type { CanonicalValue } from '../canonicalJson.js';
-import { RatsfachError } from '../errors.js';
+import {
+  canonicalStringify,
+  type CanonicalValue,
+  type Decider,
+  RatsfachError,
+} from '@ratsfach/kernel';
 
 /** The part of a tap `Test` the helper uses (kept structural so the domain needs no tap types). */
 export interface Asserter {

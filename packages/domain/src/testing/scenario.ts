@@ -1,4 +1,16 @@
-import type { Decider } from '../decider.js';
+import {
+  type CommandMetadata,
+  type Decider,
+  type MembershipChange,
+  type SeenHead,
+  parseStreamName,
+  type RecordFieldValue,
+  recordLabel,
+  RecordPurpose,
+  type RecordVerifier,
+  StreamKind,
+  streamName,
+} from '@ratsfach/kernel';
 import type { DomainContext } from '../streams/domainContext.js';
 import {
   contextRequirements,
@@ -7,9 +19,6 @@ import {
   streamOfCommand,
 } from '../routing/deciders.js';
 import type { DomainCommand, DomainEvent } from '../routing/deciders.js';
-import { parseStreamName, streamName, StreamKind } from '../streamName.js';
-import { RecordPurpose, recordLabel } from '../signedRecord.js';
-import type { RecordFieldValue, RecordVerifier } from '../signedRecord.js';
 import { emptyChain } from '../chain.js';
 import type { Chain } from '../chain.js';
 import type {
@@ -25,7 +34,6 @@ import type {
   CreateUser,
   RecordHeadsSeen,
   RevokeDevice,
-  SeenHead,
   UserState,
 } from '../streams/user/userStream.js';
 import type {
@@ -35,7 +43,6 @@ import type {
   CommitteeState,
   CreateCommittee,
   LiftLegalHold,
-  MembershipChange,
   PlaceLegalHold,
   SetRetention,
   StartKeyEpoch,
@@ -48,7 +55,6 @@ import type {
 } from '../streams/document/documentStream.js';
 import type { DeliveryFields, RecordDelivery } from '../streams/delivery/deliveryStream.js';
 import type { MemberRole } from '../streams/committee/roles.js';
-import type { CommandMetadata } from '../decider.js';
 import {
   fakeFingerprint,
   fakeHash,

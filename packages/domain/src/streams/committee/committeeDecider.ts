@@ -1,11 +1,8 @@
+import { type Decider, eventMetadata, type EventMetadata, RecordPurpose } from '@ratsfach/kernel';
 import { domainErrors } from '../../domainErrors.js';
-import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
-import { RecordPurpose } from '../../signedRecord.js';
 import { checkRecord } from '../checkRecord.js';
 import { emptyChain } from '../../chain.js';
-import { eventMetadata } from '../../message.js';
-import type { EventMetadata } from '../../message.js';
 import { requireAdminSigner } from '../authorize.js';
 import { recordTail } from '../carried.js';
 import { requireTenantContext } from '../contextState.js';

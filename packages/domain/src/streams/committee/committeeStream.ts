@@ -1,4 +1,4 @@
-import type { Command, Event, RecordCarrier } from '../../message.js';
+import type { Command, Event, MembershipChange, RecordCarrier } from '@ratsfach/kernel';
 import type { Chain } from '../../chain.js';
 import type { MemberRole } from './roles.js';
 
@@ -43,14 +43,6 @@ export type CommitteeState =
       readonly legalHolds: readonly string[];
       readonly chain: Chain;
     };
-
-/** The kinds of membership change an admin device signs (as `@ratsfach/crypto` spells them). */
-export const MembershipChange = {
-  add: 'add',
-  remove: 'remove',
-  changeRole: 'changeRole',
-} as const;
-export type MembershipChange = (typeof MembershipChange)[keyof typeof MembershipChange];
 
 /** A device a key record wraps the epoch key for. */
 export interface KeyRecipientRef {

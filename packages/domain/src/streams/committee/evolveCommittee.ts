@@ -1,5 +1,5 @@
+import { bytesEqual } from '@ratsfach/kernel';
 import { advanceChain, emptyChain } from '../../chain.js';
-import { bytesEqual } from '../../valueEqual.js';
 import { assertNever } from '../../validate.js';
 import { MemberRole } from './roles.js';
 import { wholeCommittee } from './committeeStream.js';

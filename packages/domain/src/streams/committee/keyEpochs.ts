@@ -1,9 +1,8 @@
+import { type EventMetadata, RecordPurpose } from '@ratsfach/kernel';
 import { domainErrors } from '../../domainErrors.js';
 import type { DomainContext } from '../domainContext.js';
-import { RecordPurpose } from '../../signedRecord.js';
 import { checkRecord } from '../checkRecord.js';
 import type { CheckedRecord } from '../checkRecord.js';
-import type { EventMetadata } from '../../message.js';
 import { requireMemberSigner } from '../authorize.js';
 import { recordTail } from '../carried.js';
 import { contextUser, requireTenantContext } from '../contextState.js';

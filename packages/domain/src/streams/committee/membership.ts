@@ -1,8 +1,7 @@
+import { bytesEqual, type EventMetadata, MembershipChange, RecordPurpose } from '@ratsfach/kernel';
 import { domainErrors } from '../../domainErrors.js';
 import type { DomainContext } from '../domainContext.js';
-import { RecordPurpose } from '../../signedRecord.js';
 import { checkRecord } from '../checkRecord.js';
-import type { EventMetadata } from '../../message.js';
 import {
   requireAdminSigner,
   requireMemberSigner,
@@ -12,10 +11,8 @@ import {
 import { recordTail } from '../carried.js';
 import { contextUser, requireTenantContext } from '../contextState.js';
 import type { ActiveCommittee } from '../contextState.js';
-import { bytesEqual } from '../../valueEqual.js';
 import { checkId } from '../../validate.js';
 import { MemberRole, Right, membershipEffective } from './roles.js';
-import { MembershipChange } from './committeeStream.js';
 import type {
   ChangeMembership,
   CoSignMembership,

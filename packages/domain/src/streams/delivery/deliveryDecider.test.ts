@@ -1,5 +1,5 @@
+import { ValidationError } from '@ratsfach/kernel';
 import t from 'tap';
-import { ValidationError } from '../../errors.js';
 import { DomainErrorCode } from '../../domainErrorCode.js';
 import { Scenario } from '../../testing/index.js';
 import { deliveryDecider, deliveryDay } from './deliveryDecider.js';

@@ -1,8 +1,6 @@
+import { type Decider, eventMetadata, type EventMetadata } from '@ratsfach/kernel';
 import { domainErrors } from '../../domainErrors.js';
-import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
-import { eventMetadata } from '../../message.js';
-import type { EventMetadata } from '../../message.js';
 import { assertNever, checkId, checkInt, checkMetadata, checkTime } from '../../validate.js';
 import { serverAttested } from './deliveryStream.js';
 import type {

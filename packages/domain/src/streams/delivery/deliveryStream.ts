@@ -1,4 +1,4 @@
-import type { Command, Event } from '../../message.js';
+import type { Command, Event } from '@ratsfach/kernel';
 
 /** The delivery stream of one UTC day (`delivery-<t>-<YYYYMMDD>`) folded. */
 export interface DeliveryState {

@@ -1,11 +1,11 @@
-import t from 'tap';
 import {
   ConflictError,
   ForbiddenError,
   IntegrityError,
   NotFoundError,
   ValidationError,
-} from '../../errors.js';
+} from '@ratsfach/kernel';
+import t from 'tap';
 import { DomainErrorCode } from '../../domainErrorCode.js';
 import { Scenario, fakeHash, fingerprintOf, given } from '../../testing/index.js';
 import { documentDecider } from './documentDecider.js';

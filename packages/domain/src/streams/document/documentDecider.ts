@@ -1,19 +1,21 @@
+import {
+  bytesEqual,
+  type Decider,
+  eventMetadata,
+  type EventMetadata,
+  RecordPurpose,
+} from '@ratsfach/kernel';
 import { domainErrors } from '../../domainErrors.js';
-import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
-import { RecordPurpose } from '../../signedRecord.js';
 import { checkRecord } from '../checkRecord.js';
 import type { CheckedRecord } from '../checkRecord.js';
 import { advanceChain, emptyChain } from '../../chain.js';
 import type { Chain } from '../../chain.js';
-import { eventMetadata } from '../../message.js';
-import type { EventMetadata } from '../../message.js';
 import { requireMemberSigner } from '../authorize.js';
 import { recordTail, requireOwnStream } from '../carried.js';
 import { contextUser, requireCommitteeContext, requireTenantContext } from '../contextState.js';
 import type { ActiveCommittee } from '../contextState.js';
 import { Right } from '../committee/roles.js';
-import { bytesEqual } from '../../valueEqual.js';
 import { assertNever, checkId, checkMetadata, checkRecordBytes } from '../../validate.js';
 import { wholeCommittee } from '../committee/committeeStream.js';
 import type { ChainHeadView } from '../../recordViews.js';

@@ -1,4 +1,4 @@
-import type { Command, Event, RecordCarrier } from '../../message.js';
+import type { Command, Event, RecordCarrier } from '@ratsfach/kernel';
 import type { Chain } from '../../chain.js';
 
 /** The document stream (`document-<t>-<id>`) folded. */

@@ -1,11 +1,8 @@
+import { type Decider, eventMetadata, type EventMetadata, RecordPurpose } from '@ratsfach/kernel';
 import { domainErrors } from '../../domainErrors.js';
-import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
-import { RecordPurpose } from '../../signedRecord.js';
 import { checkRecord } from '../checkRecord.js';
 import { advanceChain, emptyChain } from '../../chain.js';
-import { eventMetadata } from '../../message.js';
-import type { EventMetadata } from '../../message.js';
 import { requireAdminSigner, requireRootSigner } from '../authorize.js';
 import { recordTail, requireOwnStream } from '../carried.js';
 import type { ActiveTenant } from '../contextState.js';

@@ -1,4 +1,4 @@
-import type { Command, Event, RecordCarrier } from '../../message.js';
+import type { Command, Event, RecordCarrier } from '@ratsfach/kernel';
 import type { Chain } from '../../chain.js';
 
 /** An admin device as the tenant stream knows it. */

@@ -1,16 +1,18 @@
+import {
+  type Decider,
+  eventMetadata,
+  type EventMetadata,
+  parseStreamName,
+  RecordPurpose,
+} from '@ratsfach/kernel';
 import { domainErrors } from '../../domainErrors.js';
-import type { Decider } from '../../decider.js';
 import type { DomainContext } from '../domainContext.js';
-import { RecordPurpose } from '../../signedRecord.js';
 import { checkRecord } from '../checkRecord.js';
 import { advanceChain, emptyChain } from '../../chain.js';
-import { eventMetadata } from '../../message.js';
-import type { EventMetadata } from '../../message.js';
 import { requireAdminSigner, requireUserDevice } from '../authorize.js';
 import { recordTail, requireOwnStream } from '../carried.js';
 import { requireTenantContext } from '../contextState.js';
 import type { ActiveUser } from '../contextState.js';
-import { parseStreamName } from '../../streamName.js';
 import { assertNever, checkId, checkMetadata, checkRecordBytes } from '../../validate.js';
 import type {
   CertifyDevice,

@@ -1,6 +1,5 @@
-import type { Command, Event, RecordCarrier } from '../../message.js';
+import type { Command, Event, RecordCarrier, SeenHead } from '@ratsfach/kernel';
 import type { Chain } from '../../chain.js';
-import type { SeenHeadView } from '../../recordViews.js';
 
 /** A user's device as the user stream knows it. */
 export interface UserDevice {
@@ -12,9 +11,6 @@ export interface UserDevice {
   readonly notAfter: number;
   readonly revoked: boolean;
 }
-
-/** A chain head a device reports having seen: stream name, chain length, head hash. */
-export type SeenHead = SeenHeadView;
 
 /** The user stream (`user-<t>-<id>`) folded. */
 export type UserState =

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js';
+import { KernelErrorCode } from './kernelErrorCode.js';
 
 /** The kinds of stream in the log (DESIGN.md, "Streams"). */
 export const StreamKind = {
@@ -30,7 +31,7 @@ export const isValidId = (id: string): boolean => idPattern.test(id);
 
 const invalid = (name: string, why: string): ValidationError =>
   new ValidationError(
-    'RATSFACH_STREAM_NAME_INVALID',
+    KernelErrorCode.streamNameInvalid,
     `stream name ${JSON.stringify(name)}: ${why}`,
     {
       hint: 'stream names are <kind>-<tenant>-<id> (tenant-<tenant> for the tenant stream), ids of [a-z0-9_]{1,64}',

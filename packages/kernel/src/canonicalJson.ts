@@ -1,5 +1,5 @@
 import { IntegrityError, ValidationError } from './errors.js';
-import { DomainErrorCode } from './domainErrorCode.js';
+import { KernelErrorCode } from './kernelErrorCode.js';
 import { base64urlDecode, base64urlEncode } from './base64url.js';
 
 /**
@@ -21,7 +21,7 @@ const bigintTag = '$bigint';
 
 const unsupported = (path: string, why: string): ValidationError =>
   new ValidationError(
-    DomainErrorCode.canonicalUnsupported,
+    KernelErrorCode.canonicalUnsupported,
     `cannot encode ${path} canonically: ${why}`,
     {
       hint: 'use safe integers, strings, booleans, null, bigint, Uint8Array, arrays and plain objects whose keys do not start with $',
@@ -114,7 +114,7 @@ export const canonicalEncode = (value: CanonicalValue): Uint8Array =>
   encoder.encode(canonicalStringify(value));
 
 const malformed = (why: string, cause?: unknown): IntegrityError =>
-  new IntegrityError(DomainErrorCode.canonicalMalformed, `malformed canonical JSON: ${why}`, {
+  new IntegrityError(KernelErrorCode.canonicalMalformed, `malformed canonical JSON: ${why}`, {
     hint: 'the stored bytes were not written by this encoder or were changed; run the event store verify and restore from backup',
     cause,
   });

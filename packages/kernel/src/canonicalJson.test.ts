@@ -1,6 +1,6 @@
 import t from 'tap';
 import { IntegrityError, ValidationError } from './errors.js';
-import { DomainErrorCode } from './domainErrorCode.js';
+import { KernelErrorCode } from './kernelErrorCode.js';
 import { canonicalDecode, canonicalEncode, canonicalStringify } from './canonicalJson.js';
 import { base64urlDecode, base64urlEncode } from './base64url.js';
 
@@ -53,7 +53,7 @@ t.test('refuses values it cannot encode canonically', async (t) => {
   for (const [name, value] of cases) {
     t.throws(
       () => canonicalStringify(value as never),
-      { constructor: ValidationError, code: DomainErrorCode.canonicalUnsupported },
+      { constructor: ValidationError, code: KernelErrorCode.canonicalUnsupported },
       name,
     );
   }
@@ -76,7 +76,7 @@ t.test('refuses bytes that are not canonical', async (t) => {
   for (const [name, bytes] of cases) {
     t.throws(
       () => canonicalDecode(bytes),
-      { constructor: IntegrityError, code: DomainErrorCode.canonicalMalformed },
+      { constructor: IntegrityError, code: KernelErrorCode.canonicalMalformed },
       name,
     );
   }

@@ -1,7 +1,7 @@
 /**
- * The domain's view of a signed record. Devices sign records; events carry the exact signed
- * bytes next to a few indexed fields. The codec and the signature check live in
- * `@ratsfach/crypto`, which implements `RecordVerifier`; the domain only states what it needs.
+ * The purposes of signed objects. Devices (and the offline root) sign records; the label
+ * `ratsfach/v1/<purpose>` is inside the signed bytes, so a signature made for one purpose never
+ * verifies as another. `@ratsfach/crypto` encodes them, the domain judges them.
  */
 
 /** Every signed record starts with this label, followed by its purpose (DESIGN.md). */
@@ -62,57 +62,23 @@ export type RecordPurpose = (typeof RecordPurpose)[keyof typeof RecordPurpose];
 /** The full label for a purpose: `ratsfach/v1/<purpose>`. */
 export const recordLabel = (purpose: RecordPurpose): string => `${recordLabelPrefix}${purpose}`;
 
-/** A value inside a record's own fields, as the codec decodes it. */
-export type RecordFieldValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Uint8Array
-  | readonly RecordFieldValue[]
-  | { readonly [key: string]: RecordFieldValue };
-
-/** What the server needs from a record whose signature checked out. */
-export interface VerifiedRecord {
-  /** The full label found in the bytes, equal to the expected one (`ratsfach/v1/<purpose>`). */
-  readonly label: string;
-  /**
-   * Fingerprint of the signer's public signing key, as the crypto package defines it (an opaque,
-   * stable string). Certificates name devices by the same fingerprint, so the domain can tell
-   * which certified device signed.
-   */
-  readonly signerFingerprint: string;
-  /** Position of the record in its chain, from 0. */
-  readonly sequence: number;
-  /** Hash of the chain's previous record; 64 zero bytes for sequence 0. */
-  readonly previousHash: Uint8Array;
-  /** BLAKE2b-512 of the exact signed bytes: what the next record of the chain names. */
-  readonly hash: Uint8Array;
-  /**
-   * The record's own fields, named as the indexed fields of the event that carries it
-   * (`committeeId`, `documentId`, `epoch`, `contentHash`, ...), so the domain can check that
-   * the indexed fields the server stores agree with what the device signed.
-   */
-  readonly fields: Readonly<Record<string, RecordFieldValue>>;
-}
-
 /**
- * Verifies a signed record. Synchronous and pure, so deciders can call it: an implementation
- * finishes any asynchronous set-up (loading libsodium) before it is handed to the domain.
+ * Every purpose a ratsfach signature can have: the record purposes plus three signed objects
+ * outside any stream's chain (an enrolment request, a login proof, the service's signed tree
+ * head). Each becomes the label `ratsfach/v1/<purpose>` inside the signed bytes.
  */
-export interface RecordVerifier {
-  /**
-   * Decodes `bytes`, checks that its label is exactly `expectedLabel` and that its signature
-   * verifies under the signer key the record names, and returns the decoded fields.
-   * Throws IntegrityError (code `RATSFACH_CRYPTO_...`) on a wrong label, a bad signature or
-   * malformed bytes. It does not judge whether the signer may sign: the domain does that.
-   */
-  verify(bytes: Uint8Array, expectedLabel: string): VerifiedRecord;
-  /**
-   * The fingerprint of a public signing key: the name certificates give a device, equal to the
-   * `signerFingerprint` of a record verified under that key. The domain computes it from a
-   * certificate's `signingKey` to match later signers against certified devices.
-   */
-  fingerprint(publicKey: Uint8Array): string;
-}
+export const Purpose = {
+  ...RecordPurpose,
+  /** A new device asks to be certified, binding its keys to the enrolment code (not chained). */
+  enrolmentRequest: 'enrolment-request',
+  /** A device answers a login challenge (not chained; never a record). */
+  loginProof: 'login-proof',
+  /** The service signs a tree head of its Merkle log (not chained). */
+  checkpoint: 'checkpoint',
+} as const;
+export type Purpose = (typeof Purpose)[keyof typeof Purpose];
+
+const purposes: ReadonlySet<string> = new Set(Object.values(Purpose));
+
+/** Whether `value` is a known purpose (the part of a label after `ratsfach/v1/`). */
+export const isPurpose = (value: string): value is Purpose => purposes.has(value);

@@ -1,5 +1,6 @@
-import { t, type Schema } from '../codec/fieldType.js';
-import type { Purpose } from './purpose.js';
+import { t, type Schema } from './fieldType.js';
+import type { Purpose } from './recordPurpose.js';
+import { committeeRoles, epochReasons, membershipChanges } from './recordChoices.js';
 
 /** Lengths of the keys and ciphertexts records carry (suite 1). */
 export const keyLength = {
@@ -14,18 +15,19 @@ export const keyLength = {
   signature: 64,
 } as const;
 
-const committeeHead = t.struct([
+/** A chain head as records name it (the kernel's `ChainHead`). */
+export const chainHeadType = t.struct([
   ['length', t.u64],
   ['hash', t.hash],
 ]);
 
 /** One epoch key wrapped for one device (X-Wing + AEAD, see `epochKeyWrap.ts`). */
-export const wrappedKeySchema: Schema = [
+export const wrappedKeySchema = [
   ['recipient', t.fingerprint],
   ['kemCiphertext', t.bytes(keyLength.kemCiphertext)],
   ['nonce', t.bytes(keyLength.aeadNonce)],
   ['sealedKey', t.bytes(keyLength.sealedKey)],
-];
+] as const satisfies Schema;
 
 /**
  * Largest encrypted metadata object a version or move record carries. The largest metadata
@@ -39,26 +41,27 @@ export const maxWrappedKeys = 4096;
 
 const wrappedKeys = t.set(t.struct(wrappedKeySchema), maxWrappedKeys);
 
-const head = t.struct([
+/** A chain head a device reports having seen, with the stream it belongs to. */
+export const seenHeadType = t.struct([
   ['stream', t.text(200)],
   ['length', t.u64],
   ['hash', t.hash],
 ]);
 
-const documentRecord: Schema = [
+const documentRecord = [
   ['tenantId', t.id],
   ['committeeId', t.id],
   ['documentId', t.id],
   ['tenantPosition', t.u64],
-  ['committeeHead', committeeHead],
-];
+  ['committeeHead', chainHeadType],
+] as const satisfies Schema;
 
 /**
  * The body fields of every record, in encoding order (FORMAT.md lists them with their bytes).
  * Records outside the tenant chain name `tenantPosition`: the length of the tenant chain they
  * were written against, the position at which their signer's certificate is judged.
  */
-export const recordSchemas: Readonly<Record<Purpose, Schema>> = {
+export const recordSchemas = {
   'tenant-created': [
     ['tenantId', t.id],
     ['createdAt', t.u64],
@@ -120,7 +123,7 @@ export const recordSchemas: Readonly<Record<Purpose, Schema>> = {
     ['userId', t.id],
     ['deviceId', t.id],
     ['tenantPosition', t.u64],
-    ['heads', t.set(head, 100000)],
+    ['heads', t.set(seenHeadType, 100000)],
   ],
   'committee-created': [
     ['tenantId', t.id],
@@ -131,8 +134,8 @@ export const recordSchemas: Readonly<Record<Purpose, Schema>> = {
     ['tenantId', t.id],
     ['committeeId', t.id],
     ['userId', t.id],
-    ['change', t.choice(['add', 'remove', 'changeRole'])],
-    ['role', t.choice(['staff', 'reader', 'deputy'])],
+    ['change', t.choice(membershipChanges)],
+    ['role', t.choice(committeeRoles)],
     ['tenantPosition', t.u64],
   ],
   'membership-cosignature': [
@@ -146,7 +149,7 @@ export const recordSchemas: Readonly<Record<Purpose, Schema>> = {
     ['tenantId', t.id],
     ['committeeId', t.id],
     ['epoch', t.u32],
-    ['reason', t.choice(['initial', 'removal', 'revocation', 'rotation'])],
+    ['reason', t.choice(epochReasons)],
     ['tenantPosition', t.u64],
     ['keyCommitment', t.hash],
     [
@@ -222,4 +225,4 @@ export const recordSchemas: Readonly<Record<Purpose, Schema>> = {
     ['rootHash', t.hash],
     ['time', t.u64],
   ],
-};
+} as const satisfies { readonly [P in Purpose]: Schema };
