@@ -4,8 +4,8 @@ import type { BlobInfo, BlobStore, UploadSession } from './blobStore.js';
 import { BlobOptionInvalidError, type BlobSessionDamagedError } from './errors.js';
 
 /**
- * Every object a live document references: built by the caller from the event log (see
- * `referencesFromEventLog`). Called once per run, after the run's clock was read, so that any
+ * Every object a live document references: the read model's `blobReferences` fits
+ * (`@ratsfach/read-model`, projected from the event log). Called once per run, after the run's clock was read, so that any
  * record committed before the run started is in it.
  */
 export type ReferenceSource = () => AsyncIterable<BlobRef>;

@@ -9,4 +9,3 @@ export * from './blobStore.js';
 export * from './partHash.js';
 export * from './uploadRules.js';
 export * from './garbageCollector.js';
-export * from './referencesFromEventLog.js';

@@ -2,15 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  encodeEvent,
-  eventShapes,
-  type DomainEvent,
-  type FieldShape,
-  type ObjectShape,
-} from '@ratsfach/domain';
-import { ANY, NO_STREAM } from '@ratsfach/event-store';
-import { openSqliteEventStore } from '@ratsfach/event-store/sqlite';
 import t, { type Test } from 'tap';
 import {
   BlobErrorCode,
@@ -20,9 +11,7 @@ import {
   GarbageCollector,
   hashBlobHex,
   hashKeySlotHex,
-  referencesFromEventLog,
   type BlobRef,
-  type LoggedEvent,
 } from '../src/index.js';
 import { FsBlobStore } from '../src/fs/index.js';
 import { rejectsWith } from './contract.js';
@@ -206,133 +195,4 @@ t.test('refuses a negative grace period or session ttl', async (t) => {
       JSON.stringify(options),
     );
   }
-});
-
-const hash64 = (): Uint8Array => new Uint8Array(randomBytes(64));
-
-/**
- * A value of any shape the domain declares, so these events keep fitting the domain's event
- * shapes as fields are added there; the test then sets the fields it is about.
- */
-function sample(shape: FieldShape): unknown {
-  if (typeof shape === 'string') {
-    switch (shape) {
-      case 'string':
-        return 's';
-      case 'id':
-        return 'x1';
-      case 'int':
-        return 1;
-      case 'bigint':
-        return 1n;
-      case 'bytes':
-        return new Uint8Array([1, 2, 3]);
-      case 'hash':
-        return hash64();
-      case 'boolean':
-        return false;
-      case 'time':
-        return '2026-11-28T03:00:00.000Z';
-      case 'fingerprint':
-        return 'a'.repeat(64);
-    }
-  }
-  if ('nullable' in shape) return null;
-  if ('oneOf' in shape) return shape.oneOf[0];
-  if ('arrayOf' in shape) return [];
-  if ('recordOf' in shape) return {};
-  return sampleObject(shape.object);
-}
-
-function sampleObject(shape: ObjectShape): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, sample(v)]));
-}
-
-let commandCounter = 0;
-function logged(stream: string, type: keyof typeof eventShapes, data: object): LoggedEvent {
-  const event = {
-    type,
-    data: { ...sampleObject(eventShapes[type] as ObjectShape), ...data },
-    metadata: { commandId: `c${String(commandCounter++)}`, occurredAt: '2026-11-28T03:00:00.000Z' },
-  } as unknown as DomainEvent;
-  return { stream, ...encodeEvent(event) };
-}
-
-const hasKeySlots = 'keySlotHash' in eventShapes.VersionCommitted;
-
-t.test('builds the referenced set from the event log: live documents only', async (t) => {
-  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-  const expected: string[] = [];
-  const version = (stream: string, tenant: string, live: boolean): LoggedEvent => {
-    const contentHash = hash64();
-    const keySlotHash = hash64();
-    if (live) {
-      expected.push(`${tenant} blob ${hex(contentHash)}`);
-      if (hasKeySlots) expected.push(`${tenant} keyslot ${hex(keySlotHash)}`);
-    }
-    return logged(stream, 'VersionCommitted', {
-      contentHash,
-      ...(hasKeySlots ? { keySlotHash } : {}),
-    });
-  };
-  const events: LoggedEvent[] = [
-    logged('document-city_a-doc1', 'DocumentCreated', {}),
-    version('document-city_a-doc1', 'city_a', true),
-    version('document-city_a-doc1', 'city_a', true),
-    version('document-city_b-doc2', 'city_b', true),
-    logged('document-city_b-doc2', 'DocumentDeleted', {}),
-    version('document-city_a-doc3', 'city_a', false),
-    logged('document-city_a-doc3', 'DocumentErased', {}),
-    logged('committee-city_a-com1', 'CommitteeCreated', {}),
-  ];
-  const source = referencesFromEventLog({
-    async *readAll() {
-      yield* events;
-    },
-  });
-  const refs: BlobRef[] = [];
-  for await (const r of source()) refs.push(r);
-  t.same(
-    refs.map((r) => `${r.tenant} ${r.kind} ${r.hash}`).sort(),
-    expected.sort(),
-    'every version of a live or deleted document; nothing of an erased one',
-  );
-  t.equal(refs.length, hasKeySlots ? 6 : 3);
-});
-
-t.test('collects against a real event log: what an erased document named goes', async (t) => {
-  const { store, root } = await openStore(t);
-  const log = await openSqliteEventStore({ path: join(root, 'events.sqlite') });
-  t.teardown(() => log.close());
-  const tenant = 'city_a';
-  const blobs = [
-    await storeBlob(store, tenant, 48 * HOUR),
-    await storeBlob(store, tenant, 48 * HOUR),
-    await storeBlob(store, tenant, 48 * HOUR),
-  ] as const;
-  const versionOf = (ref: BlobRef) => {
-    const encoded = logged('x', 'VersionCommitted', { contentHash: Buffer.from(ref.hash, 'hex') });
-    return { type: encoded.type, data: encoded.data, metadata: encoded.metadata };
-  };
-  const erased = logged('x', 'DocumentErased', {});
-  await log.append('document-city_a-live', [versionOf(blobs[0])], NO_STREAM, { commandId: 'c-1' });
-  await log.append('document-city_a-gone', [versionOf(blobs[1])], NO_STREAM, { commandId: 'c-2' });
-  await log.append(
-    'document-city_a-gone',
-    [{ type: erased.type, data: erased.data, metadata: erased.metadata }],
-    ANY,
-    { commandId: 'c-3' },
-  );
-  const gc = new GarbageCollector({
-    store,
-    references: referencesFromEventLog(log),
-    graceMs: 24 * HOUR,
-  });
-  const report = await gc.collect();
-  t.same(
-    report.deleted.map((o) => o.hash).sort(),
-    [blobs[1].hash, blobs[2].hash].sort(),
-    "the erased document's blob and the never-named one are collected",
-  );
-  t.ok(await store.head(blobs[0]), "the live document's blob stays");
 });
