@@ -1,4 +1,5 @@
 export * from './apiErrorCode.js';
+export * from './auth.js';
 export * from './health.js';
 export * from './paths.js';
 export * from './problem.js';

@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from './errorHandler.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import type { ReadModelStore } from '@ratsfach/read-model';
+import { MemoryTokenStore, type TokenStore } from './auth/tokenStore.js';
+import { authPlugin } from './plugins/auth.js';
 import { storesPlugin, type AppStores } from './plugins/stores.js';
+import { authRoutes } from './routes/auth/index.js';
 import { healthRoutes, type HealthCheck } from './routes/health/index.js';
 
 /** What the app needs from the outside; built by `main.ts`, or by a test. */
@@ -13,6 +17,12 @@ export interface AppDeps {
   readonly checks: readonly HealthCheck[];
   /** Absent in tests of the HTTP layer alone; the store-backed areas are then not registered. */
   readonly stores?: AppStores;
+  /** The read models (device standing, memberships, feeds); absent: no authenticated routes. */
+  readonly readModel?: ReadModelStore;
+  /** Where bearer tokens live; in process memory unless given. */
+  readonly tokens?: TokenStore;
+  /** Unix milliseconds; a test passes a clock it moves. */
+  readonly now?: () => number;
 }
 
 /** Connection and request timeouts, in milliseconds (ApiConfig has the defaults). */
@@ -35,6 +45,12 @@ export interface AppOptions {
   readonly trustedProxies?: readonly string[];
   readonly timeouts?: AppTimeouts;
   readonly maxConnectionsPerAddress?: number;
+  /** Bearer-token lifetime (default 15 minutes). */
+  readonly tokenTtlMs?: number;
+  /** Login-challenge lifetime (default 60 s). */
+  readonly challengeTtlMs?: number;
+  /** Login attempts per device and minute (default 10; challenges twice that). */
+  readonly loginsPerMinute?: number;
 }
 
 export const defaultTimeouts: AppTimeouts = {
@@ -79,6 +95,19 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
   });
   if (deps.stores) await app.register(storesPlugin, { stores: deps.stores });
+  const now = deps.now ?? Date.now;
+  if (deps.readModel) {
+    const tokens = deps.tokens ?? new MemoryTokenStore(now);
+    await app.register(authPlugin, { readModel: deps.readModel, tokens, now });
+    await app.register(authRoutes, {
+      readModel: deps.readModel,
+      tokens,
+      now,
+      tokenTtlMs: options.tokenTtlMs ?? 15 * 60_000,
+      challengeTtlMs: options.challengeTtlMs ?? 60_000,
+      loginsPerMinute: options.loginsPerMinute ?? 10,
+    });
+  }
 
   await app.register(healthRoutes, { checks: deps.checks, version: options.version });
   return app;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FsBlobStore } from '@ratsfach/blob-store/fs';
 import { isRatsfachError, ValidationError } from '@ratsfach/domain';
 import { openSqliteEventStoreInWorker } from '@ratsfach/event-store/sqlite';
+import { openSqliteReadModelStore } from '@ratsfach/read-model/sqlite';
 import { buildApp } from './buildApp.js';
 import { loadConfig } from './config.js';
 import { lockDataDir } from './dataDirLock.js';
@@ -51,16 +52,27 @@ async function main(): Promise<void> {
   // Empties blobs/.tmp and sweeps sessions: only safe while this process holds the data
   // directory's exclusive lock (taken above by lockDataDir).
   await blobStore.recover();
+  // Written by the projector; the API reads device standing, memberships and feeds from it.
+  const readModel = await openSqliteReadModelStore({
+    path: join(config.dataDir, 'read-model.sqlite'),
+  });
 
   const app = await buildApp(
     {
       logger,
       stores: { eventStore, blobStore },
+      readModel,
       checks: [
         {
           name: 'eventStore',
           check: async () => {
             for await (const _ of eventStore.readAll({ maxCount: 1 })) break;
+          },
+        },
+        {
+          name: 'readModel',
+          check: async () => {
+            await readModel.checkpoint();
           },
         },
         {
@@ -91,6 +103,7 @@ async function main(): Promise<void> {
     await app.close();
     await eventStore.close();
     await blobStore.close();
+    await readModel.close();
     lock.release();
     process.exit(0);
   };

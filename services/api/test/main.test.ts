@@ -56,7 +56,11 @@ t.test('starts on embedded defaults, answers health, and stops cleanly on SIGTER
   t.same(await res.json(), {
     status: 'ok',
     version: '0.1.0',
-    components: { eventStore: { status: 'ok' }, blobStore: { status: 'ok' } },
+    components: {
+      eventStore: { status: 'ok' },
+      readModel: { status: 'ok' },
+      blobStore: { status: 'ok' },
+    },
   });
   t.ok(
     (await stat(join(dataDir, 'events.sqlite'))).isFile(),

@@ -1,0 +1,154 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  ApiErrorCode,
+  getSession,
+  login,
+  logout,
+  requestLoginChallenge,
+  type Session,
+} from '@ratsfach/api-contract';
+import { fingerprint, openRecord, verifyLoginProof } from '@ratsfach/crypto';
+import { deviceStatusAt, type ReadModelStore } from '@ratsfach/read-model';
+import { ApiError } from '../../apiError.js';
+import { LoginChallenges } from '../../auth/loginChallenges.js';
+import type { TokenStore } from '../../auth/tokenStore.js';
+import { tokenHash, type AuthenticatedDevice } from '../../plugins/auth.js';
+import { contractRoute } from '../contractRoute.js';
+import { randomBytes } from 'node:crypto';
+
+export interface AuthRouteOptions {
+  readonly readModel: ReadModelStore;
+  readonly tokens: TokenStore;
+  readonly now: () => number;
+  /** Lifetime of a bearer token (short: the device logs in again with its key). */
+  readonly tokenTtlMs: number;
+  readonly challengeTtlMs: number;
+  /** Login attempts per device (and challenge requests, twice that) per minute. */
+  readonly loginsPerMinute: number;
+}
+
+const loginRefused = (why: string) =>
+  // The same answer for an unknown device, a wrong key, a forged or replayed proof and a stale
+  // challenge: a caller without the device's key learns nothing about which it was.
+  new ApiError(ApiErrorCode.unauthenticated, 'login refused', {
+    hint: 'request a fresh challenge and sign it with this device key',
+    cause: why,
+  });
+
+/** Rate limits key on tenant and device, so one device cannot be locked out from elsewhere by IP. */
+const byDevice = (request: FastifyRequest): string => {
+  const { tenantId } = request.params as { tenantId: string };
+  const { deviceId } = (request.body ?? {}) as { deviceId?: string };
+  return `${tenantId}\u0000${deviceId ?? ''}`;
+};
+
+const sessionOf = (device: AuthenticatedDevice): Session => ({
+  tenantId: device.tenantId,
+  userId: device.userId,
+  deviceId: device.deviceId,
+  admin: device.admin,
+  expiresAt: new Date(device.expiresAt).toISOString(),
+});
+
+/** Login challenge, login, session and logout (SECURITY.md 17: tokens are opaque and short-lived). */
+export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, options) => {
+  const challenges = new LoginChallenges({
+    ttlMs: options.challengeTtlMs,
+    capacity: 100_000,
+    now: options.now,
+  });
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const rateLimit = (max: number) => ({
+    max,
+    timeWindow: 60_000,
+    // After body parsing, so the key can be the device the request names.
+    hook: 'preHandler' as const,
+    keyGenerator: byDevice,
+  });
+
+  const challengeRoute = contractRoute(requestLoginChallenge);
+  typed.route({
+    ...challengeRoute,
+    config: { ...challengeRoute.config, rateLimit: rateLimit(options.loginsPerMinute * 2) },
+    handler: async (request) => {
+      const { id, entry } = challenges.issue(request.params.tenantId, request.body.deviceId);
+      return {
+        challengeId: id,
+        challenge: Buffer.from(entry.challenge).toString('base64url'),
+        expiresAt: new Date(entry.expiresAt).toISOString(),
+      };
+    },
+  });
+
+  const loginRoute = contractRoute(login);
+  typed.route({
+    ...loginRoute,
+    config: { ...loginRoute.config, rateLimit: rateLimit(options.loginsPerMinute) },
+    handler: async (request) => {
+      const { tenantId } = request.params;
+      const { deviceId, challengeId, proof } = request.body;
+      const challenge = challenges.take(challengeId);
+      if (
+        challenge === null ||
+        challenge.tenantId !== tenantId ||
+        challenge.deviceId !== deviceId
+      ) {
+        throw loginRefused('challenge unknown, used, expired or of another device');
+      }
+      const standing = await options.readModel.deviceStanding(tenantId, deviceId);
+      if (standing === null) throw loginRefused('no such device');
+      const bytes = new Uint8Array(Buffer.from(proof, 'base64url'));
+      let signerKey: Uint8Array;
+      try {
+        signerKey = openRecord(bytes, 'login-proof').signerKey;
+        if (fingerprint(signerKey) !== standing.fingerprint) throw new Error('another key');
+        verifyLoginProof(bytes, { tenantId, deviceId, challenge: challenge.challenge }, signerKey);
+      } catch (error) {
+        throw loginRefused(`proof: ${(error as Error).message}`);
+      }
+      const now = options.now();
+      const status = deviceStatusAt(standing, Math.floor(now / 1000));
+      if (status !== 'valid') {
+        throw new ApiError(
+          ApiErrorCode.deviceNotInGoodStanding,
+          `this device's certificate is ${status === 'notYetValid' ? 'not yet valid' : status}`,
+          { hint: 'ask an administrator of the tenant to certify this device again' },
+        );
+      }
+      const token = randomBytes(32).toString('base64url');
+      const expiresAt = Math.min(now + options.tokenTtlMs, standing.notAfter * 1000);
+      await options.tokens.put(tokenHash(token), {
+        tenantId,
+        userId: standing.userId,
+        deviceId,
+        expiresAt,
+      });
+      request.log.info({ tenantId, deviceId, userId: standing.userId }, 'device logged in');
+      return {
+        token,
+        session: sessionOf({
+          tenantId,
+          userId: standing.userId,
+          deviceId,
+          admin: standing.admin,
+          expiresAt,
+          tokenHash: '',
+        }),
+      };
+    },
+  });
+
+  typed.route({
+    ...contractRoute(getSession),
+    handler: async (request) => sessionOf(request.device!),
+  });
+
+  typed.route({
+    ...contractRoute(logout),
+    handler: async (request, reply) => {
+      await options.tokens.delete(request.device!.tokenHash);
+      return reply.status(204).send(null);
+    },
+  });
+};
