@@ -5,6 +5,7 @@ import { expectError } from './support/expectError.js';
 import {
   CryptoErrorCode,
   DocumentState,
+  firstSync,
   SignatureError,
   TrustError,
   signRecord,
@@ -45,7 +46,7 @@ t.test('versions count up from 1, each naming its parent and the current epoch',
   const { committee, doc, add, version } = await scene();
   add('version', version(1, null));
   add('version', version(2, 1));
-  const state = DocumentState.fold(committee, doc);
+  const state = DocumentState.fold(committee, doc, firstSync);
   t.equal(state.versions.length, 2);
   t.equal(state.latest?.body.size, 200);
   t.equal(state.head.length, 3);
@@ -61,7 +62,7 @@ t.test('a skipped version, a wrong parent or a wrong epoch is refused', async (t
     add('version', version(n, parent, epoch));
     expectError(
       t,
-      () => DocumentState.fold(committee, doc),
+      () => DocumentState.fold(committee, doc, firstSync),
       TrustError,
       CryptoErrorCode.unauthorisedSigner,
     );
@@ -77,7 +78,7 @@ t.test(
       add('version', version(1, null));
       expectError(
         t,
-        () => DocumentState.fold(committee, doc),
+        () => DocumentState.fold(committee, doc, firstSync),
         TrustError,
         CryptoErrorCode.unauthorisedSigner,
       );
@@ -87,7 +88,7 @@ t.test(
       add('document-restored', base);
       expectError(
         t,
-        () => DocumentState.fold(committee, doc),
+        () => DocumentState.fold(committee, doc, firstSync),
         TrustError,
         CryptoErrorCode.unauthorisedSigner,
       );
@@ -98,7 +99,7 @@ t.test(
       add('version', version(1, null));
       expectError(
         t,
-        () => DocumentState.fold(committee, doc),
+        () => DocumentState.fold(committee, doc, firstSync),
         TrustError,
         CryptoErrorCode.unauthorisedSigner,
       );
@@ -123,7 +124,7 @@ t.test('a committee record is not a document record', async (t) => {
   );
   expectError(
     t,
-    () => DocumentState.fold(committee, doc),
+    () => DocumentState.fold(committee, doc, firstSync),
     SignatureError,
     CryptoErrorCode.wrongPurpose,
   );
@@ -135,17 +136,17 @@ t.test('a staff member removed later still authored the versions written before'
   world.removeMember('alice');
   const later = world.state();
   t.not(later.head.length, committee.head.length);
-  t.equal(DocumentState.fold(later, doc).versions.length, 1);
+  t.equal(DocumentState.fold(later, doc, firstSync).versions.length, 1);
 });
 
 t.test(
   "the signed metadata is the newest version's, or a later move's naming the head version",
   async (t) => {
     const { committee, doc, add, version, base } = await scene();
-    t.equal(DocumentState.fold(committee, doc).metadata, null);
+    t.equal(DocumentState.fold(committee, doc, firstSync).metadata, null);
     add('version', version(1, null));
     add('version', version(2, 1));
-    let state = DocumentState.fold(committee, doc);
+    let state = DocumentState.fold(committee, doc, firstSync);
     t.same(state.metadata?.encryptedMetadata, new Uint8Array(120).fill(2));
     t.same(state.metadata?.binding, {
       tenantId: 'city',
@@ -154,7 +155,7 @@ t.test(
       epoch: 0,
     });
     add('document-moved', { ...base, epoch: 0, version: 2, encryptedMetadata: new Uint8Array(90) });
-    state = DocumentState.fold(committee, doc);
+    state = DocumentState.fold(committee, doc, firstSync);
     t.same(state.metadata?.encryptedMetadata, new Uint8Array(90));
     t.equal(state.metadata?.binding.version, 2);
     t.equal(state.metadata?.sequence, 3);
@@ -169,7 +170,7 @@ t.test('a move naming an older version, or made before any version, is refused',
     add('document-moved', { ...base, epoch: 0, version: 1, encryptedMetadata: new Uint8Array(90) });
     expectError(
       t,
-      () => DocumentState.fold(committee, doc),
+      () => DocumentState.fold(committee, doc, firstSync),
       TrustError,
       CryptoErrorCode.unauthorisedSigner,
     );
@@ -179,7 +180,7 @@ t.test('a move naming an older version, or made before any version, is refused',
     add('document-moved', { ...base, epoch: 0, version: 1, encryptedMetadata: new Uint8Array(90) });
     expectError(
       t,
-      () => DocumentState.fold(committee, doc),
+      () => DocumentState.fold(committee, doc, firstSync),
       TrustError,
       CryptoErrorCode.unauthorisedSigner,
     );

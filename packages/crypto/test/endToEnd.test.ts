@@ -9,6 +9,7 @@ import {
   BlobHasher,
   CryptoErrorCode,
   DocumentState,
+  firstSync,
   KeyListError,
   MemorySink,
   TrustError,
@@ -115,7 +116,7 @@ const readLatest = async (
     userChains: world.users,
   });
   const committee = CommitteeState.fold(trust, world.committee);
-  const latest = DocumentState.fold(committee, doc).latest!;
+  const latest = DocumentState.fold(committee, doc, firstSync).latest!;
   const epochKey = requireEpochKey(openEpochKeys(committee, device), latest.body.epoch);
   const sink = new MemorySink();
   await openVersionContent(
@@ -139,7 +140,7 @@ const readLatestName = (
     userChains: world.users,
   });
   const committee = CommitteeState.fold(trust, world.committee);
-  const state = DocumentState.fold(committee, doc);
+  const state = DocumentState.fold(committee, doc, firstSync);
   const latest = state.latest!;
   const signed = state.metadata!;
   const epochKey = requireEpochKey(openEpochKeys(committee, device), latest.body.epoch);
@@ -169,7 +170,7 @@ t.test('a version record made up by the server releases no plaintext', async (t)
   const stored = await writeVersion(world, doc, epoch0, new Uint8Array([1, 2, 3]), 1);
   const forged = [...doc.slice(0, 1)];
   const fake = generateDeviceKeys();
-  const honest = DocumentState.fold(world.state(), doc).latest!.body;
+  const honest = DocumentState.fold(world.state(), doc, firstSync).latest!.body;
   forged.push(signRecord('version', headOf(forged), honest, fake.signing));
   await t.rejects(readLatest(world, forged, world.devices.b1!, stored), {
     code: CryptoErrorCode.untrustedKey,

@@ -703,7 +703,13 @@ t.test('property 6: removal, revocation, staleness and co-signature', async (t) 
     const { world, epoch0 } = await World.scene();
     world.appendTenant(
       'heartbeat',
-      { tenantId: 'city', signerDeviceId: 'admin1', time: world.now, userHeads: {} },
+      {
+        tenantId: 'city',
+        signerDeviceId: 'admin1',
+        time: world.now,
+        userHeads: {},
+        committeeHeads: {},
+      },
       world.admin.signing,
     );
     t.throws(() => world.startEpoch('a1', 'rotation', epoch0), StaleCommitteeStateError);

@@ -11,6 +11,7 @@ import {
   CommitteeState,
   CryptoErrorCode,
   DocumentState,
+  firstSync,
   EncodingError,
   SeenHeads,
   SignatureError,
@@ -109,7 +110,7 @@ t.test(
   async (t) => {
     t.test('a device opens the metadata the author signed', async (t) => {
       const { committee, doc, contentKey } = await documentScene();
-      const signed = DocumentState.fold(committee, doc).metadata!;
+      const signed = DocumentState.fold(committee, doc, firstSync).metadata!;
       t.same(
         openSignedMetadata(signed.encryptedMetadata, {
           signed: signed.encryptedMetadata,
@@ -134,7 +135,7 @@ t.test(
           binding: { ...binding, documentId: 'doc_2' },
           metadata: { ...sitzung, name: 'Sitzung 2026-05.pdf' },
         });
-        const signed = DocumentState.fold(committee, doc).metadata!;
+        const signed = DocumentState.fold(committee, doc, firstSync).metadata!;
         for (const swapped of [otherVersion, otherDocument]) {
           // Swapped inside the signed record: the signature no longer covers it.
           t.equal(swapped.length, signed.encryptedMetadata.length);
@@ -142,7 +143,7 @@ t.test(
           record.set(swapped, record.length - 64 - swapped.length);
           expectError(
             t,
-            () => DocumentState.fold(committee, [doc[0] as Uint8Array, record]),
+            () => DocumentState.fold(committee, [doc[0] as Uint8Array, record], firstSync),
             SignatureError,
             CryptoErrorCode.badSignature,
           );
@@ -172,7 +173,7 @@ t.test(
           },
           a1.signing,
         );
-        const second = DocumentState.fold(committee, doc).metadata!;
+        const second = DocumentState.fold(committee, doc, firstSync).metadata!;
         t.equal(second.binding.version, 2);
         expectError(
           t,
@@ -195,7 +196,7 @@ t.test(
         binding,
         metadata: { ...sitzung, name: 'Rücktritt.pdf' },
       });
-      const signed = DocumentState.fold(committee, doc).metadata!;
+      const signed = DocumentState.fold(committee, doc, firstSync).metadata!;
       // It decrypts (right key, right binding) but is not the object the author signed.
       expectError(
         t,
@@ -217,7 +218,7 @@ t.test(
       );
       expectError(
         t,
-        () => DocumentState.fold(committee, doc),
+        () => DocumentState.fold(committee, doc, firstSync),
         TrustError,
         CryptoErrorCode.unauthorisedSigner,
       );
@@ -237,7 +238,12 @@ t.test(
         t.notSame(forged, doc[2]);
         expectError(
           t,
-          () => DocumentState.fold(committee, [doc[0] as Uint8Array, doc[1] as Uint8Array, forged]),
+          () =>
+            DocumentState.fold(
+              committee,
+              [doc[0] as Uint8Array, doc[1] as Uint8Array, forged],
+              firstSync,
+            ),
           SignatureError,
           CryptoErrorCode.badSignature,
         );
@@ -257,14 +263,14 @@ t.test(
         a1.signing,
       );
       append('document-deleted', base(), a1.signing);
-      t.ok(DocumentState.fold(committee, doc).deleted);
+      t.ok(DocumentState.fold(committee, doc, firstSync).deleted);
       append('document-restored', base(), a1.signing);
-      const state = DocumentState.fold(committee, doc);
+      const state = DocumentState.fold(committee, doc, firstSync);
       t.notOk(state.deleted);
       t.equal(state.latest?.body.size, 1000);
       t.same(state.metadata?.encryptedMetadata, new Uint8Array(20).fill(7));
       append('document-erased', base(), a1.signing);
-      t.ok(DocumentState.fold(committee, doc).erased);
+      t.ok(DocumentState.fold(committee, doc, firstSync).erased);
     });
 
     t.test('a move, deletion or erasure signed by a key the server made is refused', async (t) => {
@@ -275,7 +281,7 @@ t.test(
         append(purpose, base(), server, chain);
         expectError(
           t,
-          () => DocumentState.fold(committee, chain),
+          () => DocumentState.fold(committee, chain, firstSync),
           TrustError,
           CryptoErrorCode.untrustedKey,
         );
@@ -289,7 +295,7 @@ t.test(
       );
       expectError(
         t,
-        () => DocumentState.fold(committee, moved),
+        () => DocumentState.fold(committee, moved, firstSync),
         TrustError,
         CryptoErrorCode.untrustedKey,
       );
@@ -298,12 +304,12 @@ t.test(
       append('document-created', { ...base('doc_9'), epoch: 0 }, server, madeUp);
       expectError(
         t,
-        () => DocumentState.fold(committee, madeUp),
+        () => DocumentState.fold(committee, madeUp, firstSync),
         TrustError,
         CryptoErrorCode.untrustedKey,
       );
       // The honest chain is unaffected.
-      t.equal(DocumentState.fold(committee, doc).versions.length, 1);
+      t.equal(DocumentState.fold(committee, doc, firstSync).versions.length, 1);
     });
 
     t.test('a move, deletion or erasure signed by a reader device is refused', async (t) => {
@@ -314,7 +320,7 @@ t.test(
         append(purpose, base(), b1.signing, chain);
         expectError(
           t,
-          () => DocumentState.fold(committee, chain),
+          () => DocumentState.fold(committee, chain, firstSync),
           TrustError,
           CryptoErrorCode.unauthorisedSigner,
         );
@@ -328,7 +334,7 @@ t.test(
       );
       expectError(
         t,
-        () => DocumentState.fold(committee, moved),
+        () => DocumentState.fold(committee, moved, firstSync),
         TrustError,
         CryptoErrorCode.unauthorisedSigner,
       );
@@ -360,7 +366,7 @@ t.test(
         // Same position, so the chain link matches only by chance: it does not, the hash differs.
         expectError(
           t,
-          () => DocumentState.fold(committee, [...doc, deletion]),
+          () => DocumentState.fold(committee, [...doc, deletion], firstSync),
           ChainError,
           CryptoErrorCode.chainBroken,
         );
@@ -381,7 +387,7 @@ t.test(
         );
         expectError(
           t,
-          () => DocumentState.fold(committee, doc),
+          () => DocumentState.fold(committee, doc, firstSync),
           ChainError,
           CryptoErrorCode.chainBroken,
         );
@@ -401,9 +407,10 @@ t.test(
     const entry = (userId: string) => 1 + userId.length + 64;
     const bobLen = entry('bob');
     const aliceLen = entry('alice');
-    const end = signed.length;
+    // The committee-head map follows: count (4), then finance's id (1 + 7), length (8), hash (64).
+    const end = signed.length - (4 + 1 + 'finance'.length + 8 + 64);
     const alice = signed.slice(end - bobLen - aliceLen, end - bobLen);
-    const bob = signed.slice(end - bobLen);
+    const bob = signed.slice(end - bobLen, end);
     const reencoded = Uint8Array.from(signed);
     reencoded.set(bob, end - bobLen - aliceLen);
     reencoded.set(alice, end - bobLen - aliceLen + bobLen);

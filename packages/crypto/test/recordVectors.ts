@@ -138,6 +138,7 @@ export async function buildRecordVectors(): Promise<string> {
         signerDeviceId: 'admin1',
         time: 1_800_086_400,
         userHeads: { bob: h(0xb0), alice: h(0xa0) },
+        committeeHeads: { finance: { length: 7, hash: h(0xf0) } },
       },
     },
     'checkpoint-countersignature': {

@@ -15,10 +15,14 @@ import {
   CryptoErrorCode,
   CryptoValidationError,
   DocumentState,
+  firstSync,
+  EpochDueError,
+  ForkError,
   KeyStoreError,
   KeySlotError,
   StaleCommitteeStateError,
   TrustError,
+  TrustView,
   checkHeadsSeen,
   fingerprint,
   generateDeviceKeys,
@@ -27,6 +31,9 @@ import {
   openKeySlot,
   openKeysWithPassphrase,
   requireFresh,
+  requireWritable,
+  startEpoch,
+  wrapForNewDevices,
   sealKeySlot,
   sealKeysWithPassphrase,
   SeenHeads,
@@ -86,13 +93,13 @@ t.test(
     world.startEpoch('a2', 'revocation', epoch0);
     doc.add('version', doc.version(doc.here(), 1, null, 1, 'a2'), 'a2');
     const honest = [...doc.chain];
-    t.equal(DocumentState.fold(world.state(), honest).versions.length, 1);
+    t.equal(DocumentState.fold(world.state(), honest, firstSync).versions.length, 1);
 
     // a1, with the server's help, appends a version under epoch 0 at pre-revocation positions.
     doc.add('version', doc.version(before, 2, 1, 0, 'a1'), 'a1');
     expectError(
       t,
-      () => DocumentState.fold(world.state(), doc.chain),
+      () => DocumentState.fold(world.state(), doc.chain, firstSync),
       ChainError,
       CryptoErrorCode.chainBroken,
     );
@@ -101,7 +108,7 @@ t.test(
     doc.add('document-erased', before, 'a1');
     expectError(
       t,
-      () => DocumentState.fold(world.state(), doc.chain),
+      () => DocumentState.fold(world.state(), doc.chain, firstSync),
       ChainError,
       CryptoErrorCode.chainBroken,
     );
@@ -110,14 +117,14 @@ t.test(
     doc.add('document-deleted', { ...doc.here(), committeeHead: before.committeeHead }, 'a2');
     expectError(
       t,
-      () => DocumentState.fold(world.state(), doc.chain),
+      () => DocumentState.fold(world.state(), doc.chain, firstSync),
       ChainError,
       CryptoErrorCode.chainBroken,
     );
     // The same positions as the predecessor are fine.
     doc.chain.splice(honest.length);
     doc.add('document-deleted', doc.here(), 'a2');
-    t.ok(DocumentState.fold(world.state(), doc.chain).deleted);
+    t.ok(DocumentState.fold(world.state(), doc.chain, firstSync).deleted);
   },
 );
 
@@ -220,13 +227,16 @@ t.test('item 9: a version’s author field must be its signer (staff device)', a
   doc.add('version', doc.version(doc.here(), 1, null, 0, 'a2'), 'a1');
   expectError(
     t,
-    () => DocumentState.fold(world.state(), doc.chain),
+    () => DocumentState.fold(world.state(), doc.chain, firstSync),
     TrustError,
     CryptoErrorCode.unauthorisedSigner,
   );
   doc.chain.pop();
   doc.add('version', doc.version(doc.here(), 1, null, 0, 'a1'), 'a1');
-  t.equal(DocumentState.fold(world.state(), doc.chain).latest?.body.authorDeviceId, 'a1');
+  t.equal(
+    DocumentState.fold(world.state(), doc.chain, firstSync).latest?.body.authorDeviceId,
+    'a1',
+  );
 });
 
 t.test('item 9: a heads-seen record names its own signer’s tenant, user and device', async (t) => {
@@ -390,5 +400,290 @@ t.test(
     const again = useDeterministicRandomnessForTests(new Uint8Array(32).fill(2));
     t.same(generateEpochKey(), first);
     again();
+  },
+);
+
+/** What a device holding `deviceId`'s keys sees when the server serves `committee` and `users`. */
+const deviceView = (
+  world: World,
+  deviceId: string,
+  served: { committee?: Uint8Array[]; users?: Record<string, Uint8Array[]> } = {},
+) => {
+  const trust = TrustView.build({
+    rootPin: world.code.rootPin,
+    tenantChain: world.tenant,
+    userChains: served.users ?? world.users,
+  });
+  const committee = CommitteeState.fold(trust, served.committee ?? world.committee);
+  return {
+    trust,
+    committee,
+    context: { trust, committee, self: world.devices[deviceId]!, now: world.now },
+  };
+};
+
+const withoutLast = (chain: readonly Uint8Array[]): Uint8Array[] => chain.slice(0, -1);
+
+t.test(
+  'item 1: a withheld removal stops wrapping and writing once a fresh heartbeat names the committee head',
+  async (t) => {
+    const { world, epoch0 } = await World.scene();
+    world.addUser('carol');
+    world.enrol('carol', 'c1');
+    world.cosign(world.addMember('carol', 'reader'), 'a1');
+    world.heartbeat();
+    world.wrapForNew('a1', epoch0);
+    // The admin removes bob; the admin agent's next heartbeat names the committee head after it.
+    world.removeMember('bob');
+    world.now += day;
+    world.heartbeat();
+    // The server withholds the removal from a1 (and keeps serving fresh heartbeats).
+    const withheld = withoutLast(world.committee);
+    const view = deviceView(world, 'a1', { committee: withheld });
+    t.ok(view.committee.keyHolders().includes('bob'), 'a1 still sees bob as a key holder');
+    expectError(
+      t,
+      () => startEpoch(view.context, 'rotation', epoch0),
+      StaleCommitteeStateError,
+      CryptoErrorCode.staleCommitteeState,
+    );
+    expectError(
+      t,
+      () => wrapForNewDevices(view.context, epoch0),
+      StaleCommitteeStateError,
+      CryptoErrorCode.staleCommitteeState,
+    );
+    // Writing: a version to an existing document, or a new document, both pass requireWritable.
+    expectError(
+      t,
+      () =>
+        requireWritable(
+          view.trust,
+          view.committee,
+          fingerprint(world.devices.a1!.signing.publicKey),
+          world.now,
+        ),
+      StaleCommitteeStateError,
+      CryptoErrorCode.staleCommitteeState,
+    );
+    // Changed rather than withheld: the server serves another record at the removal's place.
+    const changed = [
+      ...withheld,
+      signRecord(
+        'retention',
+        headOf(withheld),
+        {
+          tenantId: 'city',
+          committeeId: 'finance',
+          tenantPosition: world.tenantPosition,
+          retentionDays: 5,
+        },
+        world.devices.a1!.signing,
+      ),
+    ];
+    const forked = deviceView(world, 'a1', { committee: changed });
+    expectError(
+      t,
+      () => startEpoch(forked.context, 'rotation', epoch0),
+      ForkError,
+      CryptoErrorCode.fork,
+    );
+    // A committee the newest heartbeat does not name (a new committee chain) is stale too.
+    world.appendTenant(
+      'heartbeat',
+      {
+        tenantId: 'city',
+        signerDeviceId: 'admin1',
+        time: world.now,
+        userHeads: {},
+        committeeHeads: {},
+      },
+      world.admin.signing,
+    );
+    expectError(
+      t,
+      () => startEpoch(deviceView(world, 'a1').context, 'rotation', epoch0),
+      StaleCommitteeStateError,
+      CryptoErrorCode.staleCommitteeState,
+    );
+    // The full chain, named by a fresh heartbeat: a new epoch without bob.
+    world.heartbeat();
+    const full = deviceView(world, 'a1');
+    const { record } = startEpoch(full.context, 'removal', epoch0);
+    world.committee.push(record);
+    const holders = [...world.state().epoch(1)!.wrapped.keys()].map(
+      (fp) => world.trust().device(fp)!.userId,
+    );
+    t.same([...new Set(holders)].sort(), ['alice', 'carol']);
+  },
+);
+
+t.test(
+  'item 2: a withheld device revocation stops writing under the epoch the revoked device holds',
+  async (t) => {
+    for (const stolen of ['b1', 'a2'] as const) {
+      // b1: a reader's tablet; a2: a staff member's second device.
+      const { world, epoch0 } = await World.scene();
+      world.enrol('alice', 'a2');
+      world.heartbeat();
+      world.wrapForNew('a1', epoch0);
+      const owner = stolen === 'b1' ? 'bob' : 'alice';
+      world.revoke(owner, stolen);
+      world.now += day;
+      world.heartbeat();
+      const served = { ...world.users, [owner]: withoutLast(world.users[owner]!) };
+      const view = deviceView(world, 'a1', { users: served });
+      t.notOk(view.committee.needsNewEpoch(), `${stolen}'s revocation is hidden from a1`);
+      expectError(
+        t,
+        () =>
+          requireWritable(
+            view.trust,
+            view.committee,
+            fingerprint(world.devices.a1!.signing.publicKey),
+            world.now,
+          ),
+        StaleCommitteeStateError,
+        CryptoErrorCode.staleCommitteeState,
+      );
+      // With the revocation served, a new epoch is due before anyone writes.
+      const full = deviceView(world, 'a1');
+      expectError(
+        t,
+        () =>
+          requireWritable(
+            full.trust,
+            full.committee,
+            fingerprint(world.devices.a1!.signing.publicKey),
+            world.now,
+          ),
+        EpochDueError,
+        CryptoErrorCode.epochDue,
+      );
+    }
+  },
+);
+
+t.test('item 2: a heartbeat that names no key holder refuses writing', async (t) => {
+  const { world } = await World.scene();
+  world.appendTenant(
+    'heartbeat',
+    {
+      tenantId: 'city',
+      signerDeviceId: 'admin1',
+      time: world.now,
+      userHeads: {},
+      committeeHeads: {
+        finance: { length: world.committee.length, hash: headOf(world.committee).previousHash },
+      },
+    },
+    world.admin.signing,
+  );
+  const view = deviceView(world, 'a1');
+  expectError(
+    t,
+    () =>
+      requireWritable(
+        view.trust,
+        view.committee,
+        fingerprint(world.devices.a1!.signing.publicKey),
+        world.now,
+      ),
+    StaleCommitteeStateError,
+    CryptoErrorCode.staleCommitteeState,
+  );
+});
+
+t.test(
+  'item 4: writing rights end with revocation, removal and expiry, also for new documents',
+  async (t) => {
+    const setup = async () => {
+      const { world, epoch0 } = await World.scene();
+      world.enrol('alice', 'a2');
+      world.addUser('dave');
+      world.enrol('dave', 'd1', 40 * day);
+      world.cosign(world.addMember('dave', 'staff'), 'a1');
+      world.heartbeat();
+      world.wrapForNew('a1', epoch0);
+      // A device keeps the floor of its last complete sync.
+      const floor = world.trust().judgingFloor('finance');
+      const before = documentOf(world).here();
+      return { world, epoch0, floor, before };
+    };
+    const newDocument = (world: World, at: RecordBodies['document-created'], by: string) => {
+      const doc = documentOf(world);
+      doc.add('document-created', at, by);
+      doc.add('version', doc.version({ ...at }, 1, null, at.epoch, by), by);
+      return doc.chain;
+    };
+
+    // Revocation: the stolen a2 starts a new document at pre-revocation positions.
+    {
+      const { world, before } = await setup();
+      const honestOld = newDocument(world, { ...before, documentId: 'doc_old', epoch: 0 }, 'a2');
+      world.revoke('alice', 'a2');
+      world.heartbeat();
+      const floor = world.trust().judgingFloor('finance');
+      const forged = newDocument(world, { ...before, documentId: 'doc_new', epoch: 0 }, 'a2');
+      expectError(
+        t,
+        () => DocumentState.fold(world.state(), forged, { accepted: 0, floor }),
+        TrustError,
+        CryptoErrorCode.revoked,
+      );
+      // The same record, accepted by this device before the revocation, stays history.
+      t.equal(
+        DocumentState.fold(world.state(), honestOld, { accepted: honestOld.length, floor }).versions
+          .length,
+        1,
+      );
+      // Appended to an existing chain, past what this device accepted: refused as well.
+      const doc = documentOf(world);
+      doc.chain.push(...honestOld);
+      doc.add('document-deleted', { ...before, documentId: 'doc_old' }, 'a2');
+      expectError(
+        t,
+        () => DocumentState.fold(world.state(), doc.chain, { accepted: honestOld.length, floor }),
+        TrustError,
+        CryptoErrorCode.revoked,
+      );
+    }
+    // Removal: dave is removed from the committee, then starts a document at old heads.
+    {
+      const { world, before } = await setup();
+      world.removeMember('dave');
+      world.heartbeat();
+      const floor = world.trust().judgingFloor('finance');
+      const forged = newDocument(world, { ...before, documentId: 'doc_new', epoch: 0 }, 'd1');
+      expectError(
+        t,
+        () => DocumentState.fold(world.state(), forged, { accepted: 0, floor }),
+        TrustError,
+        CryptoErrorCode.unauthorisedSigner,
+      );
+    }
+    // Expiry: d1's certificate ran out; it names a position from its valid days.
+    {
+      const { world, before } = await setup();
+      world.now += 45 * day;
+      world.heartbeat();
+      const floor = world.trust().judgingFloor('finance');
+      const forged = newDocument(world, { ...before, documentId: 'doc_new', epoch: 0 }, 'd1');
+      expectError(
+        t,
+        () => DocumentState.fold(world.state(), forged, { accepted: 0, floor }),
+        TrustError,
+        CryptoErrorCode.certificateNotValid,
+      );
+    }
+    // An honest record written after the floor the device kept is accepted.
+    {
+      const { world, floor } = await setup();
+      const at = documentOf(world).here();
+      world.revoke('bob', 'b1');
+      world.heartbeat();
+      const honest = newDocument(world, { ...at, documentId: 'doc_2', epoch: 0 }, 'a2');
+      t.equal(DocumentState.fold(world.state(), honest, { accepted: 0, floor }).versions.length, 1);
+    }
   },
 );

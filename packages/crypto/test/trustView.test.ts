@@ -140,7 +140,13 @@ t.test(
     const world = await World.create();
     world.appendTenant(
       'heartbeat',
-      { tenantId: 'town', signerDeviceId: 'admin1', time: world.now, userHeads: {} },
+      {
+        tenantId: 'town',
+        signerDeviceId: 'admin1',
+        time: world.now,
+        userHeads: {},
+        committeeHeads: {},
+      },
       world.admin.signing,
     );
     expectError(t, () => world.trust(), TrustError, CryptoErrorCode.untrustedKey);

@@ -162,6 +162,11 @@ export class CommitteeState {
     return this.lastPosition;
   }
 
+  /** Length of the tenant chain of the trust view this state was folded under. */
+  get trustHeadLength(): number {
+    return this.trust.tenantHead.length;
+  }
+
   /** What held once the chain had `length` records. */
   snapshotAt(length: number): CommitteeSnapshot | undefined {
     return this.snapshots[length - 1];

@@ -1,6 +1,6 @@
 import type { EpochReason, WrappedKey } from '@ratsfach/kernel';
 import { CryptoErrorCode, KeyListError } from '../errors.js';
-import type { TrustView } from '../identity/trustView.js';
+import type { CertifiedDevice, TrustView } from '../identity/trustView.js';
 import type { DeviceKeys } from '../keys/deviceKeys.js';
 import { fingerprint } from '../keys/fingerprint.js';
 import { signRecord } from '../records/signedRecord.js';
@@ -15,7 +15,7 @@ import {
   wrapEpochKey,
   type EpochRef,
 } from './epochKeyWrap.js';
-import { requireFresh, defaultStalenessSeconds } from './staleness.js';
+import { requireHeadsReached, defaultStalenessSeconds } from './staleness.js';
 
 /** What a staff device needs to wrap keys: the folded state, its keys and its clock. */
 export interface WrapContext {
@@ -31,10 +31,8 @@ export interface WrapContext {
 const wrapAll = (
   ref: EpochRef,
   key: Uint8Array,
-  trust: TrustView,
-  userIds: readonly string[],
+  recipients: readonly CertifiedDevice[],
 ): WrappedKey[] => {
-  const recipients = trust.recipientsAt(userIds);
   if (recipients.length === 0) {
     throw new KeyListError(CryptoErrorCode.emptyKeyList, 'no device to wrap the epoch key for', {
       hint: 'Every key holder needs a certified device named by the newest heartbeat.',
@@ -56,7 +54,12 @@ export function startEpoch(
   previousKey: Uint8Array | null,
 ): { readonly record: Uint8Array; readonly epochKey: Uint8Array } {
   const { trust, committee } = context;
-  requireFresh(trust, context.now, context.stalenessSeconds ?? defaultStalenessSeconds);
+  const recipients = requireHeadsReached(
+    trust,
+    committee,
+    context.now,
+    context.stalenessSeconds ?? defaultStalenessSeconds,
+  );
   committee.requireStaffSigner(
     fingerprint(context.self.signing.publicKey),
     trust.tenantHead.length,
@@ -67,7 +70,7 @@ export function startEpoch(
     epoch: committee.currentEpoch + 1,
   };
   const epochKey = generateEpochKey();
-  const wrappedKeys = wrapAll(ref, epochKey, trust, committee.keyHolders());
+  const wrappedKeys = wrapAll(ref, epochKey, recipients);
   const record = signRecord(
     'key-epoch',
     { sequence: committee.head.length, previousHash: committee.head.hash },
@@ -96,7 +99,12 @@ export function wrapForNewDevices(
   epochKey: Uint8Array,
 ): Uint8Array | undefined {
   const { trust, committee } = context;
-  requireFresh(trust, context.now, context.stalenessSeconds ?? defaultStalenessSeconds);
+  const recipients = requireHeadsReached(
+    trust,
+    committee,
+    context.now,
+    context.stalenessSeconds ?? defaultStalenessSeconds,
+  );
   committee.requireStaffSigner(
     fingerprint(context.self.signing.publicKey),
     trust.tenantHead.length,
@@ -111,9 +119,7 @@ export function wrapForNewDevices(
     epoch: epoch.epoch,
   };
   requireEpochKeyCommitment(ref, epochKey, epoch.keyCommitment);
-  const missing = trust
-    .recipientsAt(committee.keyHolders())
-    .filter((d) => !epoch.wrapped.has(d.fingerprint));
+  const missing = recipients.filter((d) => !epoch.wrapped.has(d.fingerprint));
   if (missing.length === 0) return undefined;
   return signRecord(
     'epoch-keys',

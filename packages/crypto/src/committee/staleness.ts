@@ -1,4 +1,6 @@
-import { EpochDueError, StaleCommitteeStateError } from '../errors.js';
+import { EpochDueError, ForkError, StaleCommitteeStateError } from '../errors.js';
+import { bytesEqual } from '@ratsfach/kernel';
+import type { CertifiedDevice } from '../identity/trustView.js';
 import type { CommitteeState } from './committeeState.js';
 import type { TrustView } from '../identity/trustView.js';
 
@@ -40,10 +42,47 @@ export function requireFresh(
 }
 
 /**
- * Everything a device checks before it writes for a committee (a version, a move, a deletion):
- * a fresh admin heartbeat, this device a staff device now, and no removal or revocation since
- * the current epoch began (else EpochDueError: start a new epoch first). Returns the epoch to
- * write under.
+ * What a device checks before it wraps keys or writes for a committee (FORMAT.md "Wrapping and
+ * writing"): the newest admin heartbeat is fresh (`requireFresh`), names this committee's head,
+ * and this device's view of the committee chain reaches that head (else StaleCommitteeStateError;
+ * a different record at a named position is a ForkError); it names a user-chain head of every
+ * key holder that this device's view reaches (`TrustView.recipientsAt`). So a removal or
+ * revocation an admin signed before that heartbeat is in the view. Returns the recipients: the
+ * key holders' devices valid at the named heads.
+ */
+export function requireHeadsReached(
+  trust: TrustView,
+  committee: CommitteeState,
+  now: number,
+  boundSeconds: number = defaultStalenessSeconds,
+): CertifiedDevice[] {
+  requireFresh(trust, now, boundSeconds);
+  const heartbeat = trust.latestHeartbeat as NonNullable<TrustView['latestHeartbeat']>;
+  const named = heartbeat.committeeHeads[committee.committeeId];
+  const details = { committeeId: committee.committeeId, heartbeat: heartbeat.sequence };
+  if (named === undefined || named.length > committee.head.length) {
+    throw new StaleCommitteeStateError(
+      named === undefined
+        ? `the newest heartbeat does not name committee ${committee.committeeId}`
+        : `the newest heartbeat names committee head ${named.length}, this device has ${committee.head.length} records`,
+      { details: { ...details, named: named?.length ?? null, have: committee.head.length } },
+    );
+  }
+  if (!bytesEqual(committee.hashes[named.length - 1] as Uint8Array, named.hash)) {
+    throw new ForkError(
+      `committee ${committee.committeeId}: the record at ${named.length} differs from the one the admin heartbeat names`,
+      { details: { ...details, position: named.length } },
+    );
+  }
+  return trust.recipientsAt(committee.keyHolders());
+}
+
+/**
+ * Everything a device checks before it writes for a committee (a version, a new document, a
+ * move, a deletion): the heads the newest fresh admin heartbeat names are reached
+ * (`requireHeadsReached`: committee head and every key holder's user head), this device is a
+ * staff device now, and no removal or revocation since the current epoch began (else
+ * EpochDueError: start a new epoch first). Returns the epoch to write under.
  */
 export function requireWritable(
   trust: TrustView,
@@ -52,7 +91,7 @@ export function requireWritable(
   now: number,
   boundSeconds: number = defaultStalenessSeconds,
 ): number {
-  requireFresh(trust, now, boundSeconds);
+  requireHeadsReached(trust, committee, now, boundSeconds);
   committee.requireStaffSigner(selfFingerprint, trust.tenantHead.length);
   if (committee.needsNewEpoch()) {
     throw new EpochDueError(

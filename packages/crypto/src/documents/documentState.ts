@@ -4,6 +4,7 @@ import type { CommitteeState } from '../committee/committeeState.js';
 import { ChainError, CryptoErrorCode, TrustError } from '../errors.js';
 import { constantTimeEqual } from '../hash.js';
 import type { ContentBinding } from '../content/binding.js';
+import type { JudgingFloor } from '../identity/trustView.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 
 /**
@@ -18,6 +19,21 @@ export interface SignedMetadata {
   /** Chain position of the record that signed it. */
   readonly sequence: number;
 }
+
+/**
+ * How a device judges a document chain (FORMAT.md "Judging new records"): the records it
+ * accepted at an earlier sync (`accepted`, a prefix of the chain it kept in its seen heads) stay
+ * judged at the positions they name; every record after them is judged at positions no older
+ * than `floor`, the judging floor it stored at its last complete sync
+ * (`TrustView.judgingFloor`). A device's first sync has no floor (`null`).
+ */
+export interface DocumentJudging {
+  readonly accepted: number;
+  readonly floor: JudgingFloor | null;
+}
+
+/** The judging of a device that never synced this committee: every record at its own positions. */
+export const firstSync: DocumentJudging = { accepted: 0, floor: null };
 
 /** A verified version of a document. */
 export interface VerifiedVersion {
@@ -66,6 +82,7 @@ export class DocumentState {
   private constructor(
     private readonly committee: CommitteeState,
     records: readonly OpenedRecord[],
+    private readonly judging: DocumentJudging,
   ) {
     const hashes = linkChain(records, 'document');
     const first = records[0];
@@ -77,11 +94,19 @@ export class DocumentState {
     this.head = { length: records.length, hash: hashes[records.length - 1] as Uint8Array };
   }
 
-  /** Folds a document chain (stored bytes, from its first record) under a verified committee. */
-  static fold(committee: CommitteeState, chain: readonly Uint8Array[]): DocumentState {
+  /**
+   * Folds a document chain (stored bytes, from its first record) under a verified committee,
+   * judging records past `judging.accepted` at no older positions than `judging.floor`.
+   */
+  static fold(
+    committee: CommitteeState,
+    chain: readonly Uint8Array[],
+    judging: DocumentJudging,
+  ): DocumentState {
     return new DocumentState(
       committee,
       chain.map((bytes) => openAnyRecord(bytes)),
+      judging,
     );
   }
 
@@ -131,7 +156,22 @@ export class DocumentState {
     }
     this.named = { tenantPosition: body.tenantPosition, committeeLength: named.length };
     if (this.erased) throw refuse(`${record.purpose} after erasure`);
-    const signer = c.requireStaffDevice(record, body.tenantPosition, snapshot.staff);
+    // A record new to this device is judged no older than its floor: a revoked, removed or
+    // expired device cannot pick positions from before it lost its rights.
+    const floor = record.sequence >= this.judging.accepted ? this.judging.floor : null;
+    const position = Math.max(body.tenantPosition, floor?.tenantPosition ?? 0);
+    const staffAt =
+      floor !== null && floor.committeeLength > named.length
+        ? (c.snapshotAt(Math.min(floor.committeeLength, c.head.length)) ?? snapshot).staff
+        : snapshot.staff;
+    if (position > this.committee.trustHeadLength) {
+      throw new ChainError(
+        CryptoErrorCode.chainBroken,
+        `${record.purpose} is judged at tenant position ${position}, beyond this device's tenant chain`,
+        { hint: 'Sync the tenant chain, then verify again.', details: { position } },
+      );
+    }
+    const signer = c.requireStaffDevice(record, position, staffAt);
     switch (record.purpose) {
       case 'document-created':
         if (record.sequence !== 0) throw refuse('document created twice');

@@ -32,6 +32,17 @@ export interface HeartbeatState {
   readonly time: number;
   readonly signerFingerprint: string;
   readonly userHeads: Readonly<Record<string, Uint8Array>>;
+  readonly committeeHeads: Readonly<Record<string, ChainHead>>;
+}
+
+/**
+ * Where a device judges records new to it (FORMAT.md "Judging new records"): the tenant position
+ * just after the newest admin heartbeat it had verified at its last complete sync, and the
+ * committee head that heartbeat names. The device stores it with its seen heads.
+ */
+export interface JudgingFloor {
+  readonly tenantPosition: number;
+  readonly committeeLength: number;
 }
 
 /** The chains a device folds into its view of who is who. */
@@ -128,6 +139,20 @@ export class TrustView {
     return this.heartbeat;
   }
 
+  /**
+   * The judging floor for `committeeId` this view gives: store it when a sync of the committee
+   * and its documents completes, and pass it to `DocumentState.fold` at the next sync. Without a
+   * heartbeat, or for a committee the newest heartbeat does not name, the floor is the start.
+   */
+  judgingFloor(committeeId: string): JudgingFloor {
+    const heartbeat = this.heartbeat;
+    if (heartbeat === undefined) return { tenantPosition: 0, committeeLength: 0 };
+    return {
+      tenantPosition: heartbeat.sequence + 1,
+      committeeLength: heartbeat.committeeHeads[committeeId]?.length ?? 0,
+    };
+  }
+
   /** A certified device by fingerprint (whatever its validity), or undefined. */
   device(fingerprintHex: string): CertifiedDevice | undefined {
     return this.devices.get(fingerprintHex);
@@ -204,8 +229,8 @@ export class TrustView {
       }
       for (const device of this.devicesOf(userId)) {
         if (device.userSequence >= length) continue;
-        if (device.revokedUserSequence !== undefined && device.revokedUserSequence < length)
-          continue;
+        // Revoked anywhere this device's view reaches, also past the named head.
+        if (device.revokedAt !== undefined) continue;
         if (heartbeat.time < device.notBefore || heartbeat.time > device.notAfter) continue;
         out.push(device);
       }
@@ -258,6 +283,7 @@ export class TrustView {
           time,
           signerFingerprint: record.signerFingerprint,
           userHeads: body.userHeads,
+          committeeHeads: body.committeeHeads,
         };
         break;
       }

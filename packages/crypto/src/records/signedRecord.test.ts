@@ -36,6 +36,7 @@ t.test('a signed record opens to its body, chain link, signer and hash', async (
       signerDeviceId: 'adm1',
       time: 1_800_000_000,
       userHeads: { u2: new Uint8Array(64).fill(2), u1: new Uint8Array(64).fill(1) },
+      committeeHeads: {},
     },
     key,
   );
@@ -138,16 +139,18 @@ t.test('an unsorted map, a boolean byte 2 and a presence byte 2 are non-canonica
       signerDeviceId: 'a',
       time: 1,
       userHeads: { a: new Uint8Array(64).fill(1), b: new Uint8Array(64).fill(2) },
+      committeeHeads: {},
     },
     key,
   );
   const signed = Uint8Array.from(bytes.subarray(0, bytes.length - 64));
-  // The two map entries are the last 2 * (1 + 1 + 64) bytes; swap them.
+  // The two map entries (1 + 1 + 64 bytes each) come before the empty committee map's count.
   const entry = 66;
-  const a = signed.slice(signed.length - 2 * entry, signed.length - entry);
-  const b = signed.slice(signed.length - entry);
-  signed.set(b, signed.length - 2 * entry);
-  signed.set(a, signed.length - entry);
+  const end = signed.length - 4;
+  const a = signed.slice(end - 2 * entry, end - entry);
+  const b = signed.slice(end - entry, end);
+  signed.set(b, end - 2 * entry);
+  signed.set(a, end - entry);
   t.throws(() => openRecord(resign(signed, key.privateKey), 'heartbeat'), {
     code: CryptoErrorCode.nonCanonical,
   });

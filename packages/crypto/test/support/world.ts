@@ -106,15 +106,25 @@ export class World {
     return this.tenant.length;
   }
 
-  /** An admin heartbeat at `time` naming every user's chain head. */
+  /**
+   * An admin heartbeat at `time` naming every user's chain head and the committee's head (as the
+   * admin agent sees them: the honest, full chains).
+   */
   heartbeat(time: number = this.now): Uint8Array {
     const userHeads: Record<string, Uint8Array> = {};
     for (const [userId, chain] of Object.entries(this.users)) {
       userHeads[userId] = headOf(chain).previousHash;
     }
+    const committeeHeads: Record<string, { length: number; hash: Uint8Array }> = {};
+    if (this.committee.length > 0) {
+      committeeHeads[this.committeeId] = {
+        length: this.committee.length,
+        hash: headOf(this.committee).previousHash,
+      };
+    }
     return this.appendTenant(
       'heartbeat',
-      { tenantId: this.tenantId, signerDeviceId: 'admin1', time, userHeads },
+      { tenantId: this.tenantId, signerDeviceId: 'admin1', time, userHeads, committeeHeads },
       this.admin.signing,
     );
   }

@@ -86,6 +86,7 @@ export const recordSchemas = {
     ['signerDeviceId', t.id],
     ['time', t.u64],
     ['userHeads', t.map(t.hash, 100000)],
+    ['committeeHeads', t.map(chainHeadType, 100000)],
   ],
   'checkpoint-countersignature': [
     ['tenantId', t.id],
