@@ -4,3 +4,4 @@ export * from './health.js';
 export * from './paths.js';
 export * from './problem.js';
 export * from './route.js';
+export * from './uploads.js';

@@ -9,6 +9,7 @@ import { MemoryTokenStore, type TokenStore } from './auth/tokenStore.js';
 import { authPlugin } from './plugins/auth.js';
 import { storesPlugin, type AppStores } from './plugins/stores.js';
 import { authRoutes } from './routes/auth/index.js';
+import { uploadRoutes } from './routes/uploads/index.js';
 import { healthRoutes, type HealthCheck } from './routes/health/index.js';
 
 /** What the app needs from the outside; built by `main.ts`, or by a test. */
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
       loginsPerMinute: options.loginsPerMinute ?? 10,
     });
+    if (deps.stores) await app.register(uploadRoutes);
   }
 
   await app.register(healthRoutes, { checks: deps.checks, version: options.version });

@@ -1,5 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrorCode, problemMediaType, problemType, type Problem } from '@ratsfach/api-contract';
+import {
+  ApiErrorCode,
+  apiErrorStatus,
+  problemMediaType,
+  problemType,
+  type Problem,
+} from '@ratsfach/api-contract';
 import { ErrorKind, isRatsfachError, type RatsfachError } from '@ratsfach/domain';
 import { ApiError, isApiError } from './apiError.js';
 
@@ -35,8 +41,13 @@ const codeByFastifyCode: Readonly<Record<string, ApiErrorCode>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ApiErrorCode.bodyMalformed,
   FST_ERR_CTP_EMPTY_JSON_BODY: ApiErrorCode.bodyMalformed,
   FST_ERR_CTP_INVALID_JSON_BODY: ApiErrorCode.bodyMalformed,
-  FST_ERR_CTP_INSTANCE_ALREADY_STARTED: ApiErrorCode.internal,
   FST_ERR_BAD_URL: ApiErrorCode.requestInvalid,
+  // @fastify/multipart (upload parts).
+  FST_INVALID_MULTIPART_CONTENT_TYPE: ApiErrorCode.mediaTypeUnsupported,
+  FST_REQ_FILE_TOO_LARGE: ApiErrorCode.bodyTooLarge,
+  FST_PARTS_LIMIT: ApiErrorCode.bodyTooLarge,
+  FST_FILES_LIMIT: ApiErrorCode.bodyTooLarge,
+  FST_FIELDS_LIMIT: ApiErrorCode.bodyTooLarge,
 };
 
 const requestHint = 'check the request against the API schema at /v1/openapi.json';
@@ -79,11 +90,11 @@ function fromFastifyError(error: FastifyError): Answer | undefined {
   }
   const status = error.statusCode;
   if (status === undefined || status < 400 || status >= 500) return undefined;
-  const code =
-    codeByFastifyCode[error.code] ??
-    (status === 413 ? ApiErrorCode.bodyTooLarge : ApiErrorCode.requestInvalid);
+  const mapped = codeByFastifyCode[error.code];
+  const code = mapped ?? (status === 413 ? ApiErrorCode.bodyTooLarge : ApiErrorCode.requestInvalid);
   return {
-    status,
+    // A mapped code answers with its own status (multipart says 406 where 415 is meant).
+    status: mapped ? apiErrorStatus[mapped] : status,
     problem: { code, detail: error.message, hint: requestHint },
   };
 }
