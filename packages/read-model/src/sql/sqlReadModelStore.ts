@@ -301,6 +301,46 @@ export abstract class SqlReadModelStore implements ReadModelStore {
    * which proves the position is not ahead of the feed (sequences have no gaps), then up to
    * `limit + 1` entries after it.
    */
+  /**
+   * Every committee feed of the manifest from its cursor position, in one statement (one
+   * round trip however many committees), checked as `#feedSince` checks one feed.
+   */
+  async #committeeFeedsSince(
+    tenantId: string,
+    committees: readonly ManifestCommittee[],
+    positions: Readonly<Record<string, number>>,
+    limit: number,
+  ): Promise<Map<string, Row[]>> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    for (const [i, committee] of committees.entries()) {
+      const position = positions[committee.committeeId] ?? 0;
+      const to = committee.leftAtSeq;
+      if (to !== null && position > to) throw cursorFuture(committee.committeeId, position, to);
+      const upper = to === null ? '' : ' AND seq <= ?';
+      const count = limit + (position === 0 ? 1 : 2);
+      parts.push(
+        `SELECT * FROM (SELECT * FROM rm_committee_feed WHERE tenant_id = ? AND committee_id = ? AND seq >= ?${upper} ORDER BY seq LIMIT ${count}) AS f${i}`,
+      );
+      params.push(tenantId, committee.committeeId, position === 0 ? 1 : position);
+      if (to !== null) params.push(to);
+    }
+    const byCommittee = new Map<string, Row[]>(committees.map((c) => [c.committeeId, []]));
+    if (parts.length === 0) return byCommittee;
+    for (const raw of await this.query(parts.join(' UNION ALL '), params)) {
+      const row = fromDb(TableName.committeeFeed, raw);
+      byCommittee.get(row['committeeId'] as string)?.push(row);
+    }
+    for (const [committeeId, rows] of byCommittee) {
+      rows.sort((a, b) => (a['seq'] as number) - (b['seq'] as number));
+      const position = positions[committeeId] ?? 0;
+      if (position === 0) continue;
+      if (rows[0]?.['seq'] !== position) throw cursorFuture(committeeId, position, position - 1);
+      byCommittee.set(committeeId, rows.slice(1));
+    }
+    return byCommittee;
+  }
+
   async #feedSince(
     table: typeof TableName.committeeFeed | typeof TableName.userFeed,
     tenantId: string,
@@ -350,20 +390,16 @@ export abstract class SqlReadModelStore implements ReadModelStore {
     for (const row of userRows.slice(0, limit)) {
       candidates.push({ feed: '', entry: { feed: 'user', ...(row as unknown as UserFeedEntry) } });
     }
-    for (const committee of committees) {
-      const position = cursor.committees[committee.committeeId] ?? 0;
-      const rows = await this.#feedSince(
-        TableName.committeeFeed,
-        tenantId,
-        committee.committeeId,
-        position,
-        committee.leftAtSeq,
-        limit,
-      );
+    for (const [committeeId, rows] of await this.#committeeFeedsSince(
+      tenantId,
+      committees,
+      cursor.committees,
+      limit,
+    )) {
       if (rows.length > limit) truncated = true;
       for (const row of rows.slice(0, limit)) {
         candidates.push({
-          feed: committee.committeeId,
+          feed: committeeId,
           entry: { feed: 'committee', ...(row as unknown as CommitteeFeedEntry) },
         });
       }
