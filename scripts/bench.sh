@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, one after the other (not part of the tests). Starts PostgreSQL and the S3
 # server if needed and stops what it started. Figures are written to stdout; record them in
-# docs/benchmarks.md with the machine. Run one area only: scripts/bench.sh event-store|crypto|blob-store
+# docs/benchmarks.md with the machine. Run one area only: scripts/bench.sh event-store|projector|crypto|blob-store
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 area="${1:-all}"
@@ -23,6 +23,10 @@ if [[ $area == all || $area == event-store ]]; then
   need_pg
   run packages/event-store/bench/eventStore.bench.ts --backend=sqlite,sqliteWorker,postgres --rounds=3
   run packages/event-store/bench/groupCommitThread.bench.ts --rounds=4
+fi
+if [[ $area == all || $area == projector ]]; then
+  need_pg
+  run services/projector/bench/projection.bench.ts
 fi
 if [[ $area == all || $area == crypto ]]; then
   run --expose-gc packages/crypto/bench/stream.bench.ts --rounds=3 64 512
