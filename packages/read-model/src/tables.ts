@@ -246,7 +246,8 @@ export function normaliseCell(column: Column, value: unknown): CellValue {
   if (value === null || value === undefined) return null;
   switch (column.type) {
     case 'text':
-      return String(value);
+      // Both drivers return a text column as a string.
+      return typeof value === 'string' ? value : (value as number | bigint).toString();
     case 'int':
       return Number(value);
     case 'bigint':
@@ -263,7 +264,7 @@ export function storedCell(
 ): string | number | bigint | null {
   if (value === null || value === undefined) return null;
   if (column.type === 'bool') return value === true ? 1 : 0;
-  if (column.type === 'bigint') return BigInt(value as string | number | bigint);
+  if (column.type === 'bigint') return BigInt(value);
   return value as string | number;
 }
 

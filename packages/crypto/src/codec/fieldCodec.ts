@@ -6,7 +6,7 @@ import {
   type Schema,
 } from '@ratsfach/kernel';
 import { CryptoErrorCode, CryptoValidationError, EncodingError } from '../errors.js';
-import { ByteReader } from './byteReader.js';
+import type { ByteReader } from './byteReader.js';
 import { ByteWriter } from './byteWriter.js';
 
 const utf8 = new TextEncoder();

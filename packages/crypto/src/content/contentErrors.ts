@@ -1,5 +1,5 @@
 import type { RatsfachErrorOptions } from '@ratsfach/kernel';
-import { CryptoErrorCode, DecryptionError } from '../errors.js';
+import { type CryptoErrorCode, DecryptionError } from '../errors.js';
 
 /**
  * An encrypted content stream that fails: a chunk changed, reordered, duplicated, dropped or

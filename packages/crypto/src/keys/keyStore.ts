@@ -1,4 +1,5 @@
 import { concatBytes } from '@ratsfach/kernel';
+import type SumoModule from 'libsodium-wrappers-sumo';
 import { ByteReader } from '../codec/byteReader.js';
 import { ByteWriter } from '../codec/byteWriter.js';
 import { CryptoErrorCode, CryptoValidationError, KeyStoreError, EncodingError } from '../errors.js';
@@ -124,7 +125,7 @@ export function openKeysWithDeviceSecret(blob: Uint8Array, secret: Uint8Array): 
   return open(blob, 2, deviceSecretKey(secret));
 }
 
-type SumoSodium = typeof import('libsodium-wrappers-sumo').default;
+type SumoSodium = typeof SumoModule;
 let sumo: Promise<SumoSodium> | undefined;
 
 /** The sumo build, loaded only where a passphrase is used (Argon2id is not in the small build). */

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * One LISTEN connection per store, shared by all its subscriptions. It only wakes waiters; the

@@ -19,7 +19,9 @@ t.test('tenants, users, committees and devices with validity and revocation', as
     rows.rows(TableName.committees).map((r) => r['committeeId']),
     ['council'],
   );
-  const devices = Object.fromEntries(rows.rows(TableName.devices).map((r) => [r['deviceId'], r]));
+  const devices = Object.fromEntries(
+    rows.rows(TableName.devices).map((r) => [String(r['deviceId']), r] as const),
+  );
   t.match(devices['adm1'], {
     userId: 'admin',
     admin: true,
@@ -47,7 +49,7 @@ t.test(
     const devices = Object.fromEntries(
       foldRows(s.logged)
         .rows(TableName.devices)
-        .map((r) => [r['deviceId'], r]),
+        .map((r) => [String(r['deviceId']), r] as const),
     );
     t.match(devices['a1'], { notAfter: 1_780_000_000, revoked: false });
     t.match(devices['adm2'], { admin: true, revoked: true });
@@ -63,7 +65,7 @@ t.test('memberships: pending until co-signed, a pending promotion, removal', asy
   let members = Object.fromEntries(
     foldRows(s.logged)
       .rows(TableName.memberships)
-      .map((r) => [r['userId'], r]),
+      .map((r) => [String(r['userId']), r] as const),
   );
   t.match(members['alice'], { role: 'staff', effective: true, pendingStaffSequence: null });
   t.match(members['carol'], { role: 'reader', effective: false });
@@ -78,7 +80,7 @@ t.test('memberships: pending until co-signed, a pending promotion, removal', asy
   members = Object.fromEntries(
     foldRows(s.logged)
       .rows(TableName.memberships)
-      .map((r) => [r['userId'], r]),
+      .map((r) => [String(r['userId']), r] as const),
   );
   t.match(members['bob'], {
     role: 'staff',
