@@ -17,6 +17,7 @@ async function driversLoadedBy(specifier: string): Promise<string[]> {
 
 t.test('importing the root entry point loads no database driver', async (t) => {
   t.same(await driversLoadedBy('@ratsfach/event-store'), []);
+  t.same(await driversLoadedBy('@ratsfach/event-store/memory'), [], 'nor does the memory store');
 });
 
 t.test('each backend entry point loads its own driver and no other', async (t) => {

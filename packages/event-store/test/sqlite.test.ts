@@ -24,7 +24,7 @@ t.test('refuses to open a database in a directory that does not exist', async (t
 t.test('stores events with WAL and synchronous=FULL', async (t) => {
   const backend = await openSqliteBackend('openSqliteEventStore');
   t.teardown(() => backend.destroy());
-  const db = new Database((backend.child.arg as { path: string }).path, { readonly: true });
+  const db = new Database((backend.child?.arg as { path: string }).path, { readonly: true });
   t.teardown(() => db.close());
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   const columns = (

@@ -170,6 +170,6 @@ t.test('a subscription can be iterated only once', async (t) => {
   const log = new FakeLog();
   const subscription = new KurrentSubscription(log.source(undefined, 10));
   subscription[Symbol.asyncIterator]();
-  t.throws(() => subscription[Symbol.asyncIterator](), RangeError);
+  t.throws(() => subscription[Symbol.asyncIterator](), TypeError);
   await subscription.close();
 });

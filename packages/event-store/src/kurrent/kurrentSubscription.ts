@@ -1,4 +1,9 @@
-import type { RecordedEvent, Subscription } from '../eventStore.js';
+import type { RecordedEvent } from '../eventStore.js';
+import {
+  PagedSubscription,
+  type LogPage,
+  type PagedLogSource,
+} from '../shared/pagedSubscription.js';
 
 /** What a subscription needs from its store: pages of the log, a watch, and a close hook. */
 export interface KurrentSubscriptionSource<Entry> {
@@ -31,65 +36,46 @@ export interface KurrentSubscriptionSource<Entry> {
 }
 
 /**
- * A subscription to the whole log. It reads the log in pages by global position and fetches the
- * next page only when the consumer has taken the last one, so at most one page waits in memory
- * (back-pressure). Once caught up it starts a watch from the last position it read and sleeps
- * until the watch sees something after it: positions carry it from catch-up to live, so nothing
- * is missed or repeated across the switch.
+ * A subscription to the whole log through the shared PagedSubscription: the log is read in pages
+ * by global position, and once caught up a watch is started from the last position read; the
+ * subscription sleeps until the watch sees something after it.
  */
-export class KurrentSubscription<Entry> implements Subscription {
+export class KurrentSubscription<Entry> extends PagedSubscription<number> {
+  constructor(source: KurrentSubscriptionSource<Entry>) {
+    super(new KurrentLogFollower(source), {
+      after: source.after,
+      pageSize: source.pageSize,
+      signal: source.signal,
+    });
+  }
+}
+
+/** Pages and the watch of a KurrentSubscriptionSource, as the shared subscription wants them. */
+class KurrentLogFollower<Entry> implements PagedLogSource<number> {
   readonly #source: KurrentSubscriptionSource<Entry>;
-  #page: RecordedEvent[] = [];
+  #wakes = 0;
   #closed = false;
-  #started = false;
-  #pendingWake = false;
   #failure: Error | undefined;
   #waiter: (() => void) | undefined;
   #stopWatch: (() => Promise<void>) | undefined;
-  readonly #onAbort = (): void => {
-    void this.close();
-  };
 
   constructor(source: KurrentSubscriptionSource<Entry>) {
     this.#source = source;
-    if (source.signal?.aborted === true) this.#closed = true;
-    else source.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  bufferedCount(): number {
-    return this.#page.length;
+  mark(): number {
+    return this.#wakes;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    if (this.#started) throw new RangeError('a subscription can be iterated once');
-    this.#started = true;
-    return this.#events();
+  async readPage(after: bigint | undefined, limit: number): Promise<LogPage> {
+    const page = await this.#source.readPage(after, limit);
+    const events = page.records.map((entry) => this.#source.toRecorded(entry));
+    return { events, next: page.last, caughtUp: events.length === 0 && page.exhausted };
   }
 
-  async *#events(): AsyncGenerator<RecordedEvent> {
-    let after = this.#source.after;
-    try {
-      while (!this.#closed) {
-        const next = this.#page.shift();
-        if (next !== undefined) {
-          yield next;
-          continue;
-        }
-        const page = await this.#source.readPage(after, this.#source.pageSize);
-        if (this.#closed) return;
-        after = page.last;
-        this.#page = page.records.map((entry) => this.#source.toRecorded(entry));
-        if (this.#page.length > 0 || !page.exhausted) continue;
-        await this.#sleepUntilWoken(after);
-      }
-    } finally {
-      await this.close();
-    }
-  }
-
-  /** Caught up: start the watch once, then wait for it to see an event, or for close. */
-  async #sleepUntilWoken(after: bigint | undefined): Promise<void> {
-    if (this.#stopWatch === undefined) {
+  /** Caught up: start the watch once (from `after`), then wait for it to see an event. */
+  async waitForMore(mark: number, after: bigint | undefined, signal: AbortSignal): Promise<void> {
+    if (this.#stopWatch === undefined && !this.#closed) {
       this.#stopWatch = this.#source.watch(
         after,
         () => this.#wake(),
@@ -99,30 +85,29 @@ export class KurrentSubscription<Entry> implements Subscription {
         },
       );
     }
-    if (!this.#pendingWake && this.#failure === undefined && !this.#closed) {
+    if (this.#wakes === mark && this.#failure === undefined && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        this.#waiter = resolve;
+        const done = (): void => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.#waiter = done;
+        signal.addEventListener('abort', done, { once: true });
       });
     }
-    this.#pendingWake = false;
-    if (this.#failure !== undefined && !this.#closed) throw this.#failure;
+    if (this.#failure !== undefined && !signal.aborted) throw this.#failure;
   }
 
   #wake(): void {
-    this.#pendingWake = true;
+    this.#wakes += 1;
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.();
   }
 
   async close(): Promise<void> {
-    const first = !this.#closed;
     this.#closed = true;
-    this.#page = [];
-    if (first) {
-      this.#source.signal?.removeEventListener('abort', this.#onAbort);
-      this.#source.onClose();
-    }
+    this.#source.onClose();
     this.#wake();
     const stop = this.#stopWatch;
     this.#stopWatch = undefined;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { RecordedEvent, Subscription } from '../eventStore.js';
+import { PagedSubscription } from '../shared/pagedSubscription.js';
 import { toPostgresStoreError } from './postgresErrors.js';
 import type { PostgresNotifier } from './postgresNotifier.js';
 import { postgresEventColumns, toRecordedEvent, type PostgresEventRow } from './postgresRows.js';
@@ -33,81 +33,45 @@ export const settledPageSql = (names: PostgresNames): string =>
 type SettledRow = PostgresEventRow & { readonly settled: boolean };
 
 /**
- * Catch-up and live in one loop: read a page of settled rows after the checkpoint; when the
- * page comes back short, wait for a NOTIFY (or the polling interval) and read again. It reads
- * the next page only when the consumer has taken the last event of the previous one, so a slow
- * consumer holds at most one page in memory.
+ * The shared PagedSubscription over settled pages: read settled rows after the checkpoint; when
+ * a page comes back short (or stops at an unsettled row), wait for a NOTIFY (or the polling
+ * interval) and read again.
  */
-export class PostgresSubscription implements Subscription {
-  readonly #pool: pg.Pool;
-  readonly #notifier: PostgresNotifier;
-  readonly #sql: string;
-  readonly #options: PostgresSubscriptionOptions;
-  readonly #closer = new AbortController();
-  #buffer: RecordedEvent[] = [];
-  #started = false;
-
+export class PostgresSubscription extends PagedSubscription<number> {
   constructor(
     pool: pg.Pool,
     names: PostgresNames,
     notifier: PostgresNotifier,
     options: PostgresSubscriptionOptions,
   ) {
-    this.#pool = pool;
-    this.#notifier = notifier;
-    this.#sql = settledPageSql(names);
-    this.#options = options;
-    this.#closer.signal.addEventListener('abort', () => options.onClose?.(), { once: true });
-    options.signal?.addEventListener('abort', () => this.#closer.abort(), { once: true });
-    if (options.signal?.aborted === true) this.#closer.abort();
-  }
-
-  bufferedCount(): number {
-    return this.#buffer.length;
-  }
-
-  async close(): Promise<void> {
-    if (!this.#closer.signal.aborted) this.#closer.abort();
-    this.#buffer = [];
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    if (this.#started) throw new TypeError('a subscription can be iterated only once');
-    this.#started = true;
-    return this.#iterate();
-  }
-
-  async *#iterate(): AsyncGenerator<RecordedEvent> {
-    const closed = this.#closer.signal;
-    let after = this.#options.after;
-    try {
-      while (!closed.aborted) {
-        await this.#notifier.ensureListening();
-        const generation = this.#notifier.generation;
-        let rows: SettledRow[];
-        try {
-          ({ rows } = await this.#pool.query<SettledRow>(this.#sql, [
-            after,
-            this.#options.pageSize,
-          ]));
-        } catch (error) {
-          throw toPostgresStoreError(error, 'reading the log for a subscription');
-        }
-        const unsettled = rows.findIndex((row) => !row.settled);
-        const settled = unsettled === -1 ? rows : rows.slice(0, unsettled);
-        this.#buffer = settled.map(toRecordedEvent);
-        while (this.#buffer.length > 0 && !closed.aborted) {
-          const event = this.#buffer.shift() as RecordedEvent;
-          after = event.globalPosition;
-          yield event;
-        }
-        if ((rows.length < this.#options.pageSize || unsettled !== -1) && !closed.aborted) {
-          await this.#notifier.wait(generation, this.#options.pollIntervalMs, closed);
-        }
-      }
-    } finally {
-      // A consumer that breaks out or throws ends the subscription: the store must forget it.
-      await this.close();
-    }
+    const sql = settledPageSql(names);
+    super(
+      {
+        // The generation is read once the LISTEN is in place, so no NOTIFY after it is missed.
+        mark: async () => {
+          await notifier.ensureListening();
+          return notifier.generation;
+        },
+        readPage: async (after, limit) => {
+          let rows: SettledRow[];
+          try {
+            ({ rows } = await pool.query<SettledRow>(sql, [after ?? 0n, limit]));
+          } catch (error) {
+            throw toPostgresStoreError(error, 'reading the log for a subscription');
+          }
+          const unsettled = rows.findIndex((row) => !row.settled);
+          const events = (unsettled === -1 ? rows : rows.slice(0, unsettled)).map(toRecordedEvent);
+          return {
+            events,
+            next: events[events.length - 1]?.globalPosition ?? after,
+            caughtUp: rows.length < limit || unsettled !== -1,
+          };
+        },
+        waitForMore: (generation, _after, signal) =>
+          notifier.wait(generation, options.pollIntervalMs, signal),
+        close: () => options.onClose?.(),
+      },
+      { after: options.after, pageSize: options.pageSize, signal: options.signal },
+    );
   }
 }

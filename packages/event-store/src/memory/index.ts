@@ -1,0 +1,2 @@
+/** `@ratsfach/event-store/memory`: the event store in memory, for tests only. */
+export * from './memoryEventStore.js';
