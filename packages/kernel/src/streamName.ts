@@ -1,7 +1,7 @@
 import { ValidationError } from './errors.js';
 import { KernelErrorCode } from './kernelErrorCode.js';
 
-/** The kinds of stream in the log (DESIGN.md, "Streams"). */
+/** The kinds of stream in the log (docs/design.md, "Streams"). */
 export const StreamKind = {
   tenant: 'tenant',
   user: 'user',

@@ -16,7 +16,7 @@ const secretKeys = [
 ];
 
 /**
- * Paths pino must never print (SECURITY.md 22): credentials in headers, bearer tokens, login
+ * Paths pino must never print (docs/security.md 22): credentials in headers, bearer tokens, login
  * proofs and enrolment codes wherever a log call or an error's details carry them. `code` is
  * redacted only inside a body-like object (`*.enrolment.code`), never the error `code` field.
  */

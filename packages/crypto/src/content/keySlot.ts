@@ -27,7 +27,7 @@ const checkKey = (what: string, key: Uint8Array, length: number): void => {
 };
 
 /**
- * The key-slot key: a subkey of the epoch key in its own KDF context (SECURITY.md 4), so the
+ * The key-slot key: a subkey of the epoch key in its own KDF context (docs/security.md 4), so the
  * epoch key itself encrypts nothing but never-used-elsewhere derivations.
  */
 const keySlotKey = (epochKey: Uint8Array): Uint8Array =>

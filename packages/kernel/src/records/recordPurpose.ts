@@ -4,7 +4,7 @@
  * verifies as another. `@ratsfach/crypto` encodes them, the domain judges them.
  */
 
-/** Every signed record starts with this label, followed by its purpose (DESIGN.md). */
+/** Every signed record starts with this label, followed by its purpose (docs/design.md). */
 export const recordLabelPrefix = 'ratsfach/v1/';
 
 /**

@@ -51,7 +51,7 @@ const sessionOf = (device: AuthenticatedDevice): Session => ({
   expiresAt: new Date(device.expiresAt).toISOString(),
 });
 
-/** Login challenge, login, session and logout (SECURITY.md 17: tokens are opaque and short-lived). */
+/** Login challenge, login, session and logout (docs/security.md 17: tokens are opaque and short-lived). */
 export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, options) => {
   const challenges = new LoginChallenges({
     ttlMs: options.challengeTtlMs,

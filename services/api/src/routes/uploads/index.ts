@@ -12,7 +12,7 @@ import { ApiError } from '../../apiError.js';
 import { contractRoute } from '../contractRoute.js';
 
 /**
- * Upload sessions (SECURITY.md 18): a part is streamed from the multipart body straight into the
+ * Upload sessions (docs/security.md 18): a part is streamed from the multipart body straight into the
  * blob store's session, never buffered whole; the store checks its length and hash, and a part
  * that fails or is cut off is absent, so nothing partial is ever visible. Multipart is
  * registered here only, so no other route accepts it.
