@@ -32,6 +32,8 @@ export const CryptoErrorCode = {
   untrustedKey: 'RATSFACH_CRYPTO_UNTRUSTED_KEY',
   /** A certificate outside its validity at the chain position the record names. */
   certificateNotValid: 'RATSFACH_CRYPTO_CERTIFICATE_NOT_VALID',
+  /** An X-Wing public key no encapsulation accepts (it can never receive a wrapped key). */
+  unusableKey: 'RATSFACH_CRYPTO_UNUSABLE_KEY',
   /** A revoked device signed, or was offered as a recipient. */
   revoked: 'RATSFACH_CRYPTO_REVOKED',
   /** A certified device signed something its role does not allow. */

@@ -24,6 +24,10 @@ import {
   TrustError,
   TrustView,
   checkHeadsSeen,
+  certifyEnrolledDevice,
+  createEnrolmentCode,
+  createEnrolmentRequest,
+  wrapEpochKey,
   fingerprint,
   generateDeviceKeys,
   generateEpochKey,
@@ -685,5 +689,82 @@ t.test(
       const honest = newDocument(world, { ...at, documentId: 'doc_2', epoch: 0 }, 'a2');
       t.equal(DocumentState.fold(world.state(), honest, { accepted: 0, floor }).versions.length, 1);
     }
+  },
+);
+
+t.test(
+  'item 5: an unusable KEM key is refused at enrolment and skipped, never aborting an epoch',
+  async (t) => {
+    const { world, epoch0 } = await World.scene();
+    // A malicious member's device enrols with a KEM key no encapsulation accepts.
+    const broken = { ...generateDeviceKeys() };
+    const bad = { ...broken, kem: { ...broken.kem, publicKey: new Uint8Array(1216).fill(0xff) } };
+    const code = createEnrolmentCode(world.root.publicKey);
+    const request = createEnrolmentRequest(
+      code,
+      { tenantId: 'city', userId: 'bob', deviceId: 'b2' },
+      bad,
+    );
+    expectError(
+      t,
+      () =>
+        certifyEnrolledDevice(
+          request,
+          code,
+          {
+            issuedFor: { tenantId: 'city', userId: 'bob' },
+            notBefore: world.now,
+            notAfter: world.now + day,
+            tenantPosition: world.tenantPosition,
+            link: headOf(world.users.bob!),
+          },
+          world.admin.signing,
+        ),
+      TrustError,
+      CryptoErrorCode.unusableKey,
+    );
+    // Certified anyway (an admin device that skipped the check): the fold marks it unusable,
+    // a new epoch skips and reports it, and everyone else gets the key.
+    world.appendUser(
+      'bob',
+      'device-certificate',
+      {
+        tenantId: 'city',
+        userId: 'bob',
+        deviceId: 'b2',
+        signingKey: bad.signing.publicKey,
+        kemKey: bad.kem.publicKey,
+        notBefore: world.now,
+        notAfter: world.now + day,
+        tenantPosition: world.tenantPosition,
+        enrolmentCodeId: null,
+      },
+      world.admin.signing,
+    );
+    world.heartbeat();
+    const view = deviceView(world, 'a1');
+    const b2 = fingerprint(bad.signing.publicKey);
+    t.equal(view.trust.device(b2)?.usableKemKey, false);
+    const started = startEpoch(view.context, 'rotation', epoch0);
+    t.same(
+      started.skipped.map((d) => d.deviceId),
+      ['b2'],
+      'the unusable recipient is reported',
+    );
+    world.committee.push(started.record);
+    const wrappedFor = [...world.state().epoch(1)!.wrapped.keys()];
+    t.ok(wrappedFor.includes(fingerprint(world.devices.b1!.signing.publicKey)));
+    t.notOk(wrappedFor.includes(b2));
+    // Wrapping for it directly is a typed error, not libsodium's "invalid usage".
+    expectError(
+      t,
+      () =>
+        wrapEpochKey({ tenantId: 'city', committeeId: 'finance', epoch: 1 }, epoch0, {
+          fingerprint: b2,
+          kemKey: bad.kem.publicKey,
+        }),
+      TrustError,
+      CryptoErrorCode.unusableKey,
+    );
   },
 );

@@ -1,6 +1,6 @@
 import { concatBytes, type WrappedKey } from '@ratsfach/kernel';
 import { ByteWriter } from '../codec/byteWriter.js';
-import { CryptoErrorCode, DecryptionError } from '../errors.js';
+import { CryptoErrorCode, DecryptionError, TrustError } from '../errors.js';
 import { constantTimeEqual } from '../hash.js';
 import type { KemKeyPair } from '../keys/deviceKeys.js';
 import { randomBytes, sodium } from '../sodium.js';
@@ -60,6 +60,35 @@ const wrapKey = (
 const recipientAd = (ref: EpochRef, recipient: string): Uint8Array =>
   context('ratsfach/v1/epoch-key-wrap', ref, sodium().from_hex(recipient));
 
+const unusable = (cause?: unknown): TrustError =>
+  new TrustError(CryptoErrorCode.unusableKey, 'the X-Wing public key does not encapsulate', {
+    hint: 'The device must enrol again with freshly generated keys.',
+    ...(cause === undefined ? {} : { cause }),
+  });
+
+/**
+ * Whether `kemKey` is an X-Wing public key an encapsulation accepts (a trial encapsulation under
+ * a fixed seed; its output is discarded). Checked at enrolment, at certification and when the
+ * trust view folds a certificate, so one unusable key never aborts an epoch for everyone.
+ */
+export function isUsableKemKey(kemKey: Uint8Array): boolean {
+  try {
+    const { sharedSecret } = sodium().crypto_kem_xwing_enc_deterministic(
+      kemKey,
+      new Uint8Array(kemSeedLength),
+    );
+    sodium().memzero(sharedSecret);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Throws TrustError `unusableKey` unless `kemKey` passes `isUsableKemKey`. */
+export function requireUsableKemKey(kemKey: Uint8Array): void {
+  if (!isUsableKemKey(kemKey)) throw unusable();
+}
+
 /** The device an epoch key is wrapped for. */
 export interface WrapRecipient {
   /** Fingerprint of the device's signing key (hex). */
@@ -79,10 +108,17 @@ export function wrapEpochKey(
   recipient: WrapRecipient,
 ): WrappedKey {
   const s = sodium();
-  const { ciphertext, sharedSecret } = s.crypto_kem_xwing_enc_deterministic(
-    recipient.kemKey,
-    randomBytes(kemSeedLength),
-  );
+  let encapsulated: { ciphertext: Uint8Array; sharedSecret: Uint8Array };
+  try {
+    encapsulated = s.crypto_kem_xwing_enc_deterministic(
+      recipient.kemKey,
+      randomBytes(kemSeedLength),
+    );
+  } catch (cause) {
+    // libsodium says only "invalid usage"; the caller learns which recipient is unusable.
+    throw unusable(cause);
+  }
+  const { ciphertext, sharedSecret } = encapsulated;
   const key = wrapKey(sharedSecret, ciphertext, recipient.kemKey);
   const nonce = randomBytes(s.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   const sealedKey = s.crypto_aead_xchacha20poly1305_ietf_encrypt(

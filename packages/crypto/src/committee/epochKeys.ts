@@ -28,11 +28,8 @@ export interface WrapContext {
   readonly stalenessSeconds?: number;
 }
 
-const wrapAll = (
-  ref: EpochRef,
-  key: Uint8Array,
-  recipients: readonly CertifiedDevice[],
-): WrappedKey[] => {
+const wrapAll = (ref: EpochRef, key: Uint8Array, all: readonly CertifiedDevice[]): WrappedKey[] => {
+  const recipients = all.filter((d) => d.usableKemKey);
   if (recipients.length === 0) {
     throw new KeyListError(CryptoErrorCode.emptyKeyList, 'no device to wrap the epoch key for', {
       hint: 'Every key holder needs a certified device named by the newest heartbeat.',
@@ -52,7 +49,12 @@ export function startEpoch(
   context: WrapContext,
   reason: EpochReason,
   previousKey: Uint8Array | null,
-): { readonly record: Uint8Array; readonly epochKey: Uint8Array } {
+): {
+  readonly record: Uint8Array;
+  readonly epochKey: Uint8Array;
+  /** Recipients with an unusable X-Wing key, skipped: show them to the user and the admin. */
+  readonly skipped: readonly CertifiedDevice[];
+} {
   const { trust, committee } = context;
   const recipients = requireHeadsReached(
     trust,
@@ -86,7 +88,7 @@ export function startEpoch(
     },
     context.self.signing,
   );
-  return { record, epochKey };
+  return { record, epochKey, skipped: recipients.filter((d) => !d.usableKemKey) };
 }
 
 /**
@@ -119,7 +121,7 @@ export function wrapForNewDevices(
     epoch: epoch.epoch,
   };
   requireEpochKeyCommitment(ref, epochKey, epoch.keyCommitment);
-  const missing = recipients.filter((d) => !epoch.wrapped.has(d.fingerprint));
+  const missing = recipients.filter((d) => d.usableKemKey && !epoch.wrapped.has(d.fingerprint));
   if (missing.length === 0) return undefined;
   return signRecord(
     'epoch-keys',

@@ -1,3 +1,4 @@
+import { requireUsableKemKey } from '../committee/epochKeyWrap.js';
 import { concatBytes, type RecordBodies, recordSchemas } from '@ratsfach/kernel';
 import { ByteWriter } from '../codec/byteWriter.js';
 import { encodeFields } from '../codec/fieldCodec.js';
@@ -125,6 +126,7 @@ export function certifyEnrolledDevice(
       { hint: 'Hand each person their own code; do not certify this device.' },
     );
   }
+  requireUsableKemKey(body.kemKey);
   return signRecord(
     'device-certificate',
     terms.link,

@@ -5,6 +5,7 @@ import { constantTimeEqual } from '../hash.js';
 import { fingerprint } from '../keys/fingerprint.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 import { requirePinnedRoot } from './enrolmentCode.js';
+import { isUsableKemKey } from '../committee/epochKeyWrap.js';
 
 /** A device certified by the root (admin) or by an admin device (user device). */
 export interface CertifiedDevice {
@@ -24,6 +25,8 @@ export interface CertifiedDevice {
   readonly revokedAt: number | undefined;
   /** Position in the user's chain of the revocation (user devices). */
   readonly revokedUserSequence: number | undefined;
+  /** Whether its X-Wing key encapsulates: an unusable one is skipped (and reported) when wrapping. */
+  readonly usableKemKey: boolean;
 }
 
 /** The newest admin heartbeat in the tenant chain. */
@@ -259,6 +262,7 @@ export class TrustView {
           userSequence: -1,
           revokedAt: undefined,
           revokedUserSequence: undefined,
+          usableKemKey: isUsableKemKey(body.kemKey),
         });
         break;
       }
@@ -348,6 +352,7 @@ export class TrustView {
             userSequence: record.sequence,
             revokedAt: undefined,
             revokedUserSequence: undefined,
+            usableKemKey: isUsableKemKey(cert.kemKey),
           });
           break;
         }
