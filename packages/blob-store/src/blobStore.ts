@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { BlobKind, BlobRef } from './blobRef.js';
 import type { BlobSessionDamagedError } from './errors.js';
+import type { GcRecordShelf } from './blobGcLedger.js';
 
 /**
  * Bytes handed to the store: a Node Readable, any async iterable of byte chunks, or (for small
@@ -113,6 +114,11 @@ export interface BlobStore {
   /** Default part size of uploads and of the blob hash, in bytes (8 MiB unless configured). */
   readonly partSize: number;
   readonly capabilities: BlobStoreCapabilities;
+  /**
+   * Where the garbage collector's marks and the commit path's reservations live, beside the
+   * objects (see BlobGcLedger, BlobCommitGuard and the package README).
+   */
+  readonly gcShelf: GcRecordShelf;
 
   /**
    * Starts an upload of one object. Throws BlobKeyInvalidError for a bad ref and

@@ -25,6 +25,7 @@ export const BlobErrorCode = {
   unavailable: 'RATSFACH_BLOB_UNAVAILABLE',
   versionedBucketRefused: 'RATSFACH_BLOB_VERSIONED_BUCKET_REFUSED',
   sessionDamaged: 'RATSFACH_BLOB_SESSION_DAMAGED',
+  condemned: 'RATSFACH_BLOB_CONDEMNED',
 } as const;
 export type BlobErrorCode = (typeof BlobErrorCode)[keyof typeof BlobErrorCode];
 
@@ -159,6 +160,19 @@ export class BlobSessionDamagedError extends IntegrityError {
   constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(BlobErrorCode.sessionDamaged, message, {
       hint: 'abort the session (abortSession) and start the upload again',
+      ...options,
+    });
+  }
+}
+
+/**
+ * A commit names a blob the garbage collector has condemned (or is deleting): the record would
+ * point at bytes about to vanish, so it is refused before it is appended.
+ */
+export class BlobCondemnedError extends ConflictError {
+  constructor(message: string, options: RatsfachErrorOptions = {}) {
+    super(BlobErrorCode.condemned, message, {
+      hint: 'upload the blob again (put or a new upload session), then retry the command',
       ...options,
     });
   }

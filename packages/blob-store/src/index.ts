@@ -9,3 +9,5 @@ export * from './blobStore.js';
 export * from './partHash.js';
 export * from './uploadRules.js';
 export * from './garbageCollector.js';
+export * from './blobGcLedger.js';
+export * from './blobCommitGuard.js';

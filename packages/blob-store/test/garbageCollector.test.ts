@@ -87,6 +87,7 @@ t.test('deletes old unreferenced objects and abandoned sessions, and nothing els
   await age(store, slot, 48 * HOUR);
 
   const gc = new GarbageCollector({
+    condemnGraceMs: 0,
     store,
     references: () => fromArray([referenced, otherTenantRef]),
     graceMs: 24 * HOUR,
@@ -145,6 +146,7 @@ t.test('an orphan stored again restarts its age and is spared', async (t) => {
   await age(store, ref, 48 * HOUR);
   await store.put({ ...ref, size: 100 }, [bytes]);
   const gc = new GarbageCollector({
+    condemnGraceMs: 0,
     store,
     references: () => fromArray([]),
     graceMs: 24 * HOUR,
@@ -175,6 +177,7 @@ t.test('spares an object whose session opens while the collector lists objects',
     },
   });
   const gc = new GarbageCollector({
+    condemnGraceMs: 0,
     store: racing,
     references: () => fromArray([]),
     graceMs: 24 * HOUR,

@@ -336,6 +336,7 @@ t.test(
     }
 
     const collector = new GarbageCollector({
+      condemnGraceMs: 0,
       store,
       references: async function* () {
         yield live.ref;

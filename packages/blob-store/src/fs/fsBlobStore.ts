@@ -32,6 +32,8 @@ import {
 import { FsFaultPoint, type FsFaultHook } from './fsFaultPoint.js';
 import { blobNotFound, FsLayout, isErrno, mapError, TMP, writeFully } from './fsLayout.js';
 import { FsUploadSessions } from './fsUploadSessions.js';
+import { FsGcShelf } from './fsGcShelf.js';
+import type { GcRecordShelf } from '../blobGcLedger.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds everything; created when missing. */
@@ -69,6 +71,7 @@ export class FsBlobStore implements BlobStore {
   readonly capabilities: BlobStoreCapabilities = { presignGet: false };
   readonly root: string;
   readonly #layout: FsLayout;
+  readonly gcShelf: GcRecordShelf;
   readonly #sessions: FsUploadSessions;
   readonly #faultHook: FsFaultHook | undefined;
   readonly #sweepIntervalMs: number;
@@ -81,6 +84,7 @@ export class FsBlobStore implements BlobStore {
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 3600_000;
     checkPartSize(this.partSize);
     this.#layout = new FsLayout(this.root);
+    this.gcShelf = new FsGcShelf(this.#layout);
     this.#sessions = new FsUploadSessions(
       this.#layout,
       this.partSize,

@@ -21,6 +21,7 @@ import type {
   PutInput,
   UploadSession,
 } from '../blobStore.js';
+import type { GcRecordShelf } from '../blobGcLedger.js';
 import { BlobNotFoundError, BlobSessionBusyError, BlobSessionNotFoundError } from '../errors.js';
 import { BLOB_PART_SIZE, createObjectHasher, createPartHash, partCountFor } from '../partHash.js';
 import {
@@ -70,6 +71,7 @@ interface MemoryState {
   readonly sessions: Map<string, Session>;
   /** Sessions completed lately, so a repeated complete returns the object (bounded). */
   readonly completed: Map<string, BlobRef>;
+  readonly gc: Map<string, string>;
 }
 
 const MAX_REMEMBERED_COMPLETIONS = 10_000;
@@ -89,12 +91,31 @@ export class MemoryBlobStore implements BlobStore {
   readonly capabilities: BlobStoreCapabilities = { presignGet: false };
   readonly #now: () => Date;
   readonly #state: MemoryState;
+  readonly gcShelf: GcRecordShelf;
 
   constructor(options: MemoryBlobStoreOptions = {}, state?: MemoryState) {
     this.partSize = options.partSize ?? BLOB_PART_SIZE;
     checkPartSize(this.partSize);
     this.#now = options.now ?? (() => new Date());
-    this.#state = state ?? { objects: new Map(), sessions: new Map(), completed: new Map() };
+    const shared = (this.#state = state ?? {
+      objects: new Map(),
+      sessions: new Map(),
+      completed: new Map(),
+      gc: new Map(),
+    });
+    this.gcShelf = {
+      put: async (key, value) => void shared.gc.set(key, JSON.stringify(value)),
+      get: async (key) => {
+        const text = shared.gc.get(key);
+        return text === undefined ? undefined : (JSON.parse(text) as unknown);
+      },
+      delete: async (key) => void shared.gc.delete(key),
+      async *list(prefix) {
+        for (const [key, text] of [...shared.gc]) {
+          if (key.startsWith(`${prefix}/`)) yield { key, value: JSON.parse(text) as unknown };
+        }
+      },
+    };
   }
 
   /** A second instance over the same objects and sessions, as another process would be. */

@@ -36,6 +36,8 @@ import { missing, S3Bucket } from './s3Bucket.js';
 import { connectS3, type S3Connection, type S3ConnectionOptions } from './s3Client.js';
 import { s3ErrorCode, toBlobStoreError } from './s3Errors.js';
 import { putLarge, putSmall } from './s3Put.js';
+import { S3GcShelf } from './s3GcShelf.js';
+import type { GcRecordShelf } from '../blobGcLedger.js';
 import type { S3RetryPolicy } from './s3Retry.js';
 import { completionPattern, S3UploadSessions, SESSIONS } from './s3UploadSessions.js';
 
@@ -80,6 +82,7 @@ export class S3BlobStore implements BlobStore {
   readonly bucket: string;
   readonly #conn: S3Connection;
   readonly #bucket: S3Bucket;
+  readonly gcShelf: GcRecordShelf;
   readonly #sessions: S3UploadSessions;
   readonly #putConcurrency: number;
 
@@ -93,6 +96,7 @@ export class S3BlobStore implements BlobStore {
     this.bucket = options.bucket;
     this.partSize = partSize;
     this.#bucket = new S3Bucket(conn, options.bucket, options.retry ?? {});
+    this.gcShelf = new S3GcShelf(this.#bucket);
     this.#sessions = new S3UploadSessions(this.#bucket, partSize, {
       min: S3_MIN_PART_SIZE,
       max: maxPartSize,
