@@ -29,7 +29,7 @@ export async function putSmall(
   // these checked bytes, so a damaged one never survives, and its age restarts.
   const createdAt = new Date();
   await bucket.call('put', () =>
-    bucket.client.putObject(bucket.name, key, bytes, bytes.length, {
+    bucket.client.putBytes(bucket.name, key, bytes, {
       'Content-Type': 'application/octet-stream',
     }),
   );
