@@ -23,6 +23,8 @@ export class ChainVerifier {
       globalPosition: event.globalPosition,
       reason,
     });
+    // A damaged store can hand back hashes of the wrong length; eventHash would throw on them.
+    if (event.hash.length !== 64 || event.prevHash.length !== 64) return problem('undecodable');
     const head = this.#heads.get(event.stream);
     const expectedRevision = head === undefined ? 0n : head.revision + 1n;
     if (event.revision !== expectedRevision) return problem('revision_gap');

@@ -17,7 +17,11 @@ import {
   type VerifyReport,
 } from '../../eventStore.js';
 import type { ExpectedRevision } from '../../expectedRevision.js';
-import { SqliteEventStore, type SqliteEventStoreOptions } from '../sqliteEventStore.js';
+import {
+  SqliteEventStore,
+  type SqliteEventStoreOptions,
+  type SqliteStoreHealth,
+} from '../sqliteEventStore.js';
 import { deserializeError, type WriterReply, type WriterRequest } from './sqliteWorkerProtocol.js';
 
 // From source (tests, scripts) the worker is the .ts file beside this one; built, the .js.
@@ -50,7 +54,8 @@ export async function openSqliteEventStoreInWorker(
   }
   let reader: SqliteEventStore;
   try {
-    reader = new SqliteEventStore(options);
+    // The writer thread has just checked the file at open; the reader need not do it again.
+    reader = new SqliteEventStore({ ...options, checkAtOpen: false });
   } catch (error) {
     await worker.terminate();
     throw error;
@@ -70,6 +75,7 @@ export class SqliteWorkerEventStore implements EventStore {
   #nextId = 0;
   #closed = false;
   #writerGone: StoreUnavailableError | null = null;
+  #exitCode: number | null = null;
   #onClosed: (() => void) | null = null;
 
   constructor(worker: Worker, reader: SqliteEventStore, options: SqliteEventStoreOptions) {
@@ -86,7 +92,10 @@ export class SqliteWorkerEventStore implements EventStore {
       this.#onClosed?.();
     };
     worker.on('error', (error) => gone(`failed: ${error.message}`));
-    worker.on('exit', (code) => gone(`exited (${code})`));
+    worker.on('exit', (code) => {
+      this.#exitCode = code;
+      gone(`exited (${code})`);
+    });
   }
 
   #receive(reply: WriterReply): void {
@@ -101,7 +110,10 @@ export class SqliteWorkerEventStore implements EventStore {
       entry?.resolve(reply.result);
       this.#reader.notifyExternalCommit();
     } else {
-      entry?.reject(deserializeError(reply.error));
+      const error = deserializeError(reply.error);
+      // Damage the writer found stops the reads too (and every later append, here).
+      this.#reader.noteDamage(error);
+      entry?.reject(error);
     }
   }
 
@@ -118,6 +130,11 @@ export class SqliteWorkerEventStore implements EventStore {
         }),
       );
     if (this.#writerGone !== null) return Promise.reject(this.#writerGone);
+    const health = this.#reader.health();
+    if (!health.healthy) {
+      // Damage a read or verify found: the writer must not append on a damaged file either.
+      return this.#reader.append(stream, events, expected, options);
+    }
     let append: ValidatedAppend;
     try {
       // Refuse bad input here, with the caller's own error classes, before anything crosses
@@ -152,6 +169,25 @@ export class SqliteWorkerEventStore implements EventStore {
 
   verify(options?: { readonly stream?: string }): Promise<VerifyReport> {
     return this.#reader.verify(options);
+  }
+
+  /**
+   * Whether the store serves and appends now. `writer: 'dead'` when the writer thread has
+   * exited or failed (every append then fails with StoreUnavailableError, details
+   * `reason: 'writer_gone'`); the API's /healthz turns unhealthy on `healthy: false`.
+   */
+  health(): SqliteStoreHealth & { readonly exitCode?: number } {
+    if (this.#closed) return this.#reader.health();
+    if (this.#writerGone !== null) {
+      return {
+        healthy: false,
+        writer: 'dead',
+        code: this.#writerGone.code,
+        message: this.#writerGone.message,
+        ...(this.#exitCode === null ? {} : { exitCode: this.#exitCode }),
+      };
+    }
+    return this.#reader.health();
   }
 
   /** Lets the writer commit what it holds, stops it, then closes the reading connection. */

@@ -24,6 +24,7 @@ export interface SerializedError {
   readonly code: string | null;
   readonly message: string;
   readonly details: Readonly<Record<string, unknown>>;
+  readonly hint?: string;
 }
 
 /** Messages from the writer thread back. */
@@ -36,7 +37,7 @@ export type WriterReply =
 
 export const serializeError = (error: unknown): SerializedError =>
   isRatsfachError(error)
-    ? { code: error.code, message: error.message, details: error.details }
+    ? { code: error.code, message: error.message, details: error.details, hint: error.hint }
     : { code: null, message: error instanceof Error ? error.message : String(error), details: {} };
 
 /** Rebuilds the typed error the writer thread threw, by its stable code. */
@@ -57,7 +58,10 @@ export function deserializeError(error: SerializedError): Error {
         details.storedStream ?? undefined,
       );
     case EventStoreErrorCode.integrity:
-      return new StoreIntegrityError(error.message, { details: error.details });
+      return new StoreIntegrityError(error.message, {
+        details: error.details,
+        ...(error.hint === undefined ? {} : { hint: error.hint }),
+      });
     case EventStoreErrorCode.unavailable:
     case null:
       return new StoreUnavailableError(error.message, { details: error.details });
