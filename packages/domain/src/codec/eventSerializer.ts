@@ -1,8 +1,8 @@
 import { canonicalDecode, canonicalEncode, type CanonicalValue } from '@ratsfach/kernel';
 import { domainErrors } from '../domainErrors.js';
 import type { DomainEvent } from '../routing/deciders.js';
-import { eventMetadataShape, eventShapes } from './eventShapes.js';
-import { objectShapeProblem } from '../shape.js';
+import { EventMetadataSchema, eventDataSchemas } from '../schemas/eventSchemas.js';
+import { firstProblem, lazyValidators } from '../schemas/lazyValidators.js';
 import { eventVersions, upcasters } from './upcasters.js';
 import type { StoredData } from './upcasters.js';
 
@@ -19,6 +19,18 @@ export interface EncodedEvent {
 type EventType = DomainEvent['type'];
 
 const isEventType = (name: string): name is EventType => Object.hasOwn(eventVersions, name);
+
+const dataValidator = lazyValidators(eventDataSchemas);
+const metadataValidator = lazyValidators({ metadata: EventMetadataSchema });
+
+/** The first way `data` and `metadata` miss their schemas, or null. */
+function eventProblem(type: EventType, data: unknown, metadata: unknown): string | null {
+  const validator = dataValidator(type);
+  const metadataCheck = metadataValidator('metadata');
+  if (!validator.Check(data)) return firstProblem(validator, data, 'data');
+  if (!metadataCheck.Check(metadata)) return firstProblem(metadataCheck, metadata, 'metadata');
+  return null;
+}
 
 /** The stored type name of an event type at its current version, e.g. `VersionCommitted.v2`. */
 export const storedTypeName = (type: EventType): string => `${type}.v${eventVersions[type]}`;
@@ -42,9 +54,7 @@ const malformed = domainErrors.eventMalformed;
  */
 export function encodeEvent(event: DomainEvent): EncodedEvent {
   if (!isEventType(event.type)) throw domainErrors.eventTypeUnknown(event.type);
-  const problem =
-    objectShapeProblem(eventShapes[event.type], event.data, 'data') ??
-    objectShapeProblem(eventMetadataShape, event.metadata, 'metadata');
+  const problem = eventProblem(event.type, event.data, event.metadata);
   if (problem !== null) throw domainErrors.eventInvalid(event.type, problem);
   return {
     type: storedTypeName(event.type),
@@ -96,9 +106,7 @@ export function decodeEvent(stored: {
     data = upcast(data);
   }
   const metadata = decodeObject(stored.type, stored.metadata, 'metadata');
-  const problem =
-    objectShapeProblem(eventShapes[type], data, 'data') ??
-    objectShapeProblem(eventMetadataShape, metadata, 'metadata');
+  const problem = eventProblem(type, data, metadata);
   if (problem !== null) throw malformed(stored.type, `does not fit its type: ${problem}`);
   return { type, data, metadata } as unknown as DomainEvent;
 }

@@ -1,3 +1,4 @@
 export * from './fakeRecordVerifier.js';
 export * from './givenWhenThen.js';
 export * from './scenario.js';
+export * from './sampleEventData.js';

@@ -1,4 +1,6 @@
-import type { Command, Event, MembershipChange, RecordCarrier } from '@ratsfach/kernel';
+import type { Command, Event } from '@ratsfach/kernel';
+import type { CommandData } from '../../schemas/commandSchemas.js';
+import type { EventData } from '../../schemas/eventSchemas.js';
 import type { Chain } from '../../chain.js';
 import type { MemberRole } from './roles.js';
 
@@ -55,71 +57,25 @@ export interface KeyRecipient extends KeyRecipientRef {
   readonly fingerprint: string;
 }
 
-interface AdminSigned {
-  readonly tenantId: string;
-  readonly committeeId: string;
-  readonly signerDeviceId: string;
-  readonly record: Uint8Array;
-}
-interface MemberSigned {
-  readonly tenantId: string;
-  readonly committeeId: string;
-  readonly signerUserId: string;
-  readonly signerDeviceId: string;
-  readonly record: Uint8Array;
-}
-
 /** An admin device creates a committee. */
-export type CreateCommittee = Command<'CreateCommittee', AdminSigned>;
+export type CreateCommittee = Command<'CreateCommittee', CommandData<'CreateCommittee'>>;
 /** An admin device adds or removes a member or changes a member's role. */
-export type ChangeMembership = Command<
-  'ChangeMembership',
-  AdminSigned & {
-    readonly change: MembershipChange;
-    readonly userId: string;
-    readonly role: MemberRole;
-  }
->;
+export type ChangeMembership = Command<'ChangeMembership', CommandData<'ChangeMembership'>>;
 /**
  * A staff device co-signs the addition of `userId` (the record names the membership record by
  * sequence and hash). The founding staff member of a committee without staff co-signs their own.
  */
-export type CoSignMembership = Command<
-  'CoSignMembership',
-  MemberSigned & { readonly userId: string }
->;
+export type CoSignMembership = Command<'CoSignMembership', CommandData<'CoSignMembership'>>;
 /** A staff device starts the next key epoch, wrapping its key for the devices named. */
-export type StartKeyEpoch = Command<
-  'StartKeyEpoch',
-  MemberSigned & { readonly epoch: number; readonly recipients: readonly KeyRecipientRef[] }
->;
+export type StartKeyEpoch = Command<'StartKeyEpoch', CommandData<'StartKeyEpoch'>>;
 /** A staff device wraps the current epoch key for more devices of members. */
-export type WrapEpochKeys = Command<
-  'WrapEpochKeys',
-  MemberSigned & { readonly epoch: number; readonly recipients: readonly KeyRecipientRef[] }
->;
+export type WrapEpochKeys = Command<'WrapEpochKeys', CommandData<'WrapEpochKeys'>>;
 /** An admin device (`signerUserId` null) or a staff device sets the retention rule. */
-export type SetRetention = Command<
-  'SetRetention',
-  {
-    readonly tenantId: string;
-    readonly committeeId: string;
-    readonly signerUserId: string | null;
-    readonly signerDeviceId: string;
-    readonly retentionDays: number | null;
-    readonly record: Uint8Array;
-  }
->;
+export type SetRetention = Command<'SetRetention', CommandData<'SetRetention'>>;
 /** An admin device places a legal hold on one document, or on the whole committee (null). */
-export type PlaceLegalHold = Command<
-  'PlaceLegalHold',
-  AdminSigned & { readonly documentId: string | null }
->;
+export type PlaceLegalHold = Command<'PlaceLegalHold', CommandData<'PlaceLegalHold'>>;
 /** An admin device lifts a legal hold. */
-export type LiftLegalHold = Command<
-  'LiftLegalHold',
-  AdminSigned & { readonly documentId: string | null }
->;
+export type LiftLegalHold = Command<'LiftLegalHold', CommandData<'LiftLegalHold'>>;
 export type CommitteeCommand =
   | CreateCommittee
   | ChangeMembership
@@ -130,58 +86,14 @@ export type CommitteeCommand =
   | PlaceLegalHold
   | LiftLegalHold;
 
-interface AdminSignedEvent extends RecordCarrier {
-  readonly signerDeviceId: string;
-}
-interface MemberSignedEvent extends RecordCarrier {
-  readonly signerUserId: string;
-  readonly signerDeviceId: string;
-}
-
-export type CommitteeCreated = Event<
-  'CommitteeCreated',
-  AdminSignedEvent & { readonly tenantId: string; readonly committeeId: string }
->;
-export type MembershipChanged = Event<
-  'MembershipChanged',
-  AdminSignedEvent & {
-    readonly change: MembershipChange;
-    readonly userId: string;
-    readonly role: MemberRole;
-  }
->;
-export type MembershipCoSigned = Event<
-  'MembershipCoSigned',
-  MemberSignedEvent & {
-    readonly userId: string;
-    readonly membershipSequence: number;
-    readonly membershipHash: Uint8Array;
-  }
->;
-export type KeyEpochStarted = Event<
-  'KeyEpochStarted',
-  MemberSignedEvent & { readonly epoch: number; readonly recipients: readonly KeyRecipient[] }
->;
-export type EpochKeysWrapped = Event<
-  'EpochKeysWrapped',
-  MemberSignedEvent & { readonly epoch: number; readonly recipients: readonly KeyRecipient[] }
->;
-export type RetentionSet = Event<
-  'RetentionSet',
-  RecordCarrier & {
-    readonly signerUserId: string | null;
-    readonly signerDeviceId: string;
-    readonly retentionDays: number | null;
-  }
->;
-export type LegalHoldPlaced = Event<
-  'LegalHoldPlaced',
-  AdminSignedEvent & { readonly documentId: string | null }
->;
-export type LegalHoldLifted = Event<
-  'LegalHoldLifted',
-  AdminSignedEvent & { readonly documentId: string | null }
->;
+export type CommitteeCreated = Event<'CommitteeCreated', EventData<'CommitteeCreated'>>;
+export type MembershipChanged = Event<'MembershipChanged', EventData<'MembershipChanged'>>;
+export type MembershipCoSigned = Event<'MembershipCoSigned', EventData<'MembershipCoSigned'>>;
+export type KeyEpochStarted = Event<'KeyEpochStarted', EventData<'KeyEpochStarted'>>;
+export type EpochKeysWrapped = Event<'EpochKeysWrapped', EventData<'EpochKeysWrapped'>>;
+export type RetentionSet = Event<'RetentionSet', EventData<'RetentionSet'>>;
+export type LegalHoldPlaced = Event<'LegalHoldPlaced', EventData<'LegalHoldPlaced'>>;
+export type LegalHoldLifted = Event<'LegalHoldLifted', EventData<'LegalHoldLifted'>>;
 export type CommitteeEvent =
   | CommitteeCreated
   | MembershipChanged

@@ -1,4 +1,6 @@
 import type { Command, Event } from '@ratsfach/kernel';
+import type { CommandData } from '../../schemas/commandSchemas.js';
+import type { EventData } from '../../schemas/eventSchemas.js';
 
 /** The delivery stream of one UTC day (`delivery-<t>-<YYYYMMDD>`) folded. */
 export interface DeliveryState {
@@ -18,14 +20,11 @@ export interface DeliveryFields {
 }
 
 /** The server records that it delivered a version to a device. */
-export type RecordDelivery = Command<'RecordDelivery', DeliveryFields>;
+export type RecordDelivery = Command<'RecordDelivery', CommandData<'RecordDelivery'>>;
 export type DeliveryCommand = RecordDelivery;
 
 /** Labels the fact as the server's own observation, not something a device signed. */
 export const serverAttested = 'server' as const;
 
-export type DocumentDelivered = Event<
-  'DocumentDelivered',
-  DeliveryFields & { readonly attestedBy: typeof serverAttested }
->;
+export type DocumentDelivered = Event<'DocumentDelivered', EventData<'DocumentDelivered'>>;
 export type DeliveryEvent = DocumentDelivered;

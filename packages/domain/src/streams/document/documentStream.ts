@@ -1,4 +1,6 @@
-import type { Command, Event, RecordCarrier } from '@ratsfach/kernel';
+import type { Command, Event } from '@ratsfach/kernel';
+import type { CommandData } from '../../schemas/commandSchemas.js';
+import type { EventData } from '../../schemas/eventSchemas.js';
 import type { Chain } from '../../chain.js';
 
 /** The document stream (`document-<t>-<id>`) folded. */
@@ -18,36 +20,20 @@ export type DocumentState =
       readonly chain: Chain;
     };
 
-interface WriterSigned {
-  readonly tenantId: string;
-  readonly documentId: string;
-  readonly signerUserId: string;
-  readonly signerDeviceId: string;
-  readonly record: Uint8Array;
-}
-
 /** A staff device creates a document in a committee. */
-export type CreateDocument = Command<
-  'CreateDocument',
-  WriterSigned & { readonly committeeId: string }
->;
+export type CreateDocument = Command<'CreateDocument', CommandData<'CreateDocument'>>;
 /** A staff device commits a new version (the blob is already stored and checked). */
-export type CommitVersion = Command<'CommitVersion', WriterSigned>;
+export type CommitVersion = Command<'CommitVersion', CommandData<'CommitVersion'>>;
 /** A staff device moves or renames a document (the new metadata is encrypted in the record). */
-export type MoveDocument = Command<'MoveDocument', WriterSigned>;
+export type MoveDocument = Command<'MoveDocument', CommandData<'MoveDocument'>>;
 /** A staff device deletes a document; it can be restored until erased. */
-export type DeleteDocument = Command<'DeleteDocument', WriterSigned>;
+export type DeleteDocument = Command<'DeleteDocument', CommandData<'DeleteDocument'>>;
 /** A staff device restores a deleted document. */
-export type RestoreDocument = Command<'RestoreDocument', WriterSigned>;
+export type RestoreDocument = Command<'RestoreDocument', CommandData<'RestoreDocument'>>;
 /** A staff device erases a document for good; its key slots are then destroyed. */
-export type EraseDocument = Command<'EraseDocument', WriterSigned>;
+export type EraseDocument = Command<'EraseDocument', CommandData<'EraseDocument'>>;
 export type DocumentCommand =
   CreateDocument | CommitVersion | MoveDocument | DeleteDocument | RestoreDocument | EraseDocument;
-
-interface WriterSignedEvent extends RecordCarrier {
-  readonly signerUserId: string;
-  readonly signerDeviceId: string;
-}
 
 /** The committee state a document record was written against. */
 export interface CommitteeStateRef {
@@ -73,21 +59,12 @@ export interface VersionFields extends CommitteeStateRef {
   readonly keySlotHash: Uint8Array;
 }
 
-export type DocumentCreated = Event<
-  'DocumentCreated',
-  WriterSignedEvent &
-    CommitteeStateRef & {
-      readonly tenantId: string;
-      readonly documentId: string;
-      readonly committeeId: string;
-      readonly epoch: number;
-    }
->;
-export type VersionCommitted = Event<'VersionCommitted', WriterSignedEvent & VersionFields>;
-export type DocumentMoved = Event<'DocumentMoved', WriterSignedEvent & { readonly epoch: number }>;
-export type DocumentDeleted = Event<'DocumentDeleted', WriterSignedEvent>;
-export type DocumentRestored = Event<'DocumentRestored', WriterSignedEvent>;
-export type DocumentErased = Event<'DocumentErased', WriterSignedEvent>;
+export type DocumentCreated = Event<'DocumentCreated', EventData<'DocumentCreated'>>;
+export type VersionCommitted = Event<'VersionCommitted', EventData<'VersionCommitted'>>;
+export type DocumentMoved = Event<'DocumentMoved', EventData<'DocumentMoved'>>;
+export type DocumentDeleted = Event<'DocumentDeleted', EventData<'DocumentDeleted'>>;
+export type DocumentRestored = Event<'DocumentRestored', EventData<'DocumentRestored'>>;
+export type DocumentErased = Event<'DocumentErased', EventData<'DocumentErased'>>;
 export type DocumentEvent =
   | DocumentCreated
   | VersionCommitted

@@ -1,4 +1,6 @@
-import type { Command, Event, RecordCarrier } from '@ratsfach/kernel';
+import type { Command, Event } from '@ratsfach/kernel';
+import type { CommandData } from '../../schemas/commandSchemas.js';
+import type { EventData } from '../../schemas/eventSchemas.js';
 import type { Chain } from '../../chain.js';
 
 /** An admin device as the tenant stream knows it. */
@@ -39,72 +41,22 @@ export type TenantState =
 // verified record itself.
 
 /** Creates the tenant from its genesis record, signed by the offline root. */
-export type CreateTenant = Command<
-  'CreateTenant',
-  { readonly tenantId: string; readonly record: Uint8Array }
->;
+export type CreateTenant = Command<'CreateTenant', CommandData<'CreateTenant'>>;
 /** The root certifies an admin device. */
-export type CertifyAdminDevice = Command<
-  'CertifyAdminDevice',
-  { readonly tenantId: string; readonly deviceId: string; readonly record: Uint8Array }
->;
+export type CertifyAdminDevice = Command<'CertifyAdminDevice', CommandData<'CertifyAdminDevice'>>;
 /** The root revokes an admin device. */
-export type RevokeAdminDevice = Command<
-  'RevokeAdminDevice',
-  { readonly tenantId: string; readonly deviceId: string; readonly record: Uint8Array }
->;
+export type RevokeAdminDevice = Command<'RevokeAdminDevice', CommandData<'RevokeAdminDevice'>>;
 /** An admin device's heartbeat, naming every member's user-chain head. */
-export type RecordHeartbeat = Command<
-  'RecordHeartbeat',
-  { readonly tenantId: string; readonly signerDeviceId: string; readonly record: Uint8Array }
->;
+export type RecordHeartbeat = Command<'RecordHeartbeat', CommandData<'RecordHeartbeat'>>;
 /** An admin device countersigns the service's signed tree head of the Merkle log. */
-export type RecordCheckpoint = Command<
-  'RecordCheckpoint',
-  { readonly tenantId: string; readonly signerDeviceId: string; readonly record: Uint8Array }
->;
+export type RecordCheckpoint = Command<'RecordCheckpoint', CommandData<'RecordCheckpoint'>>;
 export type TenantCommand =
   CreateTenant | CertifyAdminDevice | RevokeAdminDevice | RecordHeartbeat | RecordCheckpoint;
 
-export type TenantCreated = Event<
-  'TenantCreated',
-  {
-    readonly tenantId: string;
-    readonly rootFingerprint: string;
-    readonly createdAt: number;
-  } & RecordCarrier
->;
-export type AdminDeviceCertified = Event<
-  'AdminDeviceCertified',
-  {
-    readonly deviceId: string;
-    readonly userId: string;
-    readonly fingerprint: string;
-    readonly notBefore: number;
-    readonly notAfter: number;
-  } & RecordCarrier
->;
-export type AdminDeviceRevoked = Event<
-  'AdminDeviceRevoked',
-  { readonly deviceId: string; readonly fingerprint: string } & RecordCarrier
->;
-export type Heartbeat = Event<
-  'Heartbeat',
-  {
-    readonly signerDeviceId: string;
-    readonly time: number;
-    readonly userHeads: Readonly<Record<string, Uint8Array>>;
-  } & RecordCarrier
->;
-export type Checkpoint = Event<
-  'Checkpoint',
-  {
-    readonly signerDeviceId: string;
-    readonly treeSize: number;
-    readonly rootHash: Uint8Array;
-    /** The service's own signature over the tree head, kept for auditors. */
-    readonly serviceSignature: Uint8Array;
-  } & RecordCarrier
->;
+export type TenantCreated = Event<'TenantCreated', EventData<'TenantCreated'>>;
+export type AdminDeviceCertified = Event<'AdminDeviceCertified', EventData<'AdminDeviceCertified'>>;
+export type AdminDeviceRevoked = Event<'AdminDeviceRevoked', EventData<'AdminDeviceRevoked'>>;
+export type Heartbeat = Event<'Heartbeat', EventData<'Heartbeat'>>;
+export type Checkpoint = Event<'Checkpoint', EventData<'Checkpoint'>>;
 export type TenantEvent =
   TenantCreated | AdminDeviceCertified | AdminDeviceRevoked | Heartbeat | Checkpoint;

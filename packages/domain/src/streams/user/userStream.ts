@@ -1,4 +1,6 @@
-import type { Command, Event, RecordCarrier, SeenHead } from '@ratsfach/kernel';
+import type { Command, Event, SeenHead } from '@ratsfach/kernel';
+import type { CommandData } from '../../schemas/commandSchemas.js';
+import type { EventData } from '../../schemas/eventSchemas.js';
 import type { Chain } from '../../chain.js';
 
 /** A user's device as the user stream knows it. */
@@ -26,77 +28,17 @@ export type UserState =
     };
 
 /** An admin device creates a user (the person's name lives in the directory, not here). */
-export type CreateUser = Command<
-  'CreateUser',
-  {
-    readonly tenantId: string;
-    readonly userId: string;
-    readonly signerDeviceId: string;
-    readonly record: Uint8Array;
-  }
->;
+export type CreateUser = Command<'CreateUser', CommandData<'CreateUser'>>;
 /** An admin device certifies a user device, or renews the certificate of one in good standing. */
-export type CertifyDevice = Command<
-  'CertifyDevice',
-  {
-    readonly tenantId: string;
-    readonly userId: string;
-    readonly deviceId: string;
-    readonly signerDeviceId: string;
-    readonly record: Uint8Array;
-  }
->;
+export type CertifyDevice = Command<'CertifyDevice', CommandData<'CertifyDevice'>>;
 /** An admin device revokes a user device. */
-export type RevokeDevice = Command<
-  'RevokeDevice',
-  {
-    readonly tenantId: string;
-    readonly userId: string;
-    readonly deviceId: string;
-    readonly signerDeviceId: string;
-    readonly record: Uint8Array;
-  }
->;
+export type RevokeDevice = Command<'RevokeDevice', CommandData<'RevokeDevice'>>;
 /** A user's device records the chain heads it has seen. */
-export type RecordHeadsSeen = Command<
-  'RecordHeadsSeen',
-  {
-    readonly tenantId: string;
-    readonly userId: string;
-    readonly deviceId: string;
-    readonly record: Uint8Array;
-  }
->;
+export type RecordHeadsSeen = Command<'RecordHeadsSeen', CommandData<'RecordHeadsSeen'>>;
 export type UserCommand = CreateUser | CertifyDevice | RevokeDevice | RecordHeadsSeen;
 
-export type UserCreated = Event<
-  'UserCreated',
-  {
-    readonly tenantId: string;
-    readonly userId: string;
-    readonly signerDeviceId: string;
-  } & RecordCarrier
->;
-export type DeviceCertified = Event<
-  'DeviceCertified',
-  {
-    readonly deviceId: string;
-    readonly fingerprint: string;
-    readonly notBefore: number;
-    readonly notAfter: number;
-    readonly signerDeviceId: string;
-  } & RecordCarrier
->;
-export type DeviceRevoked = Event<
-  'DeviceRevoked',
-  {
-    readonly deviceId: string;
-    readonly fingerprint: string;
-    readonly signerDeviceId: string;
-  } & RecordCarrier
->;
-export type HeadsSeen = Event<
-  'HeadsSeen',
-  { readonly deviceId: string; readonly heads: readonly SeenHead[] } & RecordCarrier
->;
+export type UserCreated = Event<'UserCreated', EventData<'UserCreated'>>;
+export type DeviceCertified = Event<'DeviceCertified', EventData<'DeviceCertified'>>;
+export type DeviceRevoked = Event<'DeviceRevoked', EventData<'DeviceRevoked'>>;
+export type HeadsSeen = Event<'HeadsSeen', EventData<'HeadsSeen'>>;
 export type UserEvent = UserCreated | DeviceCertified | DeviceRevoked | HeadsSeen;
