@@ -2,14 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  decodeEvent,
-  encodeEvent,
-  eventShapes,
-  type DomainEvent,
-  type FieldShape,
-  type ObjectShape,
-} from '@ratsfach/domain';
+import { decodeEvent, encodeEvent, type DomainEvent } from '@ratsfach/domain';
+import { sampleEventData } from '@ratsfach/domain/testing';
 import { NO_STREAM } from '@ratsfach/event-store';
 import { openSqliteEventStore } from '@ratsfach/event-store/sqlite';
 import t, { type Test } from 'tap';
@@ -136,41 +130,12 @@ function interleavings(a: number, b: number): string[] {
   ];
 }
 
-function sample(shape: FieldShape): unknown {
-  if (typeof shape === 'string') {
-    switch (shape) {
-      case 'string':
-        return 's';
-      case 'id':
-        return 'x1';
-      case 'int':
-        return 1;
-      case 'bigint':
-        return 1n;
-      case 'bytes':
-        return new Uint8Array([1, 2, 3]);
-      case 'hash':
-        return new Uint8Array(randomBytes(64));
-      case 'boolean':
-        return false;
-      case 'time':
-        return '2026-11-28T03:00:00.000Z';
-      case 'fingerprint':
-        return 'a'.repeat(64);
-    }
-  }
-  if ('nullable' in shape) return null;
-  if ('oneOf' in shape) return shape.oneOf[0];
-  if ('arrayOf' in shape) return [];
-  if ('recordOf' in shape) return {};
-  return Object.fromEntries(Object.entries(shape.object).map(([k, v]) => [k, sample(v)]));
-}
-
 function versionNaming(ref: BlobRef, commandId: string) {
   const event = {
     type: 'VersionCommitted',
     data: {
-      ...(sample({ object: eventShapes.VersionCommitted as ObjectShape }) as object),
+      ...sampleEventData('VersionCommitted'),
+      keySlotHash: new Uint8Array(randomBytes(64)),
       contentHash: Buffer.from(ref.hash, 'hex'),
     },
     metadata: { commandId, occurredAt: '2026-11-28T03:00:00.000Z' },
