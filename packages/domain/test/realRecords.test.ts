@@ -176,7 +176,13 @@ t.test('the deciders accept real signed records and refuse forged ones', async (
         record: signRecord(
           'heartbeat',
           w.link('tenant-t1'),
-          { tenantId, signerDeviceId: 'adm1', time: 1_768_000_000, userHeads: {}, committeeHeads: {} },
+          {
+            tenantId,
+            signerDeviceId: 'adm1',
+            time: 1_768_000_000,
+            userHeads: {},
+            committeeHeads: {},
+          },
           adm,
         ),
       },
