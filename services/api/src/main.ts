@@ -7,6 +7,7 @@ import { openSqliteEventStoreInWorker } from '@ratsfach/event-store/sqlite';
 import { openSqliteReadModelStore } from '@ratsfach/read-model/sqlite';
 import { buildApp } from './buildApp.js';
 import { loadConfig } from './config.js';
+import { eventStoreCheck } from './eventStoreCheck.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createLogger } from './logger.js';
 import { openFileLimit } from './openFileLimit.js';
@@ -63,12 +64,7 @@ async function main(): Promise<void> {
       stores: { eventStore, blobStore },
       readModel,
       checks: [
-        {
-          name: 'eventStore',
-          check: async () => {
-            for await (const _ of eventStore.readAll({ maxCount: 1 })) break;
-          },
-        },
+        eventStoreCheck(eventStore),
         {
           name: 'readModel',
           check: async () => {
