@@ -65,6 +65,13 @@ const readHolder = (dataDir: string): LockHolder | null => {
  * pid goes to `lock.json` for the error a second start prints. Throws DataDirLockedError when
  * another process holds the directory.
  */
+/**
+ * The connections that hold a lock. The lock lives as long as its connection, and better-sqlite3
+ * closes a connection that is garbage-collected: without this set, a caller that dropped the
+ * handle (keeping the lock for the life of the process) would lose the lock at the next GC.
+ */
+const held = new Set<Database.Database>();
+
 export function lockDataDir(dataDir: string, now: Date = new Date()): DataDirLock {
   let db: Database.Database;
   try {
@@ -96,9 +103,11 @@ export function lockDataDir(dataDir: string, now: Date = new Date()): DataDirLoc
   const tmp = join(dataDir, `${holderFileName}.${randomBytes(6).toString('hex')}`);
   writeFileSync(tmp, `${JSON.stringify(holder)}\n`);
   renameSync(tmp, join(dataDir, holderFileName));
+  held.add(db);
   return {
     dataDir,
     release: () => {
+      held.delete(db);
       if (db.open) db.close();
     },
   };
