@@ -1,0 +1,277 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  utimes,
+} from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { isRatsfachError } from '@ratsfach/kernel';
+import type { FileSystem, ScanProblem, ScanResult, StableRead } from '../ports/fileSystem.js';
+import {
+  fileSystemError,
+  fileUnstableError,
+  outsideTreeError,
+  unsupportedNameError,
+} from '../sync/syncErrors.js';
+
+/** The engine's own folder at the root of the tree: temp files, never synced. */
+export const engineFolder = '.ratsfach';
+
+const maxSegmentBytes = 255;
+// Names Windows and macOS cannot hold either: refused everywhere so a tree syncs to every device.
+const portableForbidden = /[\\:*?"<>|\p{Cc}]/u;
+
+/** Hex BLAKE2b-512 of bytes: the hash the index keeps of plaintext. */
+export const plaintextHash = (bytes: Uint8Array): string =>
+  createHash('blake2b512').update(bytes).digest('hex');
+
+/**
+ * Checks a tree-relative path and returns its absolute form under `root`. Refuses `..`, an
+ * absolute path, empty segments and names some file system cannot hold.
+ */
+export const resolveInside = (root: string, path: string): string => {
+  const segments = path.split('/');
+  if (path.length === 0 || path.startsWith('/')) throw outsideTreeError(path);
+  for (const segment of segments) {
+    if (segment === '..' || segment === '.' || segment === '') throw outsideTreeError(path);
+    if (Buffer.byteLength(segment) > maxSegmentBytes) {
+      throw unsupportedNameError(path, `has a part longer than ${maxSegmentBytes} bytes`);
+    }
+    if (portableForbidden.test(segment) || /[ .]$/.test(segment)) {
+      throw unsupportedNameError(
+        path,
+        'holds a character (or ends in one) that some file systems cannot hold',
+      );
+    }
+  }
+  if (segments[0] === engineFolder) throw outsideTreeError(path);
+  return join(root, ...segments);
+};
+
+const problemOf = (path: string, error: unknown): ScanProblem => {
+  const typed = isRatsfachError(error) ? error : fileSystemError(path, error);
+  return { path, code: typed.code, message: typed.message, hint: typed.hint ?? '' };
+};
+
+export interface NodeFileSystemOptions {
+  /** How often a file that changes while read is read again before it is given up for now. */
+  readonly readAttempts?: number;
+  /** Pause between attempts, ms. */
+  readonly retryDelayMs?: number;
+  /** Called between reading a file and checking it did not change: a seam for tests. */
+  readonly afterRead?: (path: string, attempt: number) => Promise<void>;
+}
+
+/** The synced folder on a Node file system. */
+export class NodeFileSystem implements FileSystem {
+  readonly root: string;
+  readonly #attempts: number;
+  readonly #delay: number;
+  readonly #afterRead: NodeFileSystemOptions['afterRead'];
+  /** Hashes by path, valid while size, mtime and inode stay the same: a rescan reads nothing new. */
+  readonly #hashCache = new Map<string, { key: string; hash: string }>();
+
+  constructor(root: string, options: NodeFileSystemOptions = {}) {
+    this.root = root;
+    this.#attempts = options.readAttempts ?? 5;
+    this.#delay = options.retryDelayMs ?? 50;
+    this.#afterRead = options.afterRead;
+  }
+
+  /** Removes temp files a crash left behind; call once before the first sync. */
+  async recover(): Promise<void> {
+    await rm(join(this.root, engineFolder, 'tmp'), { recursive: true, force: true });
+  }
+
+  async scan(): Promise<ScanResult> {
+    const files: ScanResult['files'][number][] = [];
+    const problems: ScanProblem[] = [];
+    const walk = async (relative: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(relative === '' ? this.root : join(this.root, relative), {
+          withFileTypes: true,
+        });
+      } catch (error) {
+        problems.push(problemOf(relative, error));
+        return;
+      }
+      for (const entry of entries) {
+        const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+        if (relative === '' && entry.name === engineFolder) continue;
+        if (entry.isDirectory()) {
+          await walk(path);
+        } else if (entry.isFile()) {
+          try {
+            resolveInside(this.root, path);
+            const read = await this.#hashStable(path);
+            files.push({ path, hash: read.hash, size: read.size, modifiedAt: read.modifiedAt });
+          } catch (error) {
+            problems.push(problemOf(path, error));
+          }
+        }
+        // Symbolic links and special files are not synced: they could point out of the tree.
+      }
+    };
+    await walk('');
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { files, problems };
+  }
+
+  async #hashStable(path: string): Promise<{ hash: string; size: number; modifiedAt: number }> {
+    const absolute = join(this.root, ...path.split('/'));
+    const before = await stat(absolute);
+    const key = `${before.size}:${before.mtimeMs}:${before.ino}`;
+    const cached = this.#hashCache.get(path);
+    if (cached?.key === key)
+      return { hash: cached.hash, size: before.size, modifiedAt: before.mtimeMs };
+    const read = await this.readStable(path);
+    this.#hashCache.set(path, {
+      key: `${read.bytes.length}:${read.modifiedAt}:${before.ino}`,
+      hash: read.hash,
+    });
+    return { hash: read.hash, size: read.bytes.length, modifiedAt: read.modifiedAt };
+  }
+
+  async readStable(path: string): Promise<StableRead> {
+    const absolute = resolveInside(this.root, path);
+    for (let attempt = 1; attempt <= this.#attempts; attempt += 1) {
+      try {
+        const before = await stat(absolute);
+        const bytes = await readFile(absolute);
+        await this.#afterRead?.(path, attempt);
+        const after = await stat(absolute);
+        if (
+          before.size === after.size &&
+          before.mtimeMs === after.mtimeMs &&
+          before.ino === after.ino &&
+          bytes.length === after.size
+        ) {
+          return { bytes, hash: plaintextHash(bytes), modifiedAt: after.mtimeMs };
+        }
+      } catch (error) {
+        throw fileSystemError(path, error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.#delay * attempt));
+    }
+    throw fileUnstableError(path, this.#attempts);
+  }
+
+  async writeAtomic(
+    path: string,
+    bytes: Uint8Array | AsyncIterable<Uint8Array>,
+    modifiedAt?: number,
+  ): Promise<string> {
+    const absolute = resolveInside(this.root, path);
+    const tmpDir = join(this.root, engineFolder, 'tmp');
+    const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const hasher = createHash('blake2b512');
+    try {
+      await mkdir(tmpDir, { recursive: true });
+      await mkdir(dirname(absolute), { recursive: true });
+      const handle = await open(
+        tmp,
+        constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY,
+        0o600,
+      );
+      try {
+        const chunks = bytes instanceof Uint8Array ? [bytes] : bytes;
+        for await (const chunk of chunks) {
+          hasher.update(chunk);
+          let offset = 0;
+          while (offset < chunk.length) {
+            const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+            offset += bytesWritten;
+          }
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (modifiedAt !== undefined) {
+        const at = new Date(modifiedAt);
+        await utimes(tmp, at, at);
+      }
+      await rename(tmp, absolute);
+      await syncFolder(dirname(absolute));
+      this.#hashCache.delete(path);
+      return hasher.digest('hex');
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw isRatsfachError(error) ? error : fileSystemError(path, error);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const source = resolveInside(this.root, from);
+    const target = resolveInside(this.root, to);
+    try {
+      if (await this.exists(to)) {
+        throw fileSystemError(
+          to,
+          Object.assign(new Error('the target exists'), { code: 'EEXIST' }),
+        );
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await rename(source, target);
+      await syncFolder(dirname(target));
+      this.#hashCache.delete(from);
+    } catch (error) {
+      throw isRatsfachError(error) ? error : fileSystemError(from, error);
+    }
+    await this.#pruneEmpty(dirname(source));
+  }
+
+  async remove(path: string): Promise<void> {
+    const absolute = resolveInside(this.root, path);
+    try {
+      await rm(absolute, { force: true });
+    } catch (error) {
+      throw fileSystemError(path, error);
+    }
+    this.#hashCache.delete(path);
+    await this.#pruneEmpty(dirname(absolute));
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await lstat(resolveInside(this.root, path));
+      return true;
+    } catch (error) {
+      if (isRatsfachError(error)) throw error;
+      return false;
+    }
+  }
+
+  /** Removes folders a removal left empty, up to (not including) the root. */
+  async #pruneEmpty(folder: string): Promise<void> {
+    let current = folder;
+    while (current.startsWith(this.root + sep) && current !== this.root) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // not empty (or gone): stop climbing
+      }
+      current = dirname(current);
+    }
+  }
+}
+
+const syncFolder = async (folder: string): Promise<void> => {
+  // A rename is durable only once its folder is synced; Windows cannot open folders for that.
+  if (process.platform === 'win32') return;
+  const handle = await open(folder, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};

@@ -1,0 +1,44 @@
+import type { LocalFile } from '../sync/plan.js';
+
+/** A file the scan could not take in, and why; the scan goes on with the others. */
+export interface ScanProblem {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+export interface ScanResult {
+  readonly files: readonly (LocalFile & { readonly modifiedAt: number })[];
+  readonly problems: readonly ScanProblem[];
+}
+
+/** The content of a file read while it did not change, with its hash. */
+export interface StableRead {
+  readonly bytes: Uint8Array;
+  readonly hash: string;
+  readonly modifiedAt: number;
+}
+
+/**
+ * The synced folder as the engine sees it: paths relative to its root, `/`-separated. Every
+ * write is atomic (a reader sees the old file or the new one, never half of either) and nothing
+ * is written outside the root.
+ */
+export interface FileSystem {
+  /** Every file of the tree with its plaintext hash, except the engine's own folder. */
+  scan(): Promise<ScanResult>;
+  /** Reads a file, retrying while it changes under the read; refuses one that never settles. */
+  readStable(path: string): Promise<StableRead>;
+  /** Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the folder). */
+  writeAtomic(
+    path: string,
+    bytes: Uint8Array | AsyncIterable<Uint8Array>,
+    modifiedAt?: number,
+  ): Promise<string>;
+  /** Renames within the tree, creating folders; refuses to replace an existing file. */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file and the folders it leaves empty; a missing file is no error. */
+  remove(path: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+}

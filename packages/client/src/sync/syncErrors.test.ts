@@ -1,0 +1,23 @@
+import { IntegrityError, UnavailableError } from '@ratsfach/kernel';
+import t from 'tap';
+import { fileSystemError, rollbackError } from './syncErrors.js';
+
+t.test('a file-system error names the cause and says what to do', async (t) => {
+  const full = fileSystemError('A/x.txt', Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+  t.ok(full instanceof UnavailableError);
+  t.match(full.message, /A\/x.txt: ENOSPC/);
+  t.match(full.hint, /disk is full/);
+  t.match(
+    fileSystemError('p', Object.assign(new Error('x'), { code: 'EACCES' })).hint,
+    /permissions/,
+  );
+  const odd = fileSystemError('p', 'weird');
+  t.match(odd.message, /unknown \(weird\)/);
+  t.match(odd.hint, /writable/);
+});
+
+t.test('a rollback is an integrity error that points at the heads code', async (t) => {
+  const error = rollbackError('tenant', 9, 3);
+  t.ok(error instanceof IntegrityError);
+  t.match(error.message, /position 3.*position 9/);
+});
