@@ -19,6 +19,26 @@ export const ApiErrorCode = {
   /** The route needs a valid admin-device certificate of the tenant. */
   adminRequired: 'RATSFACH_API_ADMIN_REQUIRED',
   rateLimited: 'RATSFACH_API_RATE_LIMITED',
+  /** What the path names does not exist, or the caller may not see it (one answer for both). */
+  notFound: 'RATSFACH_API_NOT_FOUND',
+  /** A bootstrap of a tenant that exists already. */
+  tenantExists: 'RATSFACH_API_TENANT_EXISTS',
+  /** A bootstrap without the operator's bootstrap token (or, without one, not from loopback). */
+  bootstrapForbidden: 'RATSFACH_API_BOOTSTRAP_FORBIDDEN',
+  /** The enrolment code id is unknown, withdrawn, used or expired: ask for a new code. */
+  enrolmentCodeInvalid: 'RATSFACH_API_ENROLMENT_CODE_INVALID',
+  /** The code id is registered already (code ids are random: make a new code). */
+  enrolmentCodeExists: 'RATSFACH_API_ENROLMENT_CODE_EXISTS',
+  /** The enrolment request is not signed by its own key or names another tenant, user or code. */
+  enrolmentRequestInvalid: 'RATSFACH_API_ENROLMENT_REQUEST_INVALID',
+  /** A code has taken as many device submissions as it may. */
+  enrolmentCodeFull: 'RATSFACH_API_ENROLMENT_CODE_FULL',
+  /** A certificate names an enrolment code that another certificate used. */
+  enrolmentCodeUsed: 'RATSFACH_API_ENROLMENT_CODE_USED',
+  /** The token's device may not submit this record (not its signer, or not an admin device). */
+  submitterNotAllowed: 'RATSFACH_API_SUBMITTER_NOT_ALLOWED',
+  /** The command names another tenant than the path. */
+  tenantMismatch: 'RATSFACH_API_TENANT_MISMATCH',
   /** The process sheds load (event loop or memory pressure): retry after the given delay. */
   overloaded: 'RATSFACH_API_OVERLOADED',
   /** The request took longer than the server allows. */
@@ -40,6 +60,16 @@ export const apiErrorStatus: Readonly<Record<ApiErrorCode, number>> = {
   [ApiErrorCode.deviceNotInGoodStanding]: 403,
   [ApiErrorCode.adminRequired]: 403,
   [ApiErrorCode.rateLimited]: 429,
+  [ApiErrorCode.notFound]: 404,
+  [ApiErrorCode.tenantExists]: 409,
+  [ApiErrorCode.bootstrapForbidden]: 403,
+  [ApiErrorCode.enrolmentCodeInvalid]: 404,
+  [ApiErrorCode.enrolmentCodeExists]: 409,
+  [ApiErrorCode.enrolmentRequestInvalid]: 422,
+  [ApiErrorCode.enrolmentCodeFull]: 429,
+  [ApiErrorCode.enrolmentCodeUsed]: 409,
+  [ApiErrorCode.submitterNotAllowed]: 403,
+  [ApiErrorCode.tenantMismatch]: 403,
   [ApiErrorCode.overloaded]: 503,
   [ApiErrorCode.requestTimeout]: 408,
   [ApiErrorCode.internal]: 500,
