@@ -1,1 +1,5 @@
 export * from './http/apiClient.js';
+export * from './records/committeeRecords.js';
+export * from './records/tenantRecords.js';
+export * from './records/toCommandJson.js';
+export * from './records/userRecords.js';
