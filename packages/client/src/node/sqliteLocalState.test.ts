@@ -2,38 +2,47 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { IntegrityError } from '@ratsfach/kernel';
+import { cryptoReady } from '@ratsfach/crypto';
 import t from 'tap';
 import { SqliteLocalState } from './sqliteLocalState.js';
+
+await cryptoReady();
 
 const fresh = (): { path: string; state: SqliteLocalState } => {
   const path = join(mkdtempSync(join(tmpdir(), 'ratsfach-state-')), 'state.sqlite');
   return { path, state: new SqliteLocalState(path) };
 };
 
-t.test('seen heads move forward and refuse a rollback or a fork', async (t) => {
-  const { state } = fresh();
-  t.teardown(() => state.close());
-  state.recordHead({ chain: 'committee:c1', position: 3, hash: 'aa' });
-  state.recordHead({ chain: 'committee:c1', position: 3, hash: 'aa' });
-  state.recordHead({ chain: 'committee:c1', position: 5, hash: 'bb' });
-  t.same(state.head('committee:c1'), { chain: 'committee:c1', position: 5, hash: 'bb' });
-  t.throws(() => state.recordHead({ chain: 'committee:c1', position: 4, hash: 'cc' }), {
-    code: 'RATSFACH_SYNC_ROLLBACK',
+t.test('seen chains survive a restart; a rollback or a fork is then refused', async (t) => {
+  const { path, state } = fresh();
+  const h = (n: number): Uint8Array => new Uint8Array(64).fill(n);
+  const seen = state.seenHeads();
+  seen.accept('committee-t-c1', [h(1), h(2), h(3)]);
+  seen.accept('tenant-t', [h(9)]);
+  state.saveSeenHeads(seen);
+  state.close();
+  const again = new SqliteLocalState(path);
+  t.teardown(() => again.close());
+  const restored = again.seenHeads();
+  t.same(restored.head('committee-t-c1'), { length: 3, hash: h(3) });
+  t.throws(() => restored.accept('committee-t-c1', [h(1), h(2)]), {
+    code: 'RATSFACH_CRYPTO_ROLLBACK',
   });
-  const fork = (() => {
-    try {
-      state.recordHead({ chain: 'committee:c1', position: 5, hash: 'dd' });
-    } catch (error) {
-      return error;
-    }
-    return undefined;
-  })();
-  t.ok(fork instanceof IntegrityError, 'a second hash at a seen position is refused');
-  t.match((fork as IntegrityError).hint, /ratsfach heads/);
-  t.same(state.head('committee:c1')?.hash, 'bb', 'the refused head changed nothing');
-  t.equal(state.head('tenant'), undefined);
-  t.equal(state.heads().length, 1);
+  t.throws(() => restored.accept('committee-t-c1', [h(1), h(2), h(7), h(8)]), {
+    name: 'ForkError',
+  });
+  restored.accept('committee-t-c1', [h(1), h(2), h(3), h(4)]);
+  again.saveSeenHeads(restored);
+  t.same(
+    again
+      .seenHeads()
+      .heads()
+      .map((x) => [x.stream, x.length]),
+    [
+      ['committee-t-c1', 4],
+      ['tenant-t', 1],
+    ],
+  );
 });
 
 t.test('the queue survives a restart and keeps one entry per command id', async (t) => {
@@ -155,11 +164,16 @@ t.test('clear forgets everything (wipe)', async (t) => {
   const { state } = fresh();
   t.teardown(() => state.close());
   state.setCursor('x');
-  state.recordHead({ chain: 'tenant', position: 1, hash: 'a' });
+  const seen = state.seenHeads();
+  seen.accept('tenant-t', [new Uint8Array(64)]);
+  state.saveSeenHeads(seen);
   state.enqueue({ commandId: 'c', kind: 'k', payload: {} });
   state.putIndexEntry({ documentId: 'd1', committeeId: 'c', path: 'p', version: 1, hash: 'h' });
   state.clear();
-  t.same([state.cursor(), state.heads(), state.queue(), state.index()], [null, [], [], []]);
+  t.same(
+    [state.cursor(), state.seenHeads().heads(), state.queue(), state.index()],
+    [null, [], [], []],
+  );
 });
 
 t.test('refuses a file that is not a client state, or from a newer version', async (t) => {

@@ -1,15 +1,18 @@
 import Database from 'better-sqlite3';
+import { SeenHeads } from '@ratsfach/crypto';
 import { IntegrityError } from '@ratsfach/kernel';
-import type { LocalState, QueuedChange, SeenHead, TransferProgress } from '../ports/localState.js';
+import type { LocalState, QueuedChange, TransferProgress } from '../ports/localState.js';
 import type { IndexEntry, RemoteDocument } from '../sync/plan.js';
-import { rollbackError, SyncErrorCode } from '../sync/syncErrors.js';
+import { SyncErrorCode } from '../sync/syncErrors.js';
 
 const schemaVersion = 1;
 const applicationId = 0x52534643; // "RSFC": marks the file as a ratsfach client state
 
 const schema = `
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS heads (chain TEXT PRIMARY KEY, position INTEGER NOT NULL, hash TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS chains (
+  stream TEXT NOT NULL, position INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (stream, position)) STRICT;
 CREATE TABLE IF NOT EXISTS files (
   document_id TEXT PRIMARY KEY, committee_id TEXT NOT NULL, path TEXT NOT NULL UNIQUE,
   version INTEGER NOT NULL, hash TEXT NOT NULL) STRICT;
@@ -129,34 +132,25 @@ export class SqliteLocalState implements LocalState {
     this.setSetting('cursor', cursor);
   }
 
-  heads(): readonly SeenHead[] {
-    return this.#db
-      .prepare('SELECT chain, position, hash FROM heads ORDER BY chain')
-      .all() as SeenHead[];
+  seenHeads(): SeenHeads {
+    const rows = this.#db
+      .prepare('SELECT stream, hash FROM chains ORDER BY stream, position')
+      .all() as { stream: string; hash: Buffer }[];
+    const stored: Record<string, Uint8Array[]> = {};
+    for (const row of rows) (stored[row.stream] ??= []).push(new Uint8Array(row.hash));
+    return SeenHeads.restore(stored);
   }
 
-  head(chain: string): SeenHead | undefined {
-    return this.#db
-      .prepare('SELECT chain, position, hash FROM heads WHERE chain = ?')
-      .get(chain) as SeenHead | undefined;
-  }
-
-  recordHead(head: SeenHead): void {
+  saveSeenHeads(seen: SeenHeads): void {
+    const insert = this.#db.prepare(
+      'INSERT OR REPLACE INTO chains (stream, position, hash) VALUES (?, ?, ?)',
+    );
+    const trim = this.#db.prepare('DELETE FROM chains WHERE stream = ? AND position >= ?');
     this.transaction(() => {
-      const seen = this.head(head.chain);
-      if (seen !== undefined) {
-        if (head.position < seen.position)
-          throw rollbackError(head.chain, seen.position, head.position);
-        if (head.position === seen.position) {
-          if (head.hash !== seen.hash) {
-            throw rollbackError(head.chain, seen.position, head.position);
-          }
-          return;
-        }
+      for (const [stream, hashes] of Object.entries(seen.toStored())) {
+        hashes.forEach((hash, position) => insert.run(stream, position, hash));
+        trim.run(stream, hashes.length);
       }
-      this.#db
-        .prepare('INSERT OR REPLACE INTO heads (chain, position, hash) VALUES (?, ?, ?)')
-        .run(head.chain, head.position, head.hash);
     });
   }
 
@@ -289,7 +283,7 @@ export class SqliteLocalState implements LocalState {
 
   clear(): void {
     this.transaction(() => {
-      for (const table of ['settings', 'heads', 'files', 'remote', 'queue', 'transfers']) {
+      for (const table of ['settings', 'chains', 'files', 'remote', 'queue', 'transfers']) {
         this.#db.prepare(`DELETE FROM ${table}`).run();
       }
     });

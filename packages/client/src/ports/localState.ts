@@ -1,13 +1,5 @@
+import type { SeenHeads } from '@ratsfach/crypto';
 import type { IndexEntry, RemoteDocument } from '../sync/plan.js';
-
-/** A chain head this device has seen: the chain's id, its position and the record's hash. */
-export interface SeenHead {
-  /** The chain: `tenant`, `user:<id>`, `committee:<id>`, `document:<id>`. */
-  readonly chain: string;
-  readonly position: number;
-  /** Hash of the record at `position` (hex). */
-  readonly hash: string;
-}
 
 /** A local change waiting to be sent; it survives restarts and keeps its command id for retries. */
 export interface QueuedChange {
@@ -42,14 +34,12 @@ export interface LocalState {
   cursor(): string | null;
   setCursor(cursor: string | null): void;
 
-  /** The heads seen so far, by chain. */
-  heads(): readonly SeenHead[];
-  head(chain: string): SeenHead | undefined;
   /**
-   * Records a head; refuses (RATSFACH_SYNC_ROLLBACK) a position older than one seen, and a
-   * different hash at a position already seen (a fork). The same head again is a no-op.
+   * The chains seen so far (the crypto package's `SeenHeads`, which refuses a rollback or a
+   * fork when a chain is accepted); `saveSeenHeads` keeps what was accepted.
    */
-  recordHead(head: SeenHead): void;
+  seenHeads(): SeenHeads;
+  saveSeenHeads(seen: SeenHeads): void;
 
   /** The index: what this device last synced, document by document. */
   index(): readonly IndexEntry[];

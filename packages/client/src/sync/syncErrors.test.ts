@@ -1,6 +1,6 @@
-import { IntegrityError, UnavailableError } from '@ratsfach/kernel';
+import { UnavailableError } from '@ratsfach/kernel';
 import t from 'tap';
-import { fileSystemError, rollbackError } from './syncErrors.js';
+import { fileSystemError } from './syncErrors.js';
 
 t.test('a file-system error names the cause and says what to do', async (t) => {
   const full = fileSystemError('A/x.txt', Object.assign(new Error('no space'), { code: 'ENOSPC' }));
@@ -14,10 +14,4 @@ t.test('a file-system error names the cause and says what to do', async (t) => {
   const odd = fileSystemError('p', 'weird');
   t.match(odd.message, /unknown \(weird\)/);
   t.match(odd.hint, /writable/);
-});
-
-t.test('a rollback is an integrity error that points at the heads code', async (t) => {
-  const error = rollbackError('tenant', 9, 3);
-  t.ok(error instanceof IntegrityError);
-  t.match(error.message, /position 3.*position 9/);
 });

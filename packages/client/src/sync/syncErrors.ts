@@ -1,9 +1,7 @@
-import { ConflictError, IntegrityError, ValidationError, UnavailableError } from '@ratsfach/kernel';
+import { ConflictError, UnavailableError, ValidationError } from '@ratsfach/kernel';
 
 /** Stable codes of the sync engine's own errors (the kernel's prefix, the client's area). */
 export const SyncErrorCode = {
-  /** The server showed a chain head older than one this device has already seen. */
-  rollback: 'RATSFACH_SYNC_ROLLBACK',
   /** A local file name the file system (or the document format) cannot hold. */
   unsupportedName: 'RATSFACH_SYNC_UNSUPPORTED_NAME',
   /** A file kept changing while it was read; it was not committed. */
@@ -18,16 +16,6 @@ export const SyncErrorCode = {
   watcherFailed: 'RATSFACH_SYNC_WATCHER_FAILED',
 } as const;
 export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
-
-/** The server rolled a chain back: a fork or a replay, never a state to accept. */
-export const rollbackError = (chain: string, seen: number, shown: number): IntegrityError =>
-  new IntegrityError(
-    SyncErrorCode.rollback,
-    `the server shows chain ${chain} at position ${shown}, but this device has already seen position ${seen}`,
-    {
-      hint: 'do not trust this server now: compare `ratsfach heads` with a colleague and tell your administrator',
-    },
-  );
 
 /** A name that cannot be written to (or read from) this file system. */
 export const unsupportedNameError = (path: string, why: string): ValidationError =>
