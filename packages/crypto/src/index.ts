@@ -15,6 +15,7 @@ export * from './chain/seenHeads.js';
 export * from './committee/epochKeyWrap.js';
 export * from './committee/committeeState.js';
 export * from './committee/epochKeys.js';
+export * from './committee/deviceConfirmation.js';
 export * from './committee/staleness.js';
 export * from './chain/headsSeen.js';
 export * from './keys/keyStore.js';

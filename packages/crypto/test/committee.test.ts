@@ -35,6 +35,9 @@ t.test('a new device gets the current key wrapped, and through it the whole hist
   const epoch1 = world.startEpoch('a1', 'rotation', epoch0);
   world.enrol('bob', 'b2');
   world.heartbeat();
+  t.notOk(world.wrapForNew('a1', epoch1), "b2 waits until one of bob's devices confirms it");
+  world.confirm('bob', 'b2', 'b1');
+  world.heartbeat();
   t.ok(world.wrapForNew('a1', epoch1));
   t.notOk(world.wrapForNew('a1', epoch1), 'nothing left to wrap');
   const keys = openEpochKeys(world.state(), world.devices.b2!);

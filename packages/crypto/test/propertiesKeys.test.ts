@@ -768,8 +768,13 @@ t.test('property 6: removal, revocation, staleness and co-signature', async (t) 
       );
       expectError(t, () => world.state(), TrustError, CryptoErrorCode.untrustedKey);
       world.committee.pop();
-      // With alice's co-signature she becomes a key holder.
+      // With alice's co-signature she becomes a key holder; her first device, once a staff
+      // device confirms it, gets the key.
       world.cosign(addition, 'a1');
+      world.heartbeat();
+      t.notOk(world.wrapForNew('a1', epoch0), 'm1 is not confirmed yet');
+      world.confirm('mallory', 'm1', 'a1', 'finance');
+      world.heartbeat();
       t.ok(world.wrapForNew('a1', epoch0));
       t.same(openEpochKeys(world.state(), m1).get(0), epoch0);
     },

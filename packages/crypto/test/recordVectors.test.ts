@@ -25,7 +25,7 @@ t.test(
     const s = await cryptoReady();
     const v = JSON.parse(readFileSync(file, 'utf8'));
     const purposes = Object.keys(v.records);
-    t.equal(purposes.length, 25);
+    t.equal(purposes.length, 26);
     for (const purpose of purposes) {
       const opened = openAnyRecord(s.from_hex(v.records[purpose].bytes));
       t.equal(opened.purpose, purpose);

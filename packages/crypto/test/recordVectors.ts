@@ -193,6 +193,17 @@ export async function buildRecordVectors(): Promise<string> {
         ],
       },
     },
+    'device-confirmation': {
+      signer: alice.signing,
+      body: {
+        tenantId: 'city',
+        userId: 'bob',
+        deviceId: 'b1',
+        fingerprint: fingerprint(admin.signing.publicKey),
+        tenantPosition: 6,
+        committeeId: 'finance',
+      },
+    },
     'committee-created': {
       signer: admin.signing,
       body: { tenantId: 'city', committeeId: 'finance', tenantPosition: 3 },

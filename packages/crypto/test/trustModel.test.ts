@@ -435,6 +435,7 @@ t.test(
     world.addUser('carol');
     world.enrol('carol', 'c1');
     world.cosign(world.addMember('carol', 'reader'), 'a1');
+    world.confirm('carol', 'c1', 'a1', world.committeeId);
     world.heartbeat();
     world.wrapForNew('a1', epoch0);
     // The admin removes bob; the admin agent's next heartbeat names the committee head after it.
@@ -529,6 +530,7 @@ t.test(
       // b1: a reader's tablet; a2: a staff member's second device.
       const { world, epoch0 } = await World.scene();
       world.enrol('alice', 'a2');
+      world.confirm('alice', 'a2', 'a1');
       world.heartbeat();
       world.wrapForNew('a1', epoch0);
       const owner = stolen === 'b1' ? 'bob' : 'alice';
@@ -741,6 +743,8 @@ t.test(
       },
       world.admin.signing,
     );
+    world.devices.b2 = bad;
+    world.confirm('bob', 'b2', 'b1');
     world.heartbeat();
     const view = deviceView(world, 'a1');
     const b2 = fingerprint(bad.signing.publicKey);

@@ -92,6 +92,14 @@ export interface RecordViews {
     readonly deviceId: string;
     readonly heads: readonly SeenHeadView[];
   };
+  'device-confirmation': {
+    readonly tenantPosition: number;
+    readonly tenantId: string;
+    readonly userId: string;
+    readonly deviceId: string;
+    readonly fingerprint: string;
+    readonly committeeId: string | null;
+  };
   'committee-created': {
     readonly tenantPosition: number;
     readonly tenantId: string;
@@ -214,6 +222,14 @@ export const recordViewShapes = {
     userId: 'id',
     deviceId: 'id',
     heads: { arrayOf: { stream: 'string', length: 'int', hash: 'hash' } },
+  },
+  'device-confirmation': {
+    tenantPosition: 'int',
+    tenantId: 'id',
+    userId: 'id',
+    deviceId: 'id',
+    fingerprint: 'fingerprint',
+    committeeId: { nullable: 'id' },
   },
   'committee-created': { tenantPosition: 'int', tenantId: 'id', committeeId: 'id' },
   membership: {

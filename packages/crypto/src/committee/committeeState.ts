@@ -74,6 +74,7 @@ export class CommitteeState {
   private readonly memberMap = new Map<string, Member>();
   private readonly epochMap = new Map<number, EpochState>();
   private readonly snapshots: CommitteeSnapshot[] = [];
+  private readonly founderSet = new Set<string>();
   private current = -1;
   private hadStaff = false;
   private lastPosition = 0;
@@ -138,6 +139,15 @@ export class CommitteeState {
       .filter((m) => m.cosigned)
       .map((m) => m.userId)
       .sort();
+  }
+
+  /**
+   * Fingerprints of the devices that accepted their own founding-staff addition (the bootstrap
+   * co-signature, FORMAT.md "Device confirmation"): the roots from which device confirmations
+   * count in this committee.
+   */
+  get founders(): ReadonlySet<string> {
+    return this.founderSet;
   }
 
   /** Co-signed members with the staff role. */
@@ -301,7 +311,8 @@ export class CommitteeState {
         const device = this.trust.requireDeviceAt(record.signerFingerprint, position, 'user');
         const becomesStaff = addition !== undefined ? target.role === 'staff' : true;
         const bootstrap = !this.hadStaff && becomesStaff && device.userId === target.userId;
-        if (!bootstrap) this.requireStaffDevice(record, position, staff);
+        if (bootstrap) this.founderSet.add(device.fingerprint);
+        else this.requireStaffDevice(record, position, staff);
         this.memberMap.set(
           target.userId,
           addition !== undefined

@@ -16,6 +16,7 @@ import {
   type EpochRef,
 } from './epochKeyWrap.js';
 import { requireHeadsReached, defaultStalenessSeconds } from './staleness.js';
+import { splitConfirmed } from './deviceConfirmation.js';
 
 /** What a staff device needs to wrap keys: the folded state, its keys and its clock. */
 export interface WrapContext {
@@ -41,9 +42,10 @@ const wrapAll = (ref: EpochRef, key: Uint8Array, all: readonly CertifiedDevice[]
 };
 
 /**
- * Starts a new epoch: a fresh key, wrapped for every certified device (valid at the newest admin
- * heartbeat's heads) of every co-signed member, sealing the previous epoch's key. Refuses when
- * the committee state is stale. Returns the signed key-epoch record and the new key.
+ * Starts a new epoch: a fresh key, wrapped for every confirmed (`confirmedDevices`) certified
+ * device (valid at the newest admin heartbeat's heads) of every co-signed member, sealing the
+ * previous epoch's key. Refuses when the committee state is stale. Returns the signed key-epoch
+ * record, the new key, and the devices left out (unusable key; not yet confirmed).
  */
 export function startEpoch(
   context: WrapContext,
@@ -54,18 +56,23 @@ export function startEpoch(
   readonly epochKey: Uint8Array;
   /** Recipients with an unusable X-Wing key, skipped: show them to the user and the admin. */
   readonly skipped: readonly CertifiedDevice[];
+  /** Certified devices nobody confirmed yet, left out: show them as waiting for confirmation. */
+  readonly unconfirmed: readonly CertifiedDevice[];
 } {
   const { trust, committee } = context;
-  const recipients = requireHeadsReached(
+  const self = fingerprint(context.self.signing.publicKey);
+  const { confirmed: recipients, unconfirmed } = splitConfirmed(
     trust,
     committee,
-    context.now,
-    context.stalenessSeconds ?? defaultStalenessSeconds,
+    requireHeadsReached(
+      trust,
+      committee,
+      context.now,
+      context.stalenessSeconds ?? defaultStalenessSeconds,
+    ),
+    self,
   );
-  committee.requireStaffSigner(
-    fingerprint(context.self.signing.publicKey),
-    trust.tenantHead.length,
-  );
+  committee.requireStaffSigner(self, trust.tenantHead.length);
   const ref: EpochRef = {
     tenantId: committee.tenantId,
     committeeId: committee.committeeId,
@@ -88,29 +95,33 @@ export function startEpoch(
     },
     context.self.signing,
   );
-  return { record, epochKey, skipped: recipients.filter((d) => !d.usableKemKey) };
+  return { record, epochKey, skipped: recipients.filter((d) => !d.usableKemKey), unconfirmed };
 }
 
 /**
- * Wraps the current epoch key for certified member devices that lack it (a newly certified
- * device, a newly co-signed member). Returns the signed epoch-keys record, or undefined when
- * every device has the key. Refuses when the committee state is stale.
+ * Wraps the current epoch key for confirmed certified member devices that lack it (a newly
+ * confirmed device, a newly co-signed member). Returns the signed epoch-keys record, or
+ * undefined when every confirmed device has the key. Refuses when the committee state is stale.
+ * Devices waiting for confirmation are left out (`splitConfirmed` names them).
  */
 export function wrapForNewDevices(
   context: WrapContext,
   epochKey: Uint8Array,
 ): Uint8Array | undefined {
   const { trust, committee } = context;
-  const recipients = requireHeadsReached(
+  const self = fingerprint(context.self.signing.publicKey);
+  const { confirmed: recipients } = splitConfirmed(
     trust,
     committee,
-    context.now,
-    context.stalenessSeconds ?? defaultStalenessSeconds,
+    requireHeadsReached(
+      trust,
+      committee,
+      context.now,
+      context.stalenessSeconds ?? defaultStalenessSeconds,
+    ),
+    self,
   );
-  committee.requireStaffSigner(
-    fingerprint(context.self.signing.publicKey),
-    trust.tenantHead.length,
-  );
+  committee.requireStaffSigner(self, trust.tenantHead.length);
   const epoch = committee.epoch(committee.currentEpoch);
   if (epoch === undefined) {
     throw new KeyListError(CryptoErrorCode.noWrappedKey, 'the committee has no epoch yet');

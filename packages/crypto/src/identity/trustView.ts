@@ -29,6 +29,25 @@ export interface CertifiedDevice {
   readonly usableKemKey: boolean;
 }
 
+/**
+ * A `device-confirmation` record the trust view accepted (FORMAT.md "Device confirmation"):
+ * `signerFingerprint` vouches for the device `fingerprint` of user `userId`. With `committeeId`
+ * null the signer is another device of the same user; otherwise it is another user's device
+ * confirming the user's first device as a staff member of that committee (which only the
+ * committee's state can judge: `confirmedDevices`).
+ */
+export interface DeviceConfirmation {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly fingerprint: string;
+  readonly signerFingerprint: string;
+  readonly signerUserId: string;
+  readonly committeeId: string | null;
+  readonly tenantPosition: number;
+  /** Position of the record in the user's chain. */
+  readonly userSequence: number;
+}
+
 /** The newest admin heartbeat in the tenant chain. */
 export interface HeartbeatState {
   readonly sequence: number;
@@ -63,6 +82,7 @@ const userPurposes: ReadonlySet<string> = new Set([
   'device-certificate',
   'device-revocation',
   'heads-seen',
+  'device-confirmation',
 ]);
 
 const untrusted = (code: string, message: string, details: Record<string, unknown>): TrustError =>
@@ -88,6 +108,9 @@ export class TrustView {
   private readonly times: number[] = [];
   private readonly devices = new Map<string, CertifiedDevice>();
   private readonly users = new Set<string>();
+  private readonly confirmationList: DeviceConfirmation[] = [];
+  /** Confirmations to judge once every user chain is folded (their signer may be in a later one). */
+  private readonly pendingConfirmations: { userId: string; record: OpenedRecord }[] = [];
   private heartbeat: HeartbeatState | undefined;
 
   private constructor(input: TrustInput) {
@@ -118,6 +141,7 @@ export class TrustView {
       this.foldUser(userId, records);
     }
     this.userHashes = userHashes;
+    for (const { userId, record } of this.pendingConfirmations) this.confirm(userId, record);
   }
 
   /** Folds the chains; throws TrustError, ChainError or a codec error on the first bad record. */
@@ -164,6 +188,17 @@ export class TrustView {
   /** Every device ever certified for `userId`, so a user can see each new one. */
   devicesOf(userId: string): CertifiedDevice[] {
     return [...this.devices.values()].filter((d) => d.kind === 'user' && d.userId === userId);
+  }
+
+  /**
+   * Every device confirmation in the users' chains, each checked as far as the user chains
+   * allow: signer valid at the position it names and not revoked before it in its own chain,
+   * target a device of that user certified earlier in the chain, a signer of the same user
+   * naming no committee, a signer of another user naming one and confirming the user's first
+   * device. Whether a staff confirmation counts for a committee is `confirmedDevices`'s call.
+   */
+  get confirmations(): readonly DeviceConfirmation[] {
+    return this.confirmationList;
   }
 
   /** Whether `userId` has a user chain started by an admin. */
@@ -374,10 +409,99 @@ export class TrustView {
           }
           break;
         }
+        case 'device-confirmation':
+          // Judged after every user chain is folded: a staff signer's certificate may sit in a
+          // user chain folded later.
+          this.pendingConfirmations.push({ userId, record });
+          break;
         default:
           throw misplacedRecord(record, `the chain of user ${userId}`);
       }
     }
+  }
+
+  /**
+   * Judges one `device-confirmation` of `userId`'s chain (FORMAT.md "Device confirmation") and
+   * keeps it. Throws TrustError naming the rule it breaks.
+   */
+  private confirm(userId: string, record: OpenedRecord): void {
+    const body = record.body as RecordBodies['device-confirmation'];
+    const target = this.devices.get(body.fingerprint);
+    const details = { userId, deviceId: body.deviceId, sequence: record.sequence };
+    if (
+      target === undefined ||
+      target.kind !== 'user' ||
+      target.userId !== userId ||
+      target.deviceId !== body.deviceId ||
+      target.userSequence > record.sequence
+    ) {
+      throw untrusted(
+        CryptoErrorCode.untrustedKey,
+        `device-confirmation of a device not certified earlier in the chain of ${userId}`,
+        details,
+      );
+    }
+    const signer = this.requireDeviceAt(record.signerFingerprint, body.tenantPosition, 'user');
+    if (signer.fingerprint === target.fingerprint) {
+      throw untrusted(
+        CryptoErrorCode.unauthorisedSigner,
+        'a device cannot confirm itself',
+        details,
+      );
+    }
+    if (signer.userId === userId) {
+      // A revocation earlier in this very chain ends the device's right to confirm, whatever
+      // tenant position the confirmation names.
+      if (
+        signer.revokedUserSequence !== undefined &&
+        signer.revokedUserSequence < record.sequence
+      ) {
+        throw untrusted(
+          CryptoErrorCode.revoked,
+          `device ${signer.deviceId} confirms after its revocation`,
+          details,
+        );
+      }
+      if (body.committeeId !== null) {
+        throw untrusted(
+          CryptoErrorCode.unauthorisedSigner,
+          "a confirmation by the user's own device names no committee",
+          details,
+        );
+      }
+    } else {
+      if (body.committeeId === null) {
+        throw untrusted(
+          CryptoErrorCode.unauthorisedSigner,
+          `${signer.userId} confirms a device of ${userId} without naming the committee it is staff of`,
+          details,
+        );
+      }
+      // Only a user's first device: every device certified before it was revoked before it. A
+      // later device is the user's own devices' to confirm, so the user sees every new one.
+      const earlier = this.devicesOf(userId).filter(
+        (d) =>
+          d.userSequence < target.userSequence &&
+          (d.revokedUserSequence === undefined || d.revokedUserSequence > target.userSequence),
+      );
+      if (earlier.length > 0) {
+        throw untrusted(
+          CryptoErrorCode.unauthorisedSigner,
+          `${signer.userId} confirms ${userId}'s device ${target.deviceId}, which is not ${userId}'s first device`,
+          { ...details, earlier: earlier.map((d) => d.deviceId) },
+        );
+      }
+    }
+    this.confirmationList.push({
+      userId,
+      deviceId: target.deviceId,
+      fingerprint: target.fingerprint,
+      signerFingerprint: signer.fingerprint,
+      signerUserId: signer.userId,
+      committeeId: body.committeeId,
+      tenantPosition: body.tenantPosition,
+      userSequence: record.sequence,
+    });
   }
 
   private requireRoot(record: OpenedRecord): void {

@@ -166,6 +166,26 @@ export class World {
     return keys;
   }
 
+  /**
+   * `byDevice` confirms `deviceId` of `userId` (a device-confirmation in `userId`'s chain); with
+   * `committeeId` as a staff device of that committee (another user's first device).
+   */
+  confirm(userId: string, deviceId: string, byDevice: string, committeeId?: string): void {
+    this.appendUser(
+      userId,
+      'device-confirmation',
+      {
+        tenantId: this.tenantId,
+        userId,
+        deviceId,
+        fingerprint: fingerprint((this.devices[deviceId] as DeviceKeys).signing.publicKey),
+        tenantPosition: this.tenantPosition,
+        committeeId: committeeId ?? null,
+      },
+      (this.devices[byDevice] as DeviceKeys).signing,
+    );
+  }
+
   trust(): TrustView {
     return TrustView.build({
       rootPin: this.code.rootPin,
@@ -296,6 +316,8 @@ export class World {
     world.createCommittee();
     world.cosign(world.addMember('alice', 'staff'), 'a1');
     world.cosign(world.addMember('bob', 'reader'), 'a1');
+    // a1 founded the committee; it confirms bob's first device as staff of it.
+    world.confirm('bob', 'b1', 'a1', world.committeeId);
     world.heartbeat();
     const epoch0 = world.startEpoch('a1', 'initial', null);
     return { world, epoch0 };

@@ -30,6 +30,11 @@ export const RecordPurpose = {
   deviceRevocation: 'device-revocation',
   /** A device's record of the chain heads it has seen (fork detection). */
   headsSeen: 'heads-seen',
+  /**
+   * A device vouches for another device of the same user (or, for a user's first device, a
+   * staff device of a committee does): only confirmed devices receive epoch keys.
+   */
+  deviceConfirmation: 'device-confirmation',
   /** An admin device creates a committee. */
   committeeCreated: 'committee-created',
   /** An admin device adds, removes or changes the role of a member. */

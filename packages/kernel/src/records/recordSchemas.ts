@@ -126,6 +126,18 @@ export const recordSchemas = {
     ['tenantPosition', t.u64],
     ['heads', t.set(seenHeadType, 100000)],
   ],
+  /**
+   * Signed by a confirmed device of `userId` (no `committeeId`), or for the user's first device
+   * by a staff device of committee `committeeId` (FORMAT.md "Device confirmation").
+   */
+  'device-confirmation': [
+    ['tenantId', t.id],
+    ['userId', t.id],
+    ['deviceId', t.id],
+    ['fingerprint', t.fingerprint],
+    ['tenantPosition', t.u64],
+    ['committeeId', t.optional(t.id)],
+  ],
   'committee-created': [
     ['tenantId', t.id],
     ['committeeId', t.id],
