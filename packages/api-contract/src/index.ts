@@ -10,3 +10,6 @@ export * from './problem.js';
 export * from './records.js';
 export * from './route.js';
 export * from './uploads.js';
+export * from './documents.js';
+export * from './manifest.js';
+export * from './push.js';
