@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from '../admin/adminCommands.js';
+import { registerSyncCommands } from './commands/registerSyncCommands.js';
 import type { CliContext } from './cliContext.js';
 import { addGlobalOptions, CommandExit } from './commandAction.js';
 import { ExitCode } from './output.js';
@@ -19,6 +20,7 @@ export function createProgram(context: CliContext): Command {
       .showHelpAfterError(),
   );
   registerAdminCommands(program, context);
+  registerSyncCommands(program, context);
   return program;
 }
 

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../cliContext.js';
+import { commandAction } from '../commandAction.js';
+import { readProfile, type Profile } from '../profile.js';
+import type { HeldDeletions } from '../../sync/plan.js';
+import { openSyncState, SyncSetting } from '../../sync/syncStateFile.js';
+
+const readProfileOrNone = async (dir: string): Promise<Profile | null> => {
+  try {
+    return await readProfile(dir);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'RATSFACH_CLI_PROFILE_MISSING') return null;
+    throw error;
+  }
+};
+
+/** `ratsfach status`: the device, its folder and what waits (changes to send, held deletions). */
+export const registerStatus = (program: Command, context: CliContext): void => {
+  program
+    .command('status')
+    .description('show this device, its folder and what is waiting to be sent or confirmed')
+    .action(
+      commandAction(context, async ({ output, profileDir }) => {
+        const profile = await readProfileOrNone(profileDir);
+        const state = openSyncState(profileDir);
+        try {
+          const queue = state.queue();
+          const held = JSON.parse(
+            state.setting(SyncSetting.heldDeletions) ?? '[]',
+          ) as HeldDeletions[];
+          const value = {
+            profile: profileDir,
+            device: profile,
+            folder: state.setting(SyncSetting.folder) ?? null,
+            lastSync: state.setting(SyncSetting.lastSync) ?? null,
+            documents: state.index().length,
+            queued: queue.length,
+            failing: queue
+              .filter((q) => q.lastError !== null)
+              .map((q) => ({ kind: q.kind, error: q.lastError })),
+            held: held.map(({ direction, count, total }) => ({ direction, count, total })),
+          };
+          output.result(value, [
+            `profile  ${profileDir}`,
+            profile === null
+              ? 'device   not enrolled (ratsfach enrol <server-url> <code>)'
+              : `device   ${profile.deviceId} of ${profile.userId}, ${profile.serverUrl}`,
+            `folder   ${value.folder ?? 'none yet (ratsfach sync <dir>)'}`,
+            `synced   ${value.documents} documents, last ${value.lastSync ?? 'never'}`,
+            `waiting  ${value.queued} changes to send${value.failing.length > 0 ? `, ${value.failing.length} failing` : ''}`,
+            ...held.map(
+              (h) =>
+                `held     ${h.count} of ${h.total} files would be deleted ${h.direction === 'local' ? 'here' : 'for everyone'}: run ratsfach sync <dir> --confirm-deletions`,
+            ),
+          ]);
+        } finally {
+          state.close();
+        }
+      }),
+    );
+};
