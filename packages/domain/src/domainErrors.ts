@@ -117,6 +117,10 @@ export const domainErrorCatalogue = {
     kind: forbidden,
     hint: 'another staff member of the committee must co-sign it',
   },
+  confirmationNotAllowed: {
+    kind: forbidden,
+    hint: "confirm a new device from another device of the same person; only a person's first device is confirmed by a staff member, naming the committee",
+  },
   recipientNotMember: {
     kind: forbidden,
     hint: 'wrap keys only for members whose addition a staff device co-signed',
@@ -371,6 +375,12 @@ export const domainErrors = {
     ),
   roleLacksRight: (userId: string, role: string, right: string) =>
     domainError('roleLacksRight', `role ${role} does not grant ${right}`, { userId, role, right }),
+  confirmationNotAllowed: (userId: string, deviceId: string, reason: string) =>
+    domainError(
+      'confirmationNotAllowed',
+      `device ${deviceId} of user ${userId} cannot be confirmed this way: ${reason}`,
+      { userId, deviceId },
+    ),
   selfCosign: (userId: string) =>
     domainError('selfCosign', `user ${userId} cannot co-sign their own membership`, { userId }),
   recipientNotMember: (userId: string, committeeId: string) =>

@@ -31,6 +31,7 @@ function everyEvent(): DomainEvent[] {
     ]),
   );
   s.exec(s.certifyDevice('alice', 'a2'));
+  s.exec(s.confirmDevice('alice', 'a2', 'alice', 'a1'));
   s.exec(s.revokeDevice('alice', 'a2'));
   s.exec(s.setRetention('council', null));
   s.exec(s.placeLegalHold('council'));

@@ -14,6 +14,7 @@ const eventKinds = {
   DeviceCertified: StreamKind.user,
   DeviceRevoked: StreamKind.user,
   HeadsSeen: StreamKind.user,
+  DeviceConfirmed: StreamKind.user,
   CommitteeCreated: StreamKind.committee,
   MembershipChanged: StreamKind.committee,
   MembershipCoSigned: StreamKind.committee,

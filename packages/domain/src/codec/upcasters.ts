@@ -20,6 +20,7 @@ export const eventVersions = {
   DeviceCertified: 1,
   DeviceRevoked: 1,
   HeadsSeen: 1,
+  DeviceConfirmed: 1,
   CommitteeCreated: 1,
   MembershipChanged: 1,
   MembershipCoSigned: 1,

@@ -66,6 +66,7 @@ const commandKinds = {
   CertifyDevice: StreamKind.user,
   RevokeDevice: StreamKind.user,
   RecordHeadsSeen: StreamKind.user,
+  ConfirmDevice: StreamKind.user,
   CreateCommittee: StreamKind.committee,
   ChangeMembership: StreamKind.committee,
   CoSignMembership: StreamKind.committee,
@@ -104,6 +105,7 @@ export function routeCommand(command: DomainCommand): RoutedCommand {
     case 'CertifyDevice':
     case 'RevokeDevice':
     case 'RecordHeadsSeen':
+    case 'ConfirmDevice':
       return { kind: StreamKind.user, command };
     case 'CreateCommittee':
     case 'ChangeMembership':
@@ -209,6 +211,18 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
     case 'PlaceLegalHold':
     case 'LiftLegalHold':
       return { ...none, tenant: true };
+    case 'ConfirmDevice':
+      // The user's own device: the user stream itself. Another user's (staff) device: that
+      // user's stream and the committee it confirms as staff of.
+      return command.data.signerUserId === command.data.userId
+        ? { ...none, tenant: true }
+        : {
+            ...none,
+            tenant: true,
+            userIds: [command.data.signerUserId],
+            committee:
+              command.data.committeeId === null ? null : { committeeId: command.data.committeeId },
+          };
     case 'SetRetention':
       return command.data.signerUserId === null
         ? { ...none, tenant: true }

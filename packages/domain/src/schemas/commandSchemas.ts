@@ -58,6 +58,17 @@ function commandDataSchemasOf<Bytes extends TSchema>(record: Bytes) {
       closed,
     ),
     RecordHeadsSeen: Type.Object({ ...tenantSigned, userId: IdSchema, deviceId: IdSchema }, closed),
+    ConfirmDevice: Type.Object(
+      {
+        ...tenantSigned,
+        userId: IdSchema,
+        deviceId: IdSchema,
+        signerUserId: IdSchema,
+        signerDeviceId: IdSchema,
+        committeeId: Type.Union([IdSchema, Type.Null()]),
+      },
+      closed,
+    ),
     CreateCommittee: Type.Object(adminSignedCommittee, closed),
     ChangeMembership: Type.Object(
       {

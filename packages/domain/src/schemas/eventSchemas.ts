@@ -95,6 +95,15 @@ export const eventDataSchemas = {
     },
     closed,
   ),
+  DeviceConfirmed: Type.Object(
+    {
+      deviceId: IdSchema,
+      fingerprint: FingerprintSchema,
+      committeeId: nullableId,
+      ...memberSigned,
+    },
+    closed,
+  ),
   CommitteeCreated: Type.Object(
     { tenantId: IdSchema, committeeId: IdSchema, ...adminSigned },
     closed,

@@ -33,6 +33,7 @@ import type {
   CertifyDevice,
   CreateUser,
   RecordHeadsSeen,
+  ConfirmDevice,
   RevokeDevice,
   UserState,
 } from '../streams/user/userStream.js';
@@ -414,6 +415,48 @@ export class Scenario {
     return {
       type: 'RecordHeadsSeen',
       data: { tenantId: this.tenantId, userId, deviceId, record },
+      metadata: this.metadata(o),
+    };
+  }
+
+  /**
+   * `signerUserId`'s device `signerDeviceId` confirms `userId`'s device `deviceId`; with
+   * `committeeId` as a staff device of that committee.
+   */
+  confirmDevice(
+    userId: string,
+    deviceId: string,
+    signerUserId: string,
+    signerDeviceId: string,
+    committeeId: string | null = null,
+    o: SignOptions = {},
+  ): ConfirmDevice {
+    const fields = {
+      tenantId: this.tenantId,
+      userId,
+      deviceId,
+      fingerprint: fingerprintOf(deviceId),
+      tenantPosition: 2,
+      committeeId,
+    };
+    const record = this.sign(
+      this.userStream(userId),
+      RecordPurpose.deviceConfirmation,
+      fingerprintOf(signerDeviceId),
+      fields,
+      o,
+    );
+    return {
+      type: 'ConfirmDevice',
+      data: {
+        tenantId: this.tenantId,
+        userId,
+        deviceId,
+        signerUserId,
+        signerDeviceId,
+        committeeId,
+        record,
+      },
       metadata: this.metadata(o),
     };
   }

@@ -359,3 +359,145 @@ t.test("refuses a command naming another user than the stream's", async (t) => {
     .when(bad, s.context(command))
     .thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
 });
+
+t.test('ConfirmDevice', async (t) => {
+  /** alice (a1) is staff of council, co-signed by her own device (the bootstrap); bob has b1. */
+  const withCouncil = () => {
+    const s = withAlice();
+    s.exec(s.createUser('bob'));
+    s.exec(s.certifyDevice('bob', 'b1'));
+    s.exec(s.createUser('carol'));
+    s.exec(s.certifyDevice('carol', 'c1'));
+    s.exec(s.createCommittee('council'));
+    s.exec(s.changeMembership('council', 'add', 'alice', 'staff'));
+    s.exec(s.coSignMembership('council', 'alice', 'alice', 'a1'));
+    s.exec(s.changeMembership('council', 'add', 'carol', 'reader'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    return s;
+  };
+  t.test("a staff device confirms a user's first device, naming its committee", async (t) => {
+    const s = withCouncil();
+    const command = s.confirmDevice('bob', 'b1', 'alice', 'a1', 'council');
+    s.gwt(command).then(t, [
+      {
+        type: 'DeviceConfirmed',
+        data: {
+          deviceId: 'b1',
+          fingerprint: fingerprintOf('b1'),
+          committeeId: 'council',
+          signerUserId: 'alice',
+          signerDeviceId: 'a1',
+          record: command.data.record,
+          recordHash: fakeHash(command.data.record),
+          sequence: 2,
+        },
+        metadata: meta(s, command.metadata.commandId),
+      },
+    ]);
+    s.exec(command);
+    const bob = s.user('bob');
+    t.equal(bob.status === 'active' ? bob.devices['b1']?.confirmed : undefined, true);
+  });
+  t.test("the user's own device confirms a later device", async (t) => {
+    const s = withCouncil();
+    s.exec(s.certifyDevice('bob', 'b2'));
+    const events = s.exec(s.confirmDevice('bob', 'b2', 'bob', 'b1'));
+    t.equal(events[0]?.type, 'DeviceConfirmed');
+  });
+  t.test('refuses the neighbouring paths', async (t) => {
+    const s = withCouncil();
+    s.exec(s.certifyDevice('bob', 'b2'));
+    const refuses = (command: Parameters<Scenario['gwt']>[0], cls: never, code: string) =>
+      s.gwt(command).thenRefuses(t, cls, code);
+    // A staff device confirming a second device: bob's own devices confirm it.
+    refuses(
+      s.confirmDevice('bob', 'b2', 'alice', 'a1', 'council'),
+      ForbiddenError as never,
+      DomainErrorCode.confirmationNotAllowed,
+    );
+    // Another user's device naming no committee.
+    refuses(
+      s.confirmDevice('bob', 'b1', 'alice', 'a1'),
+      ForbiddenError as never,
+      DomainErrorCode.confirmationNotAllowed,
+    );
+    // A reader of the committee (no wrapping right).
+    refuses(
+      s.confirmDevice('bob', 'b1', 'carol', 'c1', 'council'),
+      ForbiddenError as never,
+      DomainErrorCode.roleLacksRight,
+    );
+    // A device confirming itself; the own user's device naming a committee.
+    refuses(
+      s.confirmDevice('bob', 'b2', 'bob', 'b2'),
+      ForbiddenError as never,
+      DomainErrorCode.confirmationNotAllowed,
+    );
+    refuses(
+      s.confirmDevice('bob', 'b2', 'bob', 'b1', 'council'),
+      ForbiddenError as never,
+      DomainErrorCode.confirmationNotAllowed,
+    );
+    // Signed by another key than the named device's.
+    refuses(
+      s.confirmDevice('bob', 'b2', 'bob', 'b1', null, { fingerprint: fingerprintOf('a1') }),
+      IntegrityError as never,
+      DomainErrorCode.signerMismatch,
+    );
+    // A device of another tenant (its key is not the named device's).
+    refuses(
+      s.confirmDevice('bob', 'b2', 'bob', 'b1', null, {
+        fields: { fingerprint: fingerprintOf('x9') },
+      }),
+      IntegrityError as never,
+      DomainErrorCode.recordMismatch,
+    );
+    refuses(
+      s.confirmDevice('bob', 'b2', 'bob', 'b1', null, { fields: { tenantId: 't2' } }),
+      IntegrityError as never,
+      DomainErrorCode.recordMismatch,
+    );
+    // An unknown device.
+    refuses(
+      s.confirmDevice('bob', 'b9', 'bob', 'b1'),
+      NotFoundError as never,
+      DomainErrorCode.deviceUnknown,
+    );
+    // Replayed on another chain: bob's confirmation appended to carol's stream.
+    const replay = s.confirmDevice('bob', 'b2', 'bob', 'b1');
+    refuses(
+      { ...replay, data: { ...replay.data, userId: 'carol' } },
+      ConflictError as never,
+      DomainErrorCode.chainStale,
+    );
+    // At a stale position of bob's own chain.
+    refuses(
+      s.confirmDevice('bob', 'b2', 'bob', 'b1', null, { sequence: 1 }),
+      ConflictError as never,
+      DomainErrorCode.chainStale,
+    );
+  });
+  t.test('refuses a revoked signer and a revoked target', async (t) => {
+    const s = withCouncil();
+    s.exec(s.certifyDevice('bob', 'b2'));
+    s.exec(s.revokeDevice('bob', 'b1'));
+    s.gwt(s.confirmDevice('bob', 'b2', 'bob', 'b1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.deviceRevoked,
+    );
+    s.gwt(s.confirmDevice('bob', 'b1', 'bob', 'b2')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.deviceRevoked,
+    );
+    // With every earlier device revoked, the next one is a first device again: staff confirm it.
+    s.exec(s.certifyDevice('carol', 'c2'));
+    s.exec(s.revokeDevice('bob', 'b2'));
+    s.exec(s.certifyDevice('bob', 'b3'));
+    t.equal(
+      s.exec(s.confirmDevice('bob', 'b3', 'alice', 'a1', 'council'))[0]?.type,
+      'DeviceConfirmed',
+    );
+  });
+});

@@ -9,13 +9,20 @@ import { domainErrors } from '../../domainErrors.js';
 import type { DomainContext } from '../domainContext.js';
 import { checkRecord } from '../checkRecord.js';
 import { advanceChain, emptyChain } from '../../chain.js';
-import { requireAdminSigner, requireUserDevice } from '../authorize.js';
+import {
+  requireAdminSigner,
+  requireMemberSigner,
+  requireUser,
+  requireUserDevice,
+} from '../authorize.js';
+import { Right } from '../committee/roles.js';
 import { recordTail, requireOwnStream } from '../carried.js';
-import { requireTenantContext } from '../contextState.js';
+import { contextUser, requireCommitteeContext, requireTenantContext } from '../contextState.js';
 import type { ActiveUser } from '../contextState.js';
 import { assertNever, checkId, checkMetadata, checkRecordBytes } from '../../validate.js';
 import type {
   CertifyDevice,
+  ConfirmDevice,
   CreateUser,
   RecordHeadsSeen,
   RevokeDevice,
@@ -157,6 +164,86 @@ function recordHeadsSeen(
   return [{ type: 'HeadsSeen', data: recordTail({ deviceId, heads }, record, verified), metadata }];
 }
 
+/**
+ * A device vouches for a device of the user (FORMAT.md "Device confirmation"), as the devices
+ * judge it: a valid device of the same user, not the device itself, naming no committee; or a
+ * valid device of a staff member (wrapping right, membership in effect) of the committee it
+ * names, for the user's first device only. The confirmed device must be certified and
+ * unrevoked, and the record must name its key.
+ */
+function confirmDevice(
+  { data }: ConfirmDevice,
+  state: UserState,
+  context: DomainContext,
+  metadata: EventMetadata,
+): UserEvent[] {
+  const { tenantId, userId, deviceId, signerUserId, signerDeviceId, committeeId, record } = data;
+  checkId('deviceId', deviceId);
+  checkId('signerUserId', signerUserId);
+  checkId('signerDeviceId', signerDeviceId);
+  if (committeeId !== null) checkId('committeeId', committeeId);
+  const user = requireUserState(state, tenantId, userId);
+  const tenant = requireTenantContext(context, tenantId);
+  const { verified, fields } = checkRecord(
+    context.verifier,
+    record,
+    RecordPurpose.deviceConfirmation,
+    user.chain,
+    { tenantId, userId, deviceId, committeeId },
+  );
+  const device = user.devices[deviceId];
+  if (device === undefined) throw domainErrors.deviceUnknown(deviceId, userId);
+  if (device.revoked) throw domainErrors.deviceRevoked(deviceId, userId);
+  if (fields.fingerprint !== device.fingerprint) throw domainErrors.recordMismatch('fingerprint');
+  if (signerUserId === userId) {
+    if (signerDeviceId === deviceId) {
+      throw domainErrors.confirmationNotAllowed(userId, deviceId, 'a device cannot confirm itself');
+    }
+    if (committeeId !== null) {
+      throw domainErrors.confirmationNotAllowed(
+        userId,
+        deviceId,
+        "a confirmation by the user's own device names no committee",
+      );
+    }
+    requireUserDevice(user, signerDeviceId, verified, tenant);
+  } else {
+    if (committeeId === null) {
+      throw domainErrors.confirmationNotAllowed(
+        userId,
+        deviceId,
+        `${signerUserId} is another user and must confirm as staff of a named committee`,
+      );
+    }
+    if (device.firstDevice !== true) {
+      throw domainErrors.confirmationNotAllowed(
+        userId,
+        deviceId,
+        "it is not the user's first device; one of the user's own devices confirms it",
+      );
+    }
+    const committee = requireCommitteeContext(context, tenantId, committeeId);
+    const signer = requireUser(contextUser(context, signerUserId), signerUserId);
+    requireMemberSigner(
+      committee,
+      signer,
+      signerUserId,
+      signerDeviceId,
+      verified,
+      Right.wrapKeys,
+      tenant,
+    );
+  }
+  const event = {
+    deviceId,
+    fingerprint: device.fingerprint,
+    committeeId,
+    signerUserId,
+    signerDeviceId,
+  };
+  return [{ type: 'DeviceConfirmed', data: recordTail(event, record, verified), metadata }];
+}
+
 /** Decides commands of a user stream: the account, its device certificates, seen heads. */
 export function decideUser(
   command: UserCommand,
@@ -177,6 +264,8 @@ export function decideUser(
       return revokeDevice(command, state, context, metadata);
     case 'RecordHeadsSeen':
       return recordHeadsSeen(command, state, context, metadata);
+    case 'ConfirmDevice':
+      return confirmDevice(command, state, context, metadata);
     default:
       return assertNever(command);
   }
@@ -199,13 +288,34 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'DeviceCertified': {
       const { deviceId, fingerprint, notBefore, notAfter } = event.data;
+      const existing = state.devices[deviceId];
+      // A renewal keeps what the device was; a new device is the first when no other is live.
+      const firstDevice =
+        existing?.firstDevice ?? Object.values(state.devices).every((device) => device.revoked);
       return {
         ...state,
         chain,
         devices: {
           ...state.devices,
-          [deviceId]: { deviceId, fingerprint, notBefore, notAfter, revoked: false },
+          [deviceId]: {
+            deviceId,
+            fingerprint,
+            notBefore,
+            notAfter,
+            revoked: false,
+            firstDevice,
+            confirmed: existing?.confirmed ?? false,
+          },
         },
+      };
+    }
+    case 'DeviceConfirmed': {
+      const device = state.devices[event.data.deviceId];
+      if (device === undefined) return { ...state, chain };
+      return {
+        ...state,
+        chain,
+        devices: { ...state.devices, [device.deviceId]: { ...device, confirmed: true } },
       };
     }
     case 'DeviceRevoked': {

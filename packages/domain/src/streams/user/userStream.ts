@@ -12,6 +12,14 @@ export interface UserDevice {
   readonly notBefore: number;
   readonly notAfter: number;
   readonly revoked: boolean;
+  /**
+   * Whether, when it was certified, the user had no unrevoked device: only such a first device
+   * may be confirmed by a staff member (FORMAT.md "Device confirmation"). Absent in states built
+   * by hand before confirmations existed; read as false.
+   */
+  readonly firstDevice?: boolean;
+  /** Whether a device-confirmation names it (which devices count is the client's judgement). */
+  readonly confirmed?: boolean;
 }
 
 /** The user stream (`user-<t>-<id>`) folded. */
@@ -35,10 +43,17 @@ export type CertifyDevice = Command<'CertifyDevice', CommandData<'CertifyDevice'
 export type RevokeDevice = Command<'RevokeDevice', CommandData<'RevokeDevice'>>;
 /** A user's device records the chain heads it has seen. */
 export type RecordHeadsSeen = Command<'RecordHeadsSeen', CommandData<'RecordHeadsSeen'>>;
-export type UserCommand = CreateUser | CertifyDevice | RevokeDevice | RecordHeadsSeen;
+/**
+ * A device confirms another device of its user, or a staff device confirms a user's first
+ * device naming its committee: only confirmed devices receive epoch keys.
+ */
+export type ConfirmDevice = Command<'ConfirmDevice', CommandData<'ConfirmDevice'>>;
+export type UserCommand =
+  CreateUser | CertifyDevice | RevokeDevice | RecordHeadsSeen | ConfirmDevice;
 
 export type UserCreated = Event<'UserCreated', EventData<'UserCreated'>>;
 export type DeviceCertified = Event<'DeviceCertified', EventData<'DeviceCertified'>>;
 export type DeviceRevoked = Event<'DeviceRevoked', EventData<'DeviceRevoked'>>;
 export type HeadsSeen = Event<'HeadsSeen', EventData<'HeadsSeen'>>;
-export type UserEvent = UserCreated | DeviceCertified | DeviceRevoked | HeadsSeen;
+export type DeviceConfirmed = Event<'DeviceConfirmed', EventData<'DeviceConfirmed'>>;
+export type UserEvent = UserCreated | DeviceCertified | DeviceRevoked | HeadsSeen | DeviceConfirmed;
