@@ -143,7 +143,7 @@ export class KeyStoreError extends CryptoIntegrityError {}
 export class StaleCommitteeStateError extends ConflictError {
   constructor(message: string, options: RatsfachErrorOptions = {}) {
     super(CryptoErrorCode.staleCommitteeState, message, {
-      hint: 'Sync the tenant and committee chains; ask an admin device to sign a heartbeat.',
+      hint: 'Sync the tenant and committee chains; the administration must keep `ratsfach admin agent` running (or sign one with `ratsfach admin heartbeat`).',
       ...options,
     });
   }
