@@ -9,6 +9,8 @@ export const BlobKindName = Type.Enum(['blob', 'keyslot']);
 
 export const CreateUploadRequest = Type.Object(
   {
+    /** The committee the object is for: only its writers (staff) may upload. */
+    committeeId: Id,
     kind: BlobKindName,
     hash: BlobHashHex,
     size: Type.Integer({ minimum: 0, maximum: 2 ** 40 }),
@@ -62,7 +64,10 @@ export const StoredObjectReply = Type.Object(
 );
 export type StoredObjectReply = Static<typeof StoredObjectReply>;
 
-/** POST …/uploads: starts an upload of one blob or key slot of a known size and hash. */
+/**
+ * POST …/uploads: starts an upload of one blob or key slot of a known size and hash, for a
+ * committee whose writer (staff) the caller's user is (else 403 RATSFACH_DOCUMENTS_NOT_WRITER).
+ */
 export const createUpload = defineRoute({
   method: 'POST',
   url: `${apiPrefix}/tenants/:tenantId/uploads`,

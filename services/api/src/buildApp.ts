@@ -10,6 +10,9 @@ import { authPlugin } from './plugins/auth.js';
 import { storesPlugin, type AppStores } from './plugins/stores.js';
 import { authRoutes } from './routes/auth/index.js';
 import { uploadRoutes } from './routes/uploads/index.js';
+import { documentRoutes } from './routes/documents/index.js';
+import { manifestRoutes } from './routes/manifest/index.js';
+import { DomainCommands } from './commands/domainCommands.js';
 import { healthRoutes, type HealthCheck } from './routes/health/index.js';
 
 /** What the app needs from the outside; built by `main.ts`, or by a test. */
@@ -108,7 +111,17 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
       loginsPerMinute: options.loginsPerMinute ?? 10,
     });
-    if (deps.stores) await app.register(uploadRoutes);
+    if (deps.stores) {
+      await app.register(uploadRoutes, { readModel: deps.readModel });
+      await app.register(documentRoutes, {
+        commands: new DomainCommands(deps.stores.eventStore),
+        readModel: deps.readModel,
+        eventStore: deps.stores.eventStore,
+        blobStore: deps.stores.blobStore,
+        now,
+      });
+      await app.register(manifestRoutes, { readModel: deps.readModel });
+    }
   }
 
   await app.register(healthRoutes, { checks: deps.checks, version: options.version });

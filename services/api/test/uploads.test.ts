@@ -42,6 +42,11 @@ const setup = async (t: Parameters<typeof buildTestApp>[0]) => {
       certifiedAt: 1n,
       revokedAt: null,
     }),
+    memberships: async (tenantId: string, userId: string) => [
+      { tenantId, userId, committeeId: 'c1', role: 'staff', effective: true },
+      { tenantId, userId, committeeId: 'c2', role: 'reader', effective: true },
+      { tenantId, userId, committeeId: 'c3', role: 'staff', effective: false },
+    ],
   } as unknown as ReadModelStore;
   const app = await buildTestApp(t, {
     readModel,
@@ -92,7 +97,7 @@ const create = (app: FastifyInstance, token: string, body: object, tenant = 't1'
     method: 'POST',
     url: `/v1/tenants/${tenant}/uploads`,
     headers: as(token),
-    payload: body,
+    payload: { committeeId: 'c1', ...body },
   });
 
 const putPart = (
@@ -235,3 +240,28 @@ t.test(
     t.same(listed.json().parts, [], 'nothing was written into it');
   },
 );
+
+t.test('only a writer (effective staff) of the committee starts an upload', async (t) => {
+  const { app, blobStore, t1 } = await setup(t);
+  const data = new Uint8Array(randomBytes(100));
+  const body = { kind: 'blob', hash: hexHash(data), size: data.length };
+  for (const [committeeId, why] of [
+    ['c2', 'a reader'],
+    ['c3', 'a staff member whose addition is not co-signed yet'],
+    ['c9', 'a non-member'],
+  ] as const) {
+    const refused = await create(app, t1, { ...body, committeeId });
+    t.equal(refused.statusCode, 403, `${why} is refused`);
+    t.equal(refused.json().code, 'RATSFACH_DOCUMENTS_NOT_WRITER');
+  }
+  const sessions = [];
+  for await (const session of blobStore.listSessions('t1')) sessions.push(session);
+  t.same(sessions, [], 'no session was started by a refused request');
+  const missing = await app.inject({
+    method: 'POST',
+    url: '/v1/tenants/t1/uploads',
+    headers: as(t1),
+    payload: body,
+  });
+  t.equal(missing.statusCode, 400, 'the committee is required');
+});

@@ -8,16 +8,25 @@ import {
   listUploadParts,
   putUploadPart,
 } from '@ratsfach/api-contract';
+import type { ReadModelStore } from '@ratsfach/read-model';
 import { ApiError } from '../../apiError.js';
 import { contractRoute } from '../contractRoute.js';
+import { requireWriter } from '../documents/committeeAccess.js';
+
+export interface UploadRouteOptions {
+  /** Memberships: only a committee's writers (staff) start uploads for it. */
+  readonly readModel: ReadModelStore;
+}
 
 /**
  * Upload sessions (docs/security.md 18): a part is streamed from the multipart body straight into the
  * blob store's session, never buffered whole; the store checks its length and hash, and a part
  * that fails or is cut off is absent, so nothing partial is ever visible. Multipart is
- * registered here only, so no other route accepts it.
+ * registered here only, so no other route accepts it. Only a writer (staff) of the committee a
+ * session is for may start one; parts and completion need the session's id, which only its
+ * starter learns.
  */
-export const uploadRoutes: FastifyPluginAsync = async (app) => {
+export const uploadRoutes: FastifyPluginAsync<UploadRouteOptions> = async (app, options) => {
   const { blobStore } = app.stores;
   await app.register(multipart, {
     limits: { files: 1, fields: 0, parts: 1, fileSize: blobStore.partSize + 1, headerPairs: 20 },
@@ -27,7 +36,10 @@ export const uploadRoutes: FastifyPluginAsync = async (app) => {
   typed.route({
     ...contractRoute(createUpload),
     handler: async (request, reply) => {
-      const { kind, hash, size } = request.body;
+      const { committeeId, kind, hash, size } = request.body;
+      // Sessions are bound to the tenant only (objects are shared by hash); starting one is what
+      // a writer of some committee may do, checked here against the memberships.
+      await requireWriter(options.readModel, request.device!, committeeId);
       const session = await blobStore.createSession({
         tenant: request.params.tenantId,
         kind,

@@ -1,0 +1,420 @@
+// A tenant with a committee, a staff member and readers, on real stores (SQLite log, SQLite read
+// model fed by the projector, filesystem blobs), served over real HTTP with the real crypto.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { FsBlobStore } from '@ratsfach/blob-store/fs';
+import {
+  blobHash,
+  createLoginProof,
+  cryptoReady,
+  encryptContent,
+  encryptMetadata,
+  epochKeyCommitment,
+  fingerprint,
+  generateContentKey,
+  generateDeviceKeys,
+  generateEpochKey,
+  generateSigningKeyPair,
+  keySlotHash,
+  sealKeySlot,
+  signRecord,
+  sodium,
+  wrapEpochKey,
+  type DeviceKeys,
+} from '@ratsfach/crypto';
+import {
+  ApiClient,
+  certifyAdminDeviceCommand,
+  certifyDeviceCommand,
+  changeMembershipCommand,
+  coSignMembershipCommand,
+  commitVersionCommand,
+  createCommitteeCommand,
+  createTenantCommand,
+  createUserCommand,
+  nextLink,
+  startKeyEpochCommand,
+} from '@ratsfach/client';
+import {
+  completeUpload,
+  createUpload,
+  login,
+  requestLoginChallenge,
+  type DocumentHead,
+} from '@ratsfach/api-contract';
+import { commandFromJson, type ChainHead, type MemberRole } from '@ratsfach/domain';
+import { openSqliteEventStore } from '@ratsfach/event-store/sqlite';
+import { openSqliteReadModelStore } from '@ratsfach/read-model/sqlite';
+import { runProjector } from '@ratsfach/projector';
+import { DomainCommands } from '../../src/commands/domainCommands.js';
+import { buildTestApp } from './buildTestApp.js';
+
+await cryptoReady();
+
+const hex = (bytes: Uint8Array) => sodium().to_hex(bytes);
+const fromHex = (text: string) => sodium().from_hex(text);
+
+/** A device of the world: its ids and keys, and a client logged in as it. */
+export interface WorldDevice {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly keys: DeviceKeys;
+  api: ApiClient;
+  token: string;
+}
+
+/** Something the test lets go of at its end. */
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export async function documentWorld(t: Teardown, tenantIds: readonly string[] = ['t1']) {
+  const dir = await mkdtemp(join(tmpdir(), 'ratsfach-docs-'));
+  const eventStore = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
+  const readModel = await openSqliteReadModelStore({ path: join(dir, 'read.sqlite') });
+  const blobStore = await FsBlobStore.open({ root: join(dir, 'blobs'), sweepIntervalMs: 0 });
+  const controller = new AbortController();
+  const projector = runProjector({
+    eventStore,
+    readModel,
+    signal: controller.signal,
+    flushDelayMs: 2,
+  }).catch((error: unknown) => error);
+  const app: FastifyInstance = await buildTestApp(t, {
+    stores: { eventStore, blobStore },
+    readModel,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  t.teardown(async () => {
+    controller.abort();
+    await projector;
+    await app.close();
+    await blobStore.close();
+    await readModel.close();
+    await eventStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const commands = new DomainCommands(eventStore);
+  const nowSec = Math.floor(Date.now() / 1000);
+  const validity = { notBefore: nowSec - 86400, notAfter: nowSec + 30 * 86400 };
+
+  /** Waits until the projector has applied everything in the log. */
+  const settled = async () => {
+    for (let i = 0; i < 2000; i++) {
+      const checkpoint = await readModel.checkpoint();
+      let behind = false;
+      for await (const _ of eventStore.readAll({
+        ...(checkpoint === null ? {} : { after: checkpoint }),
+        maxCount: 1,
+      })) {
+        behind = true;
+      }
+      if (!behind) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error('the projector did not catch up');
+  };
+
+  /** Appends a command the way the service would (setup of what other routes own). */
+  const run = async (body: unknown) =>
+    commands.run(commandFromJson(JSON.parse(JSON.stringify(body))));
+
+  const head = async (stream: string): Promise<DocumentHead> => commands.head(stream);
+
+  const loginAs = async (device: Omit<WorldDevice, 'api' | 'token'>) => {
+    const anonymous = new ApiClient({ baseUrl });
+    const challenge = await anonymous.call(requestLoginChallenge, {
+      params: { tenantId: device.tenantId },
+      body: { deviceId: device.deviceId },
+    });
+    const proof = createLoginProof(
+      {
+        tenantId: device.tenantId,
+        deviceId: device.deviceId,
+        challenge: new Uint8Array(Buffer.from(challenge.challenge, 'base64url')),
+      },
+      device.keys.signing,
+    );
+    const session = await anonymous.call(login, {
+      params: { tenantId: device.tenantId },
+      body: {
+        deviceId: device.deviceId,
+        challengeId: challenge.challengeId,
+        proof: Buffer.from(proof).toString('base64url'),
+      },
+    });
+    return session.token;
+  };
+
+  const tenants = new Map<
+    string,
+    { admin: DeviceKeys; root: ReturnType<typeof generateSigningKeyPair> }
+  >();
+  for (const tenantId of tenantIds) {
+    const root = generateSigningKeyPair();
+    const admin = generateDeviceKeys();
+    await run(createTenantCommand({ tenantId, createdAt: nowSec - 7200, root }));
+    await run(
+      certifyAdminDeviceCommand({
+        tenantId,
+        userId: 'admin',
+        deviceId: 'adm1',
+        signingKey: admin.signing.publicKey,
+        kemKey: admin.kem.publicKey,
+        ...validity,
+        link: nextLink(await head(`tenant-${tenantId}`)),
+        root,
+      }),
+    );
+    tenants.set(tenantId, { admin, root });
+  }
+  const tenantPosition = 2;
+  const asAdmin = (tenantId: string) => ({
+    tenantId,
+    tenantPosition,
+    signerDeviceId: 'adm1',
+    signer: tenants.get(tenantId)!.admin.signing,
+  });
+
+  /** Creates a user with one certified device and logs it in. */
+  const person = async (tenantId: string, userId: string, deviceId: string) => {
+    const keys = generateDeviceKeys();
+    await run(createUserCommand({ ...asAdmin(tenantId), userId }));
+    await run(
+      certifyDeviceCommand({
+        ...asAdmin(tenantId),
+        userId,
+        deviceId,
+        signingKey: keys.signing.publicKey,
+        kemKey: keys.kem.publicKey,
+        ...validity,
+        enrolmentCodeId: null,
+        link: nextLink(await head(`user-${tenantId}-${userId}`)),
+      }),
+    );
+    const device = { tenantId, userId, deviceId, keys } as WorldDevice;
+    await settled();
+    device.token = await loginAs(device);
+    device.api = new ApiClient({ baseUrl, token: device.token });
+    return device;
+  };
+
+  const committeeStream = (tenantId: string, committeeId: string) =>
+    `committee-${tenantId}-${committeeId}`;
+  const committeeHead = async (tenantId: string, committeeId: string): Promise<ChainHead> => {
+    const h = await head(committeeStream(tenantId, committeeId));
+    return { length: h.length, hash: h.length === 0 ? new Uint8Array(64) : fromHex(h.hash) };
+  };
+
+  const createCommittee = async (tenantId: string, committeeId: string) => {
+    await run(createCommitteeCommand({ ...asAdmin(tenantId), committeeId }));
+  };
+
+  /** Adds a member (admin-signed), co-signed by `staff` (or by the member itself when staff). */
+  const addMember = async (
+    member: WorldDevice,
+    committeeId: string,
+    role: MemberRole,
+    staff: WorldDevice = member,
+  ) => {
+    const { tenantId } = member;
+    await run(
+      changeMembershipCommand({
+        ...asAdmin(tenantId),
+        committeeId,
+        userId: member.userId,
+        change: 'add',
+        role,
+        link: nextLink(await head(committeeStream(tenantId, committeeId))),
+      }),
+    );
+    const before = await head(committeeStream(tenantId, committeeId));
+    await run(
+      coSignMembershipCommand({
+        tenantId,
+        committeeId,
+        tenantPosition,
+        signerDeviceId: staff.deviceId,
+        signerUserId: staff.userId,
+        signer: staff.keys.signing,
+        userId: member.userId,
+        membershipSequence: before.length - 1,
+        membershipHash: fromHex(before.hash),
+        link: nextLink(before),
+      }),
+    );
+  };
+
+  const removeMember = async (member: WorldDevice, committeeId: string, role: MemberRole) => {
+    await run(
+      changeMembershipCommand({
+        ...asAdmin(member.tenantId),
+        committeeId,
+        userId: member.userId,
+        change: 'remove',
+        role,
+        link: nextLink(await head(committeeStream(member.tenantId, committeeId))),
+      }),
+    );
+    await settled();
+  };
+
+  /** The staff device starts epoch `epoch` wrapped for `holders`; returns the epoch key. */
+  const startEpoch = async (
+    staff: WorldDevice,
+    committeeId: string,
+    epoch: number,
+    holders: readonly WorldDevice[],
+  ) => {
+    const ref = { tenantId: staff.tenantId, committeeId, epoch };
+    const epochKey = generateEpochKey();
+    const h = await head(committeeStream(staff.tenantId, committeeId));
+    const record = signRecord(
+      'key-epoch',
+      nextLink(h),
+      {
+        tenantId: staff.tenantId,
+        committeeId,
+        epoch,
+        reason: epoch === 0 ? 'initial' : 'removal',
+        tenantPosition,
+        keyCommitment: epochKeyCommitment(ref, epochKey),
+        previousKey: null,
+        wrappedKeys: holders.map((d) =>
+          wrapEpochKey(ref, epochKey, {
+            fingerprint: fingerprint(d.keys.signing.publicKey),
+            kemKey: d.keys.kem.publicKey,
+          }),
+        ),
+      },
+      staff.keys.signing,
+    );
+    await run(
+      startKeyEpochCommand({
+        tenantId: staff.tenantId,
+        committeeId,
+        epoch,
+        signerUserId: staff.userId,
+        signerDeviceId: staff.deviceId,
+        record,
+        recipients: holders.map((d) => ({ userId: d.userId, deviceId: d.deviceId })),
+      }),
+    );
+    await settled();
+    return epochKey;
+  };
+
+  /** Uploads one object through the upload routes (multipart parts over real HTTP). */
+  const upload = async (
+    device: WorldDevice,
+    committeeId: string,
+    kind: 'blob' | 'keyslot',
+    bytes: Uint8Array,
+    hash: string,
+  ) => {
+    const session = await device.api.call(createUpload, {
+      params: { tenantId: device.tenantId },
+      body: { committeeId, kind, hash, size: bytes.length },
+    });
+    for (let index = 0; index < session.partCount; index++) {
+      const part = bytes.subarray(index * session.partSize, (index + 1) * session.partSize);
+      const form = new FormData();
+      form.append('part', new Blob([Buffer.from(part)]), 'part');
+      const response = await fetch(
+        `${baseUrl}/v1/tenants/${device.tenantId}/uploads/${session.sessionId}/parts/${index}`,
+        { method: 'PUT', headers: { authorization: `Bearer ${device.token}` }, body: form },
+      );
+      if (response.status !== 200) throw new Error(`part ${index}: ${await response.text()}`);
+    }
+    return device.api.call(completeUpload, {
+      params: { tenantId: device.tenantId, sessionId: session.sessionId },
+    });
+  };
+
+  /**
+   * Encrypts `plaintext` as version `version` of a document, uploads blob and key slot, and
+   * returns the CommitVersion body (not sent) with what the reader needs to check it.
+   */
+  const prepareVersion = async (
+    staff: WorldDevice,
+    committeeId: string,
+    documentId: string,
+    version: number,
+    parentVersion: number | null,
+    epoch: number,
+    epochKey: Uint8Array,
+    plaintext: Uint8Array,
+    options: { upload?: boolean; commandId?: string } = {},
+  ) => {
+    const binding = { tenantId: staff.tenantId, documentId, version, epoch };
+    const contentKey = generateContentKey();
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of encryptContent([plaintext], { contentKey, binding }))
+      chunks.push(chunk);
+    const blob = Buffer.concat(chunks);
+    const digest = blobHash(blob);
+    const keySlot = sealKeySlot({ epochKey, contentKey, binding: { ...binding, committeeId } });
+    if (options.upload !== false) {
+      await upload(staff, committeeId, 'blob', blob, hex(digest.hash));
+      await upload(staff, committeeId, 'keyslot', keySlot, hex(keySlotHash(keySlot)));
+    }
+    const body = commitVersionCommand(
+      {
+        tenantId: staff.tenantId,
+        committeeId,
+        documentId,
+        tenantPosition,
+        committeeHead: await committeeHead(staff.tenantId, committeeId),
+        signerUserId: staff.userId,
+        signerDeviceId: staff.deviceId,
+        signer: staff.keys.signing,
+        link: nextLink(await head(`document-${staff.tenantId}-${documentId}`)),
+        version,
+        parentVersion,
+        epoch,
+        contentHash: digest.hash,
+        size: blob.length,
+        keySlotHash: keySlotHash(keySlot),
+        encryptedMetadata: encryptMetadata({
+          contentKey,
+          binding,
+          metadata: {
+            name: `Protokoll ${version}.txt`,
+            folderPath: ['Protokolle'],
+            mimeType: 'text/plain',
+            createdAt: 1_774_000_000_000,
+            modifiedAt: 1_774_000_000_000,
+          },
+        }),
+      },
+      options.commandId === undefined ? {} : { commandId: options.commandId },
+    );
+    return { body, blob, keySlot, digest };
+  };
+
+  return {
+    baseUrl,
+    app,
+    eventStore,
+    readModel,
+    blobStore,
+    commands,
+    tenantPosition,
+    settled,
+    run,
+    head,
+    person,
+    createCommittee,
+    addMember,
+    removeMember,
+    startEpoch,
+    upload,
+    prepareVersion,
+    committeeHead,
+  };
+}
