@@ -56,6 +56,8 @@ export interface RecordViews {
     readonly signerDeviceId: string;
     readonly time: number;
     readonly userHeads: Readonly<Record<string, Uint8Array>>;
+    /** Every committee chain's head as the admin agent saw it (issue 8 item 1). */
+    readonly committeeHeads: Readonly<Record<string, ChainHeadView>>;
   };
   'checkpoint-countersignature': {
     readonly tenantId: string;
@@ -191,7 +193,13 @@ export const recordViewShapes = {
     notAfter: 'int',
   },
   'admin-device-revocation': { tenantId: 'id', deviceId: 'id', fingerprint: 'fingerprint' },
-  heartbeat: { tenantId: 'id', signerDeviceId: 'id', time: 'int', userHeads: { recordOf: 'hash' } },
+  heartbeat: {
+    tenantId: 'id',
+    signerDeviceId: 'id',
+    time: 'int',
+    userHeads: { recordOf: 'hash' },
+    committeeHeads: { recordOf: chainHead },
+  },
   'checkpoint-countersignature': {
     tenantId: 'id',
     signerDeviceId: 'id',

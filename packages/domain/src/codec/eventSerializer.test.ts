@@ -21,7 +21,11 @@ import type { DomainEvent } from '../routing/deciders.js';
 /** A scenario that runs every command once, so its log holds every event type. */
 function everyEvent(): DomainEvent[] {
   const s = new Scenario().withDocument();
-  s.exec(s.recordHeartbeat('adm1', { alice: fakeHash(new Uint8Array([1])) }));
+  s.exec(
+    s.recordHeartbeat('adm1', { alice: fakeHash(new Uint8Array([1])) }, {}, 1_768_000_000, {
+      council: { length: 3, hash: fakeHash(new Uint8Array([3])) },
+    }),
+  );
   s.exec(s.recordCheckpoint('adm1', 42));
   s.exec(s.certifyAdminDevice('adm2'));
   s.exec(s.revokeAdminDevice('adm2'));
@@ -129,6 +133,22 @@ t.test(
     );
   },
 );
+
+t.test('upcasts a Heartbeat v1, which named no committee heads, to v2', async (t) => {
+  const v2 = everyEvent().find((e) => e.type === 'Heartbeat');
+  if (v2 === undefined || v2.type !== 'Heartbeat') throw new Error('no heartbeat');
+  t.same(Object.keys(v2.data.committeeHeads), ['council'], 'v2 carries the committee heads');
+  const { committeeHeads: _named, ...v1Data } = v2.data;
+  const decoded = decodeEvent(stored('Heartbeat.v1', v1Data, v2.metadata));
+  t.equal(decoded.type, 'Heartbeat');
+  t.same((decoded.data as { committeeHeads: unknown }).committeeHeads, {}, 'v1 named none');
+  t.equal(encodeEvent(decoded).type, 'Heartbeat.v2', 'written back at the current version');
+  t.throws(
+    () => decodeEvent(stored('Heartbeat.v2', v1Data, v2.metadata)),
+    { constructor: IntegrityError, code: DomainErrorCode.eventMalformed },
+    'a v2 payload without committee heads is malformed',
+  );
+});
 
 t.test('refuses unknown types and versions', async (t) => {
   const data = {

@@ -14,7 +14,7 @@ export const eventVersions = {
   TenantCreated: 1,
   AdminDeviceCertified: 1,
   AdminDeviceRevoked: 1,
-  Heartbeat: 1,
+  Heartbeat: 2,
   Checkpoint: 1,
   UserCreated: 1,
   DeviceCertified: 1,
@@ -45,6 +45,10 @@ export const eventVersions = {
 export const upcasters: {
   readonly [T in DomainEvent['type']]?: Readonly<Record<number, Upcaster>>;
 } = {
+  Heartbeat: {
+    // v1 predates committee heads in heartbeats (issue 8 item 1): it named none.
+    1: (data) => ({ ...data, committeeHeads: {} }),
+  },
   VersionCommitted: {
     // v1 held the committee state as one object { length, hash }; v2 indexes both as fields.
     1: ({ committee, ...rest }) => {

@@ -52,6 +52,11 @@ export const eventDataSchemas = {
       signerDeviceId: IdSchema,
       time: IntSchema,
       userHeads: Type.Record(Type.String(), HashSchema),
+      /** Since v2: every committee chain's head the heartbeat names. */
+      committeeHeads: Type.Record(
+        Type.String(),
+        Type.Object({ length: IntSchema, hash: HashSchema }, closed),
+      ),
       ...carrier,
     },
     closed,

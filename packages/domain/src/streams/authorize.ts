@@ -27,8 +27,9 @@ export function requireAdminSigner(
 
 /**
  * Refuses a signer whose certificate is not valid at the tenant chain position the record names
- * (`tenantPosition`; the tenant's head for records of the tenant chain itself). The time at a
- * position is the newest signed heartbeat time before it, never today's date.
+ * (`tenantPosition`; the tenant's head for records of the tenant chain itself), or that has
+ * expired at the tenant's head (a back-dated position does not revive an expired device). The
+ * time at a position is the newest signed heartbeat time before it, never today's date.
  */
 export function requireValidAt(
   tenant: ActiveTenant,
@@ -42,6 +43,14 @@ export function requireValidAt(
   if (time === undefined) throw domainErrors.tenantPositionUnknown(position, tenant.chain.length);
   if (time < device.notBefore || time > device.notAfter) {
     throw domainErrors.certificateNotValid(device.deviceId, position, time);
+  }
+  // Twin of the devices' judging floor (FORMAT.md "Judging new records"): a signer picks the
+  // position it is judged at, so an expired device could name an old position where it was
+  // still valid. The server judges expiry at its tenant head too (the newest heartbeat's time).
+  const head = tenant.chain.length;
+  const headTime = tenant.times[head - 1];
+  if (headTime !== undefined && headTime > device.notAfter) {
+    throw domainErrors.certificateNotValid(device.deviceId, head, headTime);
   }
 }
 

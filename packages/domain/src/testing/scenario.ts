@@ -273,8 +273,15 @@ export class Scenario {
     userHeads: Readonly<Record<string, Uint8Array>>,
     o: SignOptions = {},
     time = 1_768_000_000,
+    committeeHeads: Readonly<Record<string, { length: number; hash: Uint8Array }>> = {},
   ): RecordHeartbeat {
-    const fields = { tenantId: this.tenantId, signerDeviceId, time, userHeads };
+    const fields = {
+      tenantId: this.tenantId,
+      signerDeviceId,
+      time,
+      userHeads,
+      committeeHeads: committeeHeads as unknown as RecordFieldValue,
+    };
     const record = this.sign(
       this.tenantStream(),
       RecordPurpose.heartbeat,

@@ -577,14 +577,34 @@ t.test('EraseDocument', async (t) => {
 });
 
 t.test('certificates are judged at the tenant position a record names', async (t) => {
-  t.test('accepts a version judged at a position where the certificate was valid', async (t) => {
+  t.test('accepts a version judged at an older position while the signer is valid', async (t) => {
     const s = new Scenario().withDocument();
-    s.exec(s.recordHeartbeat('adm1', {}, {}, 1_771_000_000));
+    s.exec(s.recordHeartbeat('adm1', {}, {}, 1_769_000_000));
     t.equal(
       s.exec(s.commitVersion('doc1', 'alice', 'a1', { fields: { tenantPosition: 2 } }))[0]?.type,
       'VersionCommitted',
     );
   });
+  t.test(
+    'refuses a version back-dated to a position where an expired certificate was valid',
+    async (t) => {
+      // a1 expires at 1_770_000_000; the newest heartbeat is later. Naming position 2 (before
+      // the heartbeat, when a1 was valid) does not revive it: the twin of the devices' floor.
+      const s = new Scenario().withDocument();
+      s.exec(s.recordHeartbeat('adm1', {}, {}, 1_771_000_000));
+      s.gwt(s.commitVersion('doc1', 'alice', 'a1', { fields: { tenantPosition: 2 } })).thenRefuses(
+        t,
+        ForbiddenError,
+        DomainErrorCode.certificateNotValid,
+      );
+      // The same for a record of a user chain (heads-seen).
+      s.gwt(
+        s.recordHeadsSeen('alice', 'a1', [
+          { stream: 'document-t1-doc1', length: 1, hash: new Uint8Array(64) },
+        ]),
+      ).thenRefuses(t, ForbiddenError, DomainErrorCode.certificateNotValid);
+    },
+  );
   t.test('refuses a version judged at a position after the certificate expired', async (t) => {
     const s = new Scenario().withDocument();
     s.exec(s.recordHeartbeat('adm1', {}, {}, 1_771_000_000));

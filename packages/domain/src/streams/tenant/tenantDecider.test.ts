@@ -270,6 +270,7 @@ t.test('RecordHeartbeat', async (t) => {
           signerDeviceId: 'adm1',
           time: 1_768_100_000,
           userHeads: heads,
+          committeeHeads: {},
           record: command.data.record,
           recordHash: fakeHash(command.data.record),
           sequence: 3,
@@ -280,6 +281,24 @@ t.test('RecordHeartbeat', async (t) => {
     s.exec(command);
     const tenant = s.tenant();
     t.equal(tenant.status === 'active' && tenant.lastHeartbeatTime, 1_768_100_000);
+  });
+  t.test('carries the committee heads the heartbeat names', async (t) => {
+    const s = admin();
+    const named = { council: { length: 4, hash: fakeHash(new Uint8Array([4])) } };
+    const [event] = s.exec(s.recordHeartbeat('adm1', heads, {}, 1_768_100_000, named));
+    t.same(event?.type === 'Heartbeat' ? event.data.committeeHeads : undefined, named);
+  });
+  t.test("refuses a heartbeat dated outside its signer's validity", async (t) => {
+    // adm1 is valid from 1_767_000_000 to 1_800_000_000 (an admin clock far ahead, or behind).
+    const s = admin();
+    for (const time of [1_800_000_001, 1_766_999_999]) {
+      s.gwt(s.recordHeartbeat('adm1', heads, {}, time)).thenRefuses(
+        t,
+        ForbiddenError,
+        DomainErrorCode.certificateNotValid,
+      );
+    }
+    t.ok(s.exec(s.recordHeartbeat('adm1', heads, {}, 1_800_000_000)), 'its last second counts');
   });
   t.test('refuses a heartbeat of a device that is no admin device', async (t) => {
     const s = admin();
@@ -378,6 +397,7 @@ t.test('evolve ignores events before the tenant exists', async (t) => {
       signerDeviceId: 'adm1',
       time: 1,
       userHeads: {},
+      committeeHeads: {},
       record: new Uint8Array([1]),
       recordHash: new Uint8Array(64),
       sequence: 0,

@@ -116,7 +116,21 @@ function recordHeartbeat(
     { tenantId, signerDeviceId },
   );
   requireAdminSigner(tenant, signerDeviceId, verified);
-  const data = { signerDeviceId, time: fields.time, userHeads: fields.userHeads };
+  // As devices judge it (crypto TrustView): a heartbeat dated outside its signer's validity
+  // gives no time and no freshness, so the honest server does not append it.
+  const signer = tenant.adminDevices[signerDeviceId] as { notBefore: number; notAfter: number };
+  if (fields.time < signer.notBefore || fields.time > signer.notAfter) {
+    throw domainErrors.certificateNotValid(signerDeviceId, tenant.chain.length, fields.time);
+  }
+  const committeeHeads = Object.fromEntries(
+    Object.entries(fields.committeeHeads).map(([id, { length, hash }]) => [id, { length, hash }]),
+  );
+  const data = {
+    signerDeviceId,
+    time: fields.time,
+    userHeads: fields.userHeads,
+    committeeHeads,
+  };
   return [{ type: 'Heartbeat', data: recordTail(data, record, verified), metadata }];
 }
 
