@@ -12,8 +12,20 @@ import { authRoutes } from './routes/auth/index.js';
 import { uploadRoutes } from './routes/uploads/index.js';
 import { documentRoutes } from './routes/documents/index.js';
 import { manifestRoutes } from './routes/manifest/index.js';
+import { pushRoutes } from './routes/push/index.js';
+import { FeedNotifier } from './push/feedNotifier.js';
 import { DomainCommands } from './commands/domainCommands.js';
 import { healthRoutes, type HealthCheck } from './routes/health/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Tells live-push streams that feeds moved; present when stores and read models are. Feed
+     * it the projector's checkpoint (`advance`) for the shortest latency; it also polls.
+     */
+    feedNotifier?: FeedNotifier;
+  }
+}
 
 /** What the app needs from the outside; built by `main.ts`, or by a test. */
 export interface AppDeps {
@@ -121,6 +133,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
         now,
       });
       await app.register(manifestRoutes, { readModel: deps.readModel });
+      const notifier = new FeedNotifier({
+        eventStore: deps.stores.eventStore,
+        readModel: deps.readModel,
+        onError: (error) => app.log.warn({ err: error }, 'push notifier pass failed'),
+      });
+      app.decorate('feedNotifier', notifier);
+      await app.register(pushRoutes, { notifier });
     }
   }
 
