@@ -19,6 +19,7 @@ export * from './committee/deviceConfirmation.js';
 export * from './committee/staleness.js';
 export * from './chain/headsSeen.js';
 export * from './keys/keyStore.js';
+export * from './keys/zeroize.js';
 export * from './documents/documentState.js';
 export * from './content/index.js';
 export * from './identity/loginProof.js';

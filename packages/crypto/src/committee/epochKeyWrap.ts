@@ -150,9 +150,11 @@ export function unwrapEpochKey(
 ): Uint8Array {
   const s = sodium();
   if (wrapped.recipient !== self.fingerprint) throw failed('a key wrapped for another device');
+  let sharedSecret: Uint8Array | undefined;
+  let key: Uint8Array | undefined;
   try {
-    const sharedSecret = s.crypto_kem_xwing_dec(wrapped.kemCiphertext, self.kem.privateKey);
-    const key = wrapKey(sharedSecret, wrapped.kemCiphertext, self.kem.publicKey);
+    sharedSecret = s.crypto_kem_xwing_dec(wrapped.kemCiphertext, self.kem.privateKey);
+    key = wrapKey(sharedSecret, wrapped.kemCiphertext, self.kem.publicKey);
     return s.crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,
       wrapped.sealedKey,
@@ -162,6 +164,9 @@ export function unwrapEpochKey(
     );
   } catch (cause) {
     throw failed('the wrapped epoch key', cause);
+  } finally {
+    if (sharedSecret !== undefined) s.memzero(sharedSecret);
+    if (key !== undefined) s.memzero(key);
   }
 }
 
@@ -177,13 +182,15 @@ export function sealPreviousEpochKey(
 ): { nonce: Uint8Array; sealedKey: Uint8Array } {
   const s = sodium();
   const nonce = randomBytes(s.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  const key = previousKeySealingKey(ref, epochKey);
   const sealedKey = s.crypto_aead_xchacha20poly1305_ietf_encrypt(
     previousKey,
     context('ratsfach/v1/previous-epoch-key', ref),
     null,
     nonce,
-    previousKeySealingKey(ref, epochKey),
+    key,
   );
+  s.memzero(key);
   return { nonce, sealedKey };
 }
 
@@ -193,16 +200,19 @@ export function openPreviousEpochKey(
   epochKey: Uint8Array,
   sealed: { readonly nonce: Uint8Array; readonly sealedKey: Uint8Array },
 ): Uint8Array {
+  const key = previousKeySealingKey(ref, epochKey);
   try {
     return sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,
       sealed.sealedKey,
       context('ratsfach/v1/previous-epoch-key', ref),
       sealed.nonce,
-      previousKeySealingKey(ref, epochKey),
+      key,
     );
   } catch (cause) {
     throw failed('the previous epoch key', cause);
+  } finally {
+    sodium().memzero(key);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type EpochRef,
 } from './epochKeyWrap.js';
 import { requireHeadsReached, defaultStalenessSeconds } from './staleness.js';
+import { zeroizeKeys } from '../keys/zeroize.js';
 import { splitConfirmed } from './deviceConfirmation.js';
 
 /** What a staff device needs to wrap keys: the folded state, its keys and its clock. */
@@ -161,26 +162,41 @@ export function openEpochKeys(
 ): Map<number, Uint8Array> {
   const me = fingerprint(self.signing.publicKey);
   const keys = new Map<number, Uint8Array>();
+  try {
+    return openReachableKeys(committee, self, me, keys);
+  } catch (error) {
+    // A key that fails its commitment, or any later failure: no opened key outlives the throw.
+    zeroizeKeys(keys);
+    throw error;
+  }
+}
+
+function openReachableKeys(
+  committee: CommitteeState,
+  self: DeviceKeys,
+  me: string,
+  keys: Map<number, Uint8Array>,
+): Map<number, Uint8Array> {
   for (let epoch = committee.currentEpoch; epoch >= 0; epoch--) {
     const state = committee.epoch(epoch);
     const wrapped = state?.wrapped.get(me);
     if (state === undefined || wrapped === undefined) continue;
     const ref = { tenantId: committee.tenantId, committeeId: committee.committeeId, epoch };
     let key = unwrapEpochKey(ref, wrapped, { fingerprint: me, kem: self.kem });
-    requireEpochKeyCommitment(ref, key, state.keyCommitment);
     keys.set(epoch, key);
+    requireEpochKeyCommitment(ref, key, state.keyCommitment);
     for (let older = epoch; older > 0; older--) {
       const olderState = committee.epoch(older);
       const sealed = olderState?.previousKey;
       if (sealed === null || sealed === undefined) break;
       const olderRef = { ...ref, epoch: older - 1 };
       key = openPreviousEpochKey({ ...ref, epoch: older }, key, sealed);
+      keys.set(older - 1, key);
       requireEpochKeyCommitment(
         olderRef,
         key,
         (committee.epoch(older - 1) as { keyCommitment: Uint8Array }).keyCommitment,
       );
-      keys.set(older - 1, key);
     }
     return keys;
   }

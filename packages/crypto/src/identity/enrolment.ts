@@ -36,7 +36,12 @@ const enrolmentMac = (
   w.bytes(utf8.encode('ratsfach/v1/enrolment-mac'));
   const schema = recordSchemas['enrolment-request'].filter(([name]) => name !== 'mac');
   encodeFields(w, schema, body as never, 'enrolment-mac');
-  return sodium().crypto_generichash(32, w.finish(), macKey(code));
+  const key = macKey(code);
+  try {
+    return sodium().crypto_generichash(32, w.finish(), key);
+  } finally {
+    sodium().memzero(key);
+  }
 };
 
 /**

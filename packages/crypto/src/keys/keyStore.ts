@@ -39,14 +39,14 @@ const tampered = (cause?: unknown): KeyStoreError =>
     ...(cause === undefined ? {} : { cause }),
   });
 
-const serialise = (keys: DeviceKeys): Uint8Array => {
-  const w = new ByteWriter();
-  w.bytes(keys.signing.publicKey);
-  w.bytes(keys.signing.privateKey);
-  w.bytes(keys.kem.publicKey);
-  w.bytes(keys.kem.privateKey);
-  return w.finish();
-};
+/** One allocation (no growing buffer left behind holding private keys), zeroed after sealing. */
+const serialise = (keys: DeviceKeys): Uint8Array =>
+  concatBytes(
+    keys.signing.publicKey,
+    keys.signing.privateKey,
+    keys.kem.publicKey,
+    keys.kem.privateKey,
+  );
 
 const deserialise = (plain: Uint8Array): DeviceKeys => {
   if (plain.length !== plaintextLength) throw tampered();
@@ -62,27 +62,36 @@ const seal = (header: Uint8Array, key: Uint8Array, keys: DeviceKeys): Uint8Array
   const nonce = randomBytes(nonceLength);
   const ad = concatBytes(label, header);
   const plain = serialise(keys);
-  const sealed = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, null, nonce, key);
-  s.memzero(plain);
-  return concatBytes(header, nonce, sealed);
+  try {
+    const sealed = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, null, nonce, key);
+    return concatBytes(header, nonce, sealed);
+  } finally {
+    s.memzero(plain);
+    s.memzero(key);
+  }
 };
 
 const open = (blob: Uint8Array, headerLength: number, key: Uint8Array): DeviceKeys => {
   const s = sodium();
   const header = blob.subarray(0, headerLength);
   const ad = concatBytes(label, header);
+  let plain: Uint8Array | undefined;
   try {
-    const plain = s.crypto_aead_xchacha20poly1305_ietf_decrypt(
+    plain = s.crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,
       blob.subarray(headerLength + nonceLength),
       ad,
       blob.subarray(headerLength, headerLength + nonceLength),
       key,
     );
+    // deserialise copies the keys out; the plaintext and the derived key are zeroed here.
     return deserialise(plain);
   } catch (cause) {
     if (cause instanceof KeyStoreError) throw cause;
     throw tampered(cause);
+  } finally {
+    if (plain !== undefined) s.memzero(plain);
+    s.memzero(key);
   }
 };
 
