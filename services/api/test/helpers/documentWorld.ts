@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { BlobStore } from '@ratsfach/blob-store';
 import { FsBlobStore } from '@ratsfach/blob-store/fs';
 import {
   blobHash,
@@ -71,11 +72,18 @@ interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
-export async function documentWorld(t: Teardown, tenantIds: readonly string[] = ['t1']) {
+export async function documentWorld(
+  t: Teardown,
+  tenantIds: readonly string[] = ['t1'],
+  /** The blob store to use (an S3 one, say); a filesystem store in the world's directory else. */
+  openBlobStore?: () => Promise<BlobStore>,
+) {
   const dir = await mkdtemp(join(tmpdir(), 'ratsfach-docs-'));
   const eventStore = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
   const readModel = await openSqliteReadModelStore({ path: join(dir, 'read.sqlite') });
-  const blobStore = await FsBlobStore.open({ root: join(dir, 'blobs'), sweepIntervalMs: 0 });
+  const blobStore = openBlobStore
+    ? await openBlobStore()
+    : await FsBlobStore.open({ root: join(dir, 'blobs'), sweepIntervalMs: 0 });
   const controller = new AbortController();
   const projector = runProjector({
     eventStore,
