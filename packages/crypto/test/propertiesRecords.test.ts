@@ -427,7 +427,7 @@ t.test(
     );
     expectError(
       t,
-      () => createRecordVerifier().verify(byServer, 'ratsfach/v1/heartbeat'),
+      () => createRecordVerifier().verify(byServer, 'ratsfach/v1/heartbeat/v2'),
       SignatureError,
       CryptoErrorCode.badSignature,
     );

@@ -1,9 +1,4 @@
-import {
-  isPurpose,
-  recordLabelPrefix,
-  type RecordVerifier,
-  type VerifiedRecord,
-} from '@ratsfach/kernel';
+import { purposeOfLabel, type RecordVerifier, type VerifiedRecord } from '@ratsfach/kernel';
 import { CryptoErrorCode, SignatureError } from '../errors.js';
 import { fingerprint } from '../keys/fingerprint.js';
 import { sodium } from '../sodium.js';
@@ -18,10 +13,8 @@ export function createRecordVerifier(): RecordVerifier {
   sodium();
   return {
     verify(bytes: Uint8Array, expectedLabel: string): VerifiedRecord {
-      const purpose = expectedLabel.startsWith(recordLabelPrefix)
-        ? expectedLabel.slice(recordLabelPrefix.length)
-        : '';
-      if (!isPurpose(purpose)) {
+      const purpose = purposeOfLabel(expectedLabel);
+      if (purpose === undefined) {
         throw new SignatureError(
           CryptoErrorCode.wrongPurpose,
           `no record purpose has the label ${JSON.stringify(expectedLabel)}`,

@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import { fingerprint } from '../keys/fingerprint.js';
 import { hash512 } from '../hash.js';
+import { purposeOfLabel, supersededPurposeOfLabel } from '@ratsfach/kernel';
 
 /** Re-signs arbitrary bytes with `key`, as a (buggy or malicious) signer might. */
 const resign = (signed: Uint8Array, privateKey: Uint8Array): Uint8Array => {
@@ -41,7 +42,7 @@ t.test('a signed record opens to its body, chain link, signer and hash', async (
     key,
   );
   const opened = openRecord(bytes, 'heartbeat');
-  t.equal(opened.label, 'ratsfach/v1/heartbeat');
+  t.equal(opened.label, 'ratsfach/v1/heartbeat/v2');
   t.equal(opened.sequence, 7);
   t.same(opened.previousHash, previousHash);
   t.equal(opened.signerFingerprint, fingerprint(key.publicKey));
@@ -226,3 +227,45 @@ t.test(
     t.throws(() => openRecord(bad, 'user-created'), { code: CryptoErrorCode.malformed });
   },
 );
+
+t.test('a heartbeat of format 1 (no committee heads) is refused by its label', async (t) => {
+  const key = generateSigningKeyPair();
+  const current = signRecord(
+    'heartbeat',
+    unchained,
+    {
+      tenantId: 'city',
+      signerDeviceId: 'adm1',
+      time: 1_800_000_000,
+      userHeads: {},
+      committeeHeads: {},
+    },
+    key,
+  );
+  // The same envelope under the label heartbeats had before format 2, signed properly.
+  const old = relabel(current, 'ratsfach/v1/heartbeat', key);
+  for (const open of [() => openAnyRecord(old), () => openRecord(old, 'heartbeat')]) {
+    const err = t.throws(open, SignatureError) as SignatureError;
+    t.equal(err.code, CryptoErrorCode.wrongPurpose);
+  }
+  t.match((t.throws(() => openAnyRecord(old)) as Error).message, /superseded format of heartbeat/);
+  t.equal(supersededPurposeOfLabel('ratsfach/v1/heartbeat'), 'heartbeat');
+  t.equal(supersededPurposeOfLabel('ratsfach/v1/heartbeat/v2'), undefined, 'the current one');
+  t.equal(supersededPurposeOfLabel('ratsfach/v1/version'), undefined, 'never versioned');
+  t.equal(supersededPurposeOfLabel('ratsfach/v1/nonsense'), undefined);
+  t.equal(supersededPurposeOfLabel('other/heartbeat'), undefined);
+  t.equal(supersededPurposeOfLabel('ratsfach/v1/heartbeat/vx'), undefined);
+  t.equal(purposeOfLabel('ratsfach/v1/heartbeat/v2'), 'heartbeat');
+  t.match(
+    (t.throws(() => openAnyRecord(relabel(current, 'ratsfach/v1/nonsense', key))) as Error).message,
+    /unknown label/,
+  );
+});
+
+/** `record` re-signed under `label` (same envelope otherwise). */
+function relabel(record: Uint8Array, label: string, key: { privateKey: Uint8Array }): Uint8Array {
+  const bytes = new TextEncoder().encode(label);
+  const rest = record.subarray(2 + (record[1] as number), record.length - 64);
+  const unsigned = new Uint8Array([record[0] as number, bytes.length, ...bytes, ...rest]);
+  return new Uint8Array([...unsigned, ...sodium().crypto_sign_detached(unsigned, key.privateKey)]);
+}

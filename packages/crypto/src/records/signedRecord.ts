@@ -1,12 +1,13 @@
 import {
   concatBytes,
   hashLength,
-  isPurpose,
   keyLength,
   type Purpose,
   type RecordBodies,
   type RecordFieldValue,
-  recordLabelPrefix,
+  purposeLabel,
+  purposeOfLabel,
+  supersededPurposeOfLabel,
   recordSchemas,
 } from '@ratsfach/kernel';
 import { ByteReader } from '../codec/byteReader.js';
@@ -35,7 +36,7 @@ export interface ChainLink {
 /** A record whose signature verified over its exact bytes and whose bytes are canonical. */
 export interface OpenedRecord<P extends Purpose = Purpose> extends ChainLink {
   readonly purpose: P;
-  /** `ratsfach/v1/<purpose>` */
+  /** `ratsfach/v1/<purpose>`, with `/v<n>` from a format version 2 (`purposeLabel`). */
   readonly label: string;
   readonly suite: Suite;
   readonly signerKey: Uint8Array;
@@ -76,7 +77,7 @@ export function signRecord<P extends Purpose>(
   }
   const w = new ByteWriter();
   w.u8(currentSuite);
-  const label = utf8.encode(`${recordLabelPrefix}${purpose}`);
+  const label = utf8.encode(purposeLabel(purpose));
   w.u8(label.length);
   w.bytes(label);
   w.bytes(signer.publicKey);
@@ -149,7 +150,7 @@ export function peekLabel(bytes: Uint8Array): string | undefined {
  */
 export function openRecord<P extends Purpose>(bytes: Uint8Array, purpose: P): OpenedRecord<P> {
   const { suite, signerKey } = verifyRecordSignature(bytes);
-  const expected = `${recordLabelPrefix}${purpose}`;
+  const expected = purposeLabel(purpose);
   const found = peekLabel(bytes);
   if (found !== expected) {
     throw new SignatureError(
@@ -165,19 +166,35 @@ export function openRecord<P extends Purpose>(bytes: Uint8Array, purpose: P): Op
 }
 
 /**
+ * The refusal of a label no current purpose has; a superseded format of a known purpose (a
+ * heartbeat of format 1) says so.
+ */
+export function unknownLabel(label: string): SignatureError {
+  const superseded = supersededPurposeOfLabel(label);
+  return new SignatureError(
+    CryptoErrorCode.wrongPurpose,
+    superseded === undefined
+      ? `unknown label ${JSON.stringify(label)}`
+      : `${JSON.stringify(label)} is a superseded format of ${superseded}; it is no longer read`,
+    {
+      hint:
+        superseded === undefined
+          ? 'The record was not made by ratsfach, or by a newer version: upgrade, or refuse it.'
+          : `Sign it again in the current format (${purposeLabel(superseded)}).`,
+      details: { label, current: superseded === undefined ? null : purposeLabel(superseded) },
+    },
+  );
+}
+
+/**
  * Verifies and decodes a record of any known purpose (the server's check). Same checks as
  * `openRecord`, with the purpose taken from the verified label.
  */
 export function openAnyRecord(bytes: Uint8Array): OpenedRecord {
   const { suite, signerKey } = verifyRecordSignature(bytes);
   const label = peekLabel(bytes) ?? '';
-  const purpose = label.startsWith(recordLabelPrefix) ? label.slice(recordLabelPrefix.length) : '';
-  if (!isPurpose(purpose)) {
-    throw new SignatureError(
-      CryptoErrorCode.wrongPurpose,
-      `unknown label ${JSON.stringify(label)}`,
-    );
-  }
+  const purpose = purposeOfLabel(label);
+  if (purpose === undefined) throw unknownLabel(label);
   return decodeVerified(bytes, suite, signerKey, purpose);
 }
 

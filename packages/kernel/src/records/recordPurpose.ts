@@ -64,9 +64,6 @@ export const RecordPurpose = {
 } as const;
 export type RecordPurpose = (typeof RecordPurpose)[keyof typeof RecordPurpose];
 
-/** The full label for a purpose: `ratsfach/v1/<purpose>`. */
-export const recordLabel = (purpose: RecordPurpose): string => `${recordLabelPrefix}${purpose}`;
-
 /**
  * Every purpose a ratsfach signature can have: the record purposes plus three signed objects
  * outside any stream's chain (an enrolment request, a login proof, the service's signed tree
@@ -87,3 +84,42 @@ const purposes: ReadonlySet<string> = new Set(Object.values(Purpose));
 
 /** Whether `value` is a known purpose (the part of a label after `ratsfach/v1/`). */
 export const isPurpose = (value: string): value is Purpose => purposes.has(value);
+
+/**
+ * The body format version of each purpose whose body changed after records of it were signed
+ * (absent: 1). The label carries it, `ratsfach/v1/<purpose>/v<n>` from version 2, so a record of
+ * an older format is refused by its label (a superseded format), never misread by its body.
+ * `heartbeat` 2: `committeeHeads` added (issue 8 item 1).
+ */
+export const purposeFormatVersions: { readonly [P in Purpose]?: number } = { heartbeat: 2 };
+
+/** The label signed into a record of `purpose`: `ratsfach/v1/<purpose>[/v<n>]`. */
+export const purposeLabel = (purpose: Purpose): string => {
+  const version = purposeFormatVersions[purpose] ?? 1;
+  return version === 1
+    ? `${recordLabelPrefix}${purpose}`
+    : `${recordLabelPrefix}${purpose}/v${version}`;
+};
+
+/** The full label for a record purpose (`purposeLabel` of it). */
+export const recordLabel = (purpose: RecordPurpose): string => purposeLabel(purpose);
+
+const purposeByLabel: ReadonlyMap<string, Purpose> = new Map(
+  Object.values(Purpose).map((purpose) => [purposeLabel(purpose), purpose]),
+);
+
+/** The purpose whose current label is `label`, or undefined (unknown, or a superseded format). */
+export const purposeOfLabel = (label: string): Purpose | undefined => purposeByLabel.get(label);
+
+/**
+ * The purpose `label` names in a format older than the current one (e.g. a heartbeat signed
+ * before `committeeHeads`), or undefined. For a clear refusal, never for reading it.
+ */
+export const supersededPurposeOfLabel = (label: string): Purpose | undefined => {
+  if (!label.startsWith(recordLabelPrefix)) return undefined;
+  const [name, version] = label.slice(recordLabelPrefix.length).split('/v');
+  if (name === undefined || !isPurpose(name)) return undefined;
+  const current = purposeFormatVersions[name] ?? 1;
+  const named = version === undefined ? 1 : Number(version);
+  return Number.isInteger(named) && named >= 1 && named < current ? name : undefined;
+};
