@@ -772,3 +772,78 @@ t.test(
     );
   },
 );
+
+t.test(
+  'item 4: committee records new to a device are judged at its floor, not where they say',
+  async (t) => {
+    const { world, epoch0 } = await World.scene();
+    world.enrol('alice', 'a2');
+    world.confirm('alice', 'a2', 'a1');
+    world.heartbeat();
+    t.ok(world.wrapForNew('a1', epoch0), 'a2 holds epoch 0');
+    const oldPosition = world.tenantPosition;
+    // bob's device syncs: it accepted the committee chain so far and stores its floor later.
+    const accepted = world.committee.length;
+    // alice's a2 is stolen and revoked; the admin agent signs a heartbeat after it.
+    world.revoke('alice', 'a2');
+    world.now += day;
+    world.heartbeat();
+    const floor = world.trust().judgingFloor('finance');
+    t.ok(floor.tenantPosition > oldPosition);
+    // The thief, with the server, appends a key record naming the position before revocation
+    // (the chain's last named position, so the chain itself does not go back).
+    world.appendCommittee(
+      'epoch-keys',
+      {
+        tenantId: 'city',
+        committeeId: 'finance',
+        epoch: 0,
+        tenantPosition: oldPosition,
+        wrappedKeys: [
+          wrapEpochKey({ tenantId: 'city', committeeId: 'finance', epoch: 0 }, epoch0, {
+            fingerprint: fingerprint(world.devices.b1!.signing.publicKey),
+            kemKey: world.devices.b1!.kem.publicKey,
+          }),
+        ],
+      },
+      world.devices.a2!.signing,
+    );
+    t.ok(CommitteeState.fold(world.trust(), world.committee), 'without a floor it passes');
+    expectError(
+      t,
+      () => CommitteeState.fold(world.trust(), world.committee, { accepted, floor }),
+      TrustError,
+      CryptoErrorCode.revoked,
+    );
+    // Records the device had accepted stay judged where they say; an honest record after the
+    // floor is accepted.
+    world.committee.pop();
+    world.heartbeat();
+    t.notOk(world.wrapForNew('a1', epoch0), 'nothing new to wrap');
+    world.appendCommittee(
+      'retention',
+      {
+        tenantId: 'city',
+        committeeId: 'finance',
+        tenantPosition: world.tenantPosition,
+        retentionDays: 30,
+      },
+      world.devices.a1!.signing,
+    );
+    t.equal(
+      CommitteeState.fold(world.trust(), world.committee, { accepted, floor }).retentionDays,
+      30,
+    );
+    // A floor beyond the tenant chain this device holds is refused, typed.
+    expectError(
+      t,
+      () =>
+        CommitteeState.fold(world.trust(), world.committee, {
+          accepted,
+          floor: { tenantPosition: world.tenantPosition + 5, committeeLength: 0 },
+        }),
+      ChainError,
+      CryptoErrorCode.chainBroken,
+    );
+  },
+);

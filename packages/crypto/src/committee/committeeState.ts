@@ -2,6 +2,7 @@ import type { ChainHead, CommitteeRole, RecordBodies, WrappedKey } from '@ratsfa
 import { linkChain } from '../chain/linkChain.js';
 import { ChainError, CryptoErrorCode, EncodingError, KeyListError, TrustError } from '../errors.js';
 import type { TrustView, CertifiedDevice } from '../identity/trustView.js';
+import { firstSync, type DocumentJudging } from '../documents/documentState.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 import { constantTimeEqual } from '../hash.js';
 
@@ -90,6 +91,7 @@ export class CommitteeState {
   private constructor(
     private readonly trust: TrustView,
     records: readonly OpenedRecord[],
+    private readonly judging: DocumentJudging,
   ) {
     this.hashes = linkChain(records, 'committee');
     const first = records[0];
@@ -121,11 +123,22 @@ export class CommitteeState {
     this.head = { length: records.length, hash: this.hashes[records.length - 1] as Uint8Array };
   }
 
-  /** Folds a committee chain (stored bytes, from its first record) under `trust`. */
-  static fold(trust: TrustView, chain: readonly Uint8Array[]): CommitteeState {
+  /**
+   * Folds a committee chain (stored bytes, from its first record) under `trust`. With `judging`
+   * (FORMAT.md "Judging new records"), records from `judging.accepted` on are judged at tenant
+   * positions no older than `judging.floor`: a revoked or expired staff or admin device cannot
+   * add a key record, membership or co-signature by naming a position from before it lost its
+   * rights. Without it (`firstSync`, the default) every record is judged where it says.
+   */
+  static fold(
+    trust: TrustView,
+    chain: readonly Uint8Array[],
+    judging: DocumentJudging = firstSync,
+  ): CommitteeState {
     return new CommitteeState(
       trust,
       chain.map((bytes) => openAnyRecord(bytes)),
+      judging,
     );
   }
 
@@ -252,7 +265,16 @@ export class CommitteeState {
       );
     }
     this.lastPosition = body.tenantPosition;
-    const position = body.tenantPosition;
+    // A record new to this device is judged no older than its floor (as document records are).
+    const floor = record.sequence >= this.judging.accepted ? this.judging.floor : null;
+    const position = Math.max(body.tenantPosition, floor?.tenantPosition ?? 0);
+    if (position > this.trust.tenantHead.length) {
+      throw new ChainError(
+        CryptoErrorCode.chainBroken,
+        `${record.purpose} at ${record.sequence} is judged at tenant position ${position}, beyond this device's tenant chain`,
+        { hint: 'Sync the tenant chain, then verify again.', details: { position } },
+      );
+    }
     const staff = new Set(this.staff());
     switch (record.purpose) {
       case 'committee-created':
