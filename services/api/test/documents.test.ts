@@ -165,6 +165,11 @@ t.test('a staff device commits; a reader syncs, verifies and decrypts', async (t
     ],
     'the delta names both versions',
   );
+  t.match(
+    delta.entries.find((e) => e.feed === 'user' && e.type === 'Joined'),
+    { committeeId: 'council', userId: 'bob', role: 'reader', documentId: null },
+    "the user's own feed shows the join",
+  );
   const again = await bob.api.call(manifestDelta, {
     params: tenant,
     query: { since: delta.cursor },

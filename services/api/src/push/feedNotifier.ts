@@ -222,7 +222,9 @@ export class FeedNotifier {
 
 /** The member a membership event is about. */
 function userIdOf(recorded: RecordedEvent): string | null {
-  if (recorded.type !== 'MembershipChanged' && recorded.type !== 'MembershipCoSigned') return null;
-  const data = decodeEvent(recorded).data as { userId?: unknown };
-  return typeof data.userId === 'string' ? data.userId : null;
+  // Stored types carry their version (`MembershipChanged.v1`): compare the decoded type.
+  if (!/^Membership(Changed|CoSigned)\./.test(recorded.type)) return null;
+  const event = decodeEvent(recorded);
+  if (event.type !== 'MembershipChanged' && event.type !== 'MembershipCoSigned') return null;
+  return event.data.userId;
 }
