@@ -171,6 +171,11 @@ t.test("item 6: another user's device confirms only as staff, only a first devic
   world.heartbeat();
   seen = view(world, 'a1');
   t.ok(confirmedDevices(seen.trust, seen.committee).has(fp(world.devices.b2!)));
+  // bob's own device naming a committee: refused (a same-user confirmation is global).
+  world.enrol('bob', 'b4');
+  world.confirm('bob', 'b4', 'b2', 'finance');
+  expectError(t, () => world.trust(), TrustError, CryptoErrorCode.unauthorisedSigner);
+  world.users.bob!.pop();
   // A device cannot confirm itself, and an admin device confirms nothing.
   world.enrol('bob', 'b3');
   world.confirm('bob', 'b3', 'b3');
@@ -322,7 +327,20 @@ t.test('signDeviceConfirmation signs only what the trust view accepts', async (t
   );
   t.equal(world.trust().confirmations.at(-1)?.committeeId, 'finance');
   // Refused before signing: another user's device without a committee, a non-staff device,
-  // a device confirming itself, a revoked signer.
+  // a device confirming itself, an admin device as target, a revoked signer.
+  const adminDevice = seen.trust.device(fp(world.admin))!;
+  expectError(
+    t,
+    () =>
+      signDeviceConfirmation({
+        trust: seen.trust,
+        device: adminDevice,
+        link: headOf(world.users.bob!),
+        self: world.devices.b1!.signing,
+      }),
+    TrustError,
+    CryptoErrorCode.unauthorisedSigner,
+  );
   const base = { trust: seen.trust, link: headOf(world.users.carol!) };
   expectError(
     t,

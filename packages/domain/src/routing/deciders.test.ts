@@ -69,6 +69,23 @@ t.test('says which streams a decision needs', async (t) => {
     keyHolders: false,
     day: null,
   });
+  // A confirmation by the user's own device needs the tenant; a staff confirmation also the
+  // signer's user stream and the committee it names.
+  t.same(contextRequirements(s.confirmDevice('alice', 'a2', 'alice', 'a1')), {
+    tenant: true,
+    userIds: [],
+    committee: null,
+    keyHolders: false,
+    day: null,
+  });
+  t.same(contextRequirements(s.confirmDevice('bob', 'b1', 'alice', 'a1', 'council')), {
+    tenant: true,
+    userIds: ['alice'],
+    committee: { committeeId: 'council' },
+    keyHolders: false,
+    day: null,
+  });
+  t.same(contextRequirements(s.confirmDevice('bob', 'b1', 'alice', 'a1')).committee, null);
   t.same(contextRequirements(s.changeMembership('council', 'add', 'carol', 'reader')), {
     tenant: true,
     userIds: ['carol'],
