@@ -1,0 +1,165 @@
+import { request } from 'undici';
+import { documentRecords, downloadContent, fetchKeySlots, fillPath } from '@ratsfach/api-contract';
+import {
+  DocumentState,
+  MemorySink,
+  openKeySlot,
+  openSignedMetadata,
+  openVersionContent,
+  requireEpochKey,
+  type CommitteeState,
+  type DocumentJudging,
+  type DocumentMetadata,
+} from '@ratsfach/crypto';
+import { base64urlDecode, IntegrityError } from '@ratsfach/kernel';
+import type { ApiClient } from '../http/apiClient.js';
+import { ApiProblemError } from '../http/apiClient.js';
+
+/** A document head as this device verified it: everything the planner and the applier need. */
+export interface VerifiedDocument {
+  readonly documentId: string;
+  readonly committeeId: string;
+  /** The verified head version (0 before the first version). */
+  readonly version: number;
+  readonly deleted: boolean;
+  /** The signed metadata, decrypted (null while the document has no version). */
+  readonly metadata: DocumentMetadata | null;
+  /** The verified, decrypted content of the head version (null when deleted or versionless). */
+  readonly plaintext: Uint8Array | null;
+  /** The document chain's verified head (length and hash of its last record). */
+  readonly head: { readonly length: number; readonly hash: Uint8Array };
+}
+
+/** How the device reaches the service for one document (a logged-in client). */
+export interface DocumentFetch {
+  readonly api: ApiClient;
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly tenantId: string;
+}
+
+/** The whole document chain, page by page, as the exact signed bytes. */
+export const fetchDocumentChain = async (
+  fetch: DocumentFetch,
+  documentId: string,
+): Promise<Uint8Array[]> => {
+  const chain: Uint8Array[] = [];
+  let from: number | null = 0;
+  while (from !== null) {
+    const page: { records: readonly { record: string }[]; next: number | null } =
+      await fetch.api.call(documentRecords, {
+        params: { tenantId: fetch.tenantId, documentId },
+        query: { from: String(from) },
+      });
+    for (const record of page.records) chain.push(base64urlDecode(record.record));
+    from = page.next;
+  }
+  return chain;
+};
+
+const serverBroken = (what: string): IntegrityError =>
+  new IntegrityError('RATSFACH_SYNC_SERVER_WITHHELD', `the service did not serve ${what}`, {
+    hint: 'nothing was written; the next sync tries again, and if it persists tell your administrator',
+  });
+
+/** The encrypted content of a version, streamed (never trusted: the reader verifies it). */
+const contentStream = async (
+  fetch: DocumentFetch,
+  documentId: string,
+  version: number,
+): Promise<AsyncIterable<Uint8Array>> => {
+  const path = fillPath(downloadContent.url, {
+    tenantId: fetch.tenantId,
+    documentId,
+    version: String(version),
+  });
+  const response = await request(`${fetch.baseUrl}${path}`, {
+    headers: { authorization: `Bearer ${fetch.token}` },
+  });
+  if (response.statusCode !== 200) {
+    const text = await response.body.text();
+    try {
+      throw new ApiProblemError(
+        JSON.parse(text) as ConstructorParameters<typeof ApiProblemError>[0],
+      );
+    } catch (error) {
+      if (error instanceof ApiProblemError) throw error;
+      throw serverBroken(`the content of ${documentId} version ${version}`);
+    }
+  }
+  return response.body;
+};
+
+/**
+ * Reads a document as the device must: folds its chain under the verified committee (every
+ * record signed by a staff device valid at the positions it names, the chain unbroken), then
+ * fetches the head version's key slot and content and releases plaintext only when the key
+ * slot, every chunk, the size and the blob hash match what the author signed, and the metadata
+ * is the signed one. The server's answers are never believed; an answer that does not verify
+ * is an error and nothing is returned.
+ */
+export const readVerifiedDocument = async (
+  fetch: DocumentFetch,
+  committee: CommitteeState,
+  epochKeys: ReadonlyMap<number, Uint8Array>,
+  documentId: string,
+  judging: DocumentJudging,
+): Promise<VerifiedDocument> => {
+  const chain = await fetchDocumentChain(fetch, documentId);
+  const state = DocumentState.fold(committee, chain, judging);
+  const base = {
+    documentId: state.documentId,
+    committeeId: committee.committeeId,
+    head: state.head,
+  };
+  const latest = state.latest;
+  if (state.deleted || state.erased || latest === undefined || state.metadata === null) {
+    return {
+      ...base,
+      version: latest?.body.version ?? 0,
+      deleted: state.deleted || state.erased,
+      metadata: null,
+      plaintext: null,
+    };
+  }
+  const version = latest.body.version;
+  const slots = await fetch.api.call(fetchKeySlots, {
+    params: { tenantId: fetch.tenantId },
+    body: { slots: [{ documentId, version }] },
+  });
+  const slot = slots.slots.find((s) => s.documentId === documentId && s.version === version);
+  if (slot === undefined) throw serverBroken(`the key slot of ${documentId} version ${version}`);
+  const keySlot = base64urlDecode(slot.keySlot);
+  const binding = {
+    tenantId: fetch.tenantId,
+    committeeId: committee.committeeId,
+    documentId,
+    version,
+    epoch: latest.body.epoch,
+  };
+  const epochKey = requireEpochKey(epochKeys, latest.body.epoch);
+  const sink = new MemorySink();
+  await openVersionContent(
+    await contentStream(fetch, documentId, version),
+    {
+      record: {
+        contentHash: latest.body.contentHash,
+        size: Number(latest.body.size),
+        keySlotHash: latest.body.keySlotHash,
+      },
+      binding,
+      epochKey,
+      keySlot,
+    },
+    sink,
+  );
+  // A move signs metadata bound to the head version it names, so the head's key opens it.
+  const signed = state.metadata;
+  if (signed.binding.version !== version) throw serverBroken(`the metadata of version ${version}`);
+  const metadata = openSignedMetadata(signed.encryptedMetadata, {
+    signed: signed.encryptedMetadata,
+    contentKey: openKeySlot(keySlot, { epochKey, binding }),
+    binding: signed.binding,
+  });
+  return { ...base, version, deleted: false, metadata, plaintext: sink.bytes() };
+};
