@@ -118,6 +118,51 @@ t.test('a staff device commits; a reader syncs, verifies and decrypts', async (t
   t.equal(missing.code, 'RATSFACH_BLOB_NOT_FOUND', 'a commit naming a missing blob is refused');
   t.equal((await w.head('document-t1-doc1')).length, 3, 'and nothing was appended');
 
+  // A record changed after signing, or of another purpose, is refused before any blob check.
+  const tampered = base64urlDecode(v3missing.body.data.record);
+  tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1;
+  const forged = await problemOf(
+    alice.api.call(commitVersion, {
+      params: doc,
+      body: {
+        ...v3missing.body,
+        data: { ...v3missing.body.data, record: Buffer.from(tampered).toString('base64url') },
+      },
+    }),
+  );
+  t.equal(forged.status, 422, 'a tampered version record is refused');
+  const truncated = await problemOf(
+    alice.api.call(commitVersion, {
+      params: doc,
+      body: {
+        ...v3missing.body,
+        data: { ...v3missing.body.data, record: v2.body.data.record.slice(0, 200) },
+      },
+    }),
+  );
+  const deletion = deleteDocumentCommand({
+    ...doc,
+    committeeId: 'council',
+    tenantPosition: w.tenantPosition,
+    committeeHead: await w.committeeHead('t1', 'council'),
+    signerUserId: 'alice',
+    signerDeviceId: 'a1',
+    signer: alice.keys.signing,
+    link: nextLink(await w.head('document-t1-doc1')),
+  });
+  const otherPurpose = await problemOf(
+    alice.api.call(commitVersion, {
+      params: doc,
+      body: { ...v3missing.body, data: { ...v3missing.body.data, record: deletion.data.record } },
+    }),
+  );
+  t.ok(truncated.status >= 400 && truncated.status < 500, 'a truncated record is refused');
+  t.ok(
+    otherPurpose.status >= 400 && otherPurpose.status < 500,
+    'a record of another purpose is refused',
+  );
+  t.equal((await w.head('document-t1-doc1')).length, 3, 'neither appended anything');
+
   // A reader cannot upload, nor commit (even a record it signed itself).
   const readerUpload = await problemOf(
     w.upload(bob, 'council', 'blob', v2.blob, Buffer.from(v2.digest.hash).toString('hex')),
