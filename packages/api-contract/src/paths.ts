@@ -7,6 +7,9 @@ export const openApiPath = `${apiPrefix}/openapi.json`;
 /** Liveness and readiness of the process and its stores; unversioned for load balancers. */
 export const healthPath = '/healthz';
 
+/** Whether the read models have caught up with the log (projection lag); unversioned too. */
+export const readyPath = '/readyz';
+
 /**
  * Fills a route's `:name` placeholders, each value URI-encoded; a placeholder without a value is
  * a programming error and throws.

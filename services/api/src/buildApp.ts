@@ -14,8 +14,13 @@ import { documentRoutes } from './routes/documents/index.js';
 import { manifestRoutes } from './routes/manifest/index.js';
 import { pushRoutes } from './routes/push/index.js';
 import { FeedNotifier } from './push/feedNotifier.js';
-import { DomainCommands } from './commands/domainCommands.js';
-import { healthRoutes, type HealthCheck } from './routes/health/index.js';
+import { bootstrapRoutes } from './routes/bootstrap/index.js';
+import { directoryRoutes } from './routes/directory/index.js';
+import { enrolmentRoutes } from './routes/enrolment/index.js';
+import { recordRoutes } from './routes/records/index.js';
+import type { IdentityRouteOptions } from './routes/identityRouteOptions.js';
+import type { ServiceState } from './state/serviceState.js';
+import { healthRoutes, type HealthCheck, type Readiness } from './routes/health/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,10 +36,14 @@ declare module 'fastify' {
 export interface AppDeps {
   readonly logger: Logger;
   readonly checks: readonly HealthCheck[];
+  /** The projection lag `/readyz` reports; absent: always ready. */
+  readonly readiness?: Readiness;
   /** Absent in tests of the HTTP layer alone; the store-backed areas are then not registered. */
   readonly stores?: AppStores;
   /** The read models (device standing, memberships, feeds); absent: no authenticated routes. */
   readonly readModel?: ReadModelStore;
+  /** Enrolment codes and the directory (outside the log); absent: those areas are not registered. */
+  readonly serviceState?: ServiceState;
   /** Where bearer tokens live; in process memory unless given. */
   readonly tokens?: TokenStore;
   /** Unix milliseconds; a test passes a clock it moves. */
@@ -67,6 +76,8 @@ export interface AppOptions {
   readonly challengeTtlMs?: number;
   /** Login attempts per device and minute (default 10; challenges twice that). */
   readonly loginsPerMinute?: number;
+  /** The operator's bootstrap token; null or absent: tenants are created from loopback only. */
+  readonly bootstrapToken?: string | null;
 }
 
 export const defaultTimeouts: AppTimeouts = {
@@ -126,7 +137,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     if (deps.stores) {
       await app.register(uploadRoutes, { readModel: deps.readModel });
       await app.register(documentRoutes, {
-        commands: new DomainCommands(deps.stores.eventStore),
+        commands: app.commands,
         readModel: deps.readModel,
         eventStore: deps.stores.eventStore,
         blobStore: deps.stores.blobStore,
@@ -141,8 +152,26 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
       app.decorate('feedNotifier', notifier);
       await app.register(pushRoutes, { notifier });
     }
+    if (deps.stores && deps.serviceState) {
+      const identity: IdentityRouteOptions = {
+        eventStore: deps.stores.eventStore,
+        commands: app.commands,
+        state: deps.serviceState,
+        readModel: deps.readModel,
+        now,
+        bootstrapToken: options.bootstrapToken ?? null,
+      };
+      await app.register(bootstrapRoutes, identity);
+      await app.register(enrolmentRoutes, identity);
+      await app.register(directoryRoutes, identity);
+      await app.register(recordRoutes, identity);
+    }
   }
 
-  await app.register(healthRoutes, { checks: deps.checks, version: options.version });
+  await app.register(healthRoutes, {
+    checks: deps.checks,
+    version: options.version,
+    ...(deps.readiness ? { readiness: deps.readiness } : {}),
+  });
   return app;
 }

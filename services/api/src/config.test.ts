@@ -19,6 +19,8 @@ t.test(
       idleTimeoutMs: 30000,
       keepAliveTimeoutMs: 5000,
       maxConnectionsPerAddress: 256,
+      readyMaxLag: 1000,
+      bootstrapToken: null,
     });
     t.ok(Object.isFrozen(config));
     t.ok(Object.isFrozen(config.trustedProxies));
@@ -32,6 +34,7 @@ t.test('reads numbers and lists from their variables', async (t) => {
       RATSFACH_DATA_DIR: '/var/lib/ratsfach',
       RATSFACH_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16,::1',
       RATSFACH_MAX_CONNECTIONS_PER_ADDRESS: '3',
+      RATSFACH_BOOTSTRAP_TOKEN: 'operator-secret',
       UNRELATED: 'x',
     },
     '/',
@@ -40,6 +43,7 @@ t.test('reads numbers and lists from their variables', async (t) => {
   t.equal(config.dataDir, '/var/lib/ratsfach');
   t.same(config.trustedProxies, ['10.0.0.1', '192.168.0.0/16', '::1']);
   t.equal(config.maxConnectionsPerAddress, 3);
+  t.equal(config.bootstrapToken, 'operator-secret');
 });
 
 t.test('refuses a port that is not a number, naming the variable', async (t) => {

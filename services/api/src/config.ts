@@ -71,6 +71,17 @@ export const ConfigSchema = Type.Object({
     default: 256,
     description: 'open connections one client address may hold; further ones are closed at once',
   }),
+  RATSFACH_READY_MAX_LAG: Type.Integer({
+    minimum: 0,
+    default: 1000,
+    description:
+      '`/readyz` answers 503 while the read models trail the log by more events than this',
+  }),
+  RATSFACH_BOOTSTRAP_TOKEN: Type.String({
+    default: '',
+    description:
+      'secret an operator hands to whoever creates a tenant (`ratsfach admin init`); empty: tenants may be created from this host (loopback) only',
+  }),
 });
 type ConfigEnv = Static<typeof ConfigSchema>;
 
@@ -90,6 +101,10 @@ export interface ApiConfig {
   readonly idleTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxConnectionsPerAddress: number;
+  /** `/readyz` is 503 while more events than this wait for the projector. */
+  readonly readyMaxLag: number;
+  /** Null: bootstraps only from loopback. */
+  readonly bootstrapToken: string | null;
 }
 
 const configError = (variable: string, message: string): ValidationError =>
@@ -158,5 +173,7 @@ export function loadConfig(
     idleTimeoutMs: parsed.RATSFACH_IDLE_TIMEOUT_MS,
     keepAliveTimeoutMs: parsed.RATSFACH_KEEP_ALIVE_TIMEOUT_MS,
     maxConnectionsPerAddress: parsed.RATSFACH_MAX_CONNECTIONS_PER_ADDRESS,
+    readyMaxLag: parsed.RATSFACH_READY_MAX_LAG,
+    bootstrapToken: parsed.RATSFACH_BOOTSTRAP_TOKEN === '' ? null : parsed.RATSFACH_BOOTSTRAP_TOKEN,
   });
 }

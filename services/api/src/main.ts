@@ -5,12 +5,14 @@ import { FsBlobStore } from '@ratsfach/blob-store/fs';
 import { isRatsfachError, ValidationError } from '@ratsfach/domain';
 import { openSqliteEventStoreInWorker } from '@ratsfach/event-store/sqlite';
 import { openSqliteReadModelStore } from '@ratsfach/read-model/sqlite';
+import { projectionLag, startProjectorWorker } from '@ratsfach/projector';
 import { buildApp } from './buildApp.js';
 import { loadConfig } from './config.js';
 import { eventStoreCheck } from './eventStoreCheck.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createLogger } from './logger.js';
 import { openFileLimit } from './openFileLimit.js';
+import { SqliteServiceState } from './state/sqliteServiceState.js';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -54,8 +56,17 @@ async function main(): Promise<void> {
   // directory's exclusive lock (taken above by lockDataDir).
   await blobStore.recover();
   // Written by the projector; the API reads device standing, memberships and feeds from it.
-  const readModel = await openSqliteReadModelStore({
-    path: join(config.dataDir, 'read-model.sqlite'),
+  // Enrolment codes and the directory: the service's own state, outside the log.
+  const serviceState = SqliteServiceState.open(join(config.dataDir, 'service-state.sqlite'));
+  const readModelPath = join(config.dataDir, 'read-model.sqlite');
+  const readModel = await openSqliteReadModelStore({ path: readModelPath });
+  // The projector feeds the read models from the log on a thread of its own, with its own
+  // connections to both files, so its disk work never stalls this event loop; it restarts
+  // itself after a failure.
+  const projector = startProjectorWorker({
+    eventStorePath: join(config.dataDir, 'events.sqlite'),
+    readModelPath,
+    logger: logger.child({ component: 'projector' }),
   });
 
   const app = await buildApp(
@@ -63,6 +74,19 @@ async function main(): Promise<void> {
       logger,
       stores: { eventStore, blobStore },
       readModel,
+      serviceState,
+      readiness: {
+        maxLag: config.readyMaxLag,
+        projection: async () => {
+          const lag = await projectionLag(eventStore, readModel);
+          return {
+            checkpoint: lag.checkpoint === null ? null : lag.checkpoint.toString(),
+            pending: lag.pending,
+            atLeast: lag.atLeast,
+            restarts: projector.restarts(),
+          };
+        },
+      },
       checks: [
         eventStoreCheck(eventStore),
         {
@@ -91,15 +115,18 @@ async function main(): Promise<void> {
         keepAliveMs: config.keepAliveTimeoutMs,
       },
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      bootstrapToken: config.bootstrapToken,
     },
   );
 
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await projector.stop();
     await eventStore.close();
     await blobStore.close();
     await readModel.close();
+    await serviceState.close();
     lock.release();
     process.exit(0);
   };

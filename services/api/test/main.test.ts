@@ -62,6 +62,12 @@ t.test('starts on embedded defaults, answers health, and stops cleanly on SIGTER
       blobStore: { status: 'ok' },
     },
   });
+  const ready = await fetch(`${server.address}/readyz`);
+  t.equal(ready.status, 200, 'the projector runs: nothing waits to be projected');
+  t.match(await ready.json(), {
+    status: 'ready',
+    projection: { checkpoint: null, pending: 0, atLeast: false, restarts: 0 },
+  });
   t.ok(
     (await stat(join(dataDir, 'events.sqlite'))).isFile(),
     'the event log lives in the data directory',

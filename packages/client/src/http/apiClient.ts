@@ -16,7 +16,7 @@ export type CallInput<S extends RouteSchemas> = {
   readonly body?: StaticOr<S['body'], undefined>;
 };
 
-type SuccessStatus<S extends RouteSchemas> = Extract<keyof S['response'], 200 | 201 | 204>;
+type SuccessStatus<S extends RouteSchemas> = Extract<keyof S['response'], 200 | 201 | 202 | 204>;
 /** What a call of a route returns: its success body, typed from the contract. */
 export type CallResult<S extends RouteSchemas> = StaticOr<S['response'][SuccessStatus<S>], unknown>;
 

@@ -1,6 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { getHealth, type HealthReply } from '@ratsfach/api-contract';
+import {
+  getHealth,
+  getReadiness,
+  type HealthReply,
+  type ProjectionReport,
+} from '@ratsfach/api-contract';
 import { ApiErrorCode } from '@ratsfach/api-contract';
 import { isRatsfachError } from '@ratsfach/domain';
 import { contractRoute } from '../contractRoute.js';
@@ -12,9 +17,18 @@ export interface HealthCheck {
   check(): Promise<void>;
 }
 
+/** Reads how far the read models trail the log. */
+export interface Readiness {
+  projection(): Promise<ProjectionReport>;
+  /** Ready while `pending` is at most this. */
+  readonly maxLag: number;
+}
+
 export interface HealthRouteOptions {
   readonly checks: readonly HealthCheck[];
   readonly version: string;
+  /** Absent when the process projects nothing (tests of the HTTP layer): always ready. */
+  readonly readiness?: Readiness;
 }
 
 /**
@@ -44,6 +58,31 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
       return reply
         .status(failing ? 503 : 200)
         .send({ status: failing ? 'degraded' : 'ok', version: options.version, components });
+    },
+  });
+
+  app.withTypeProvider<TypeBoxTypeProvider>().route({
+    ...contractRoute(getReadiness),
+    handler: async (request, reply) => {
+      const { readiness } = options;
+      if (readiness === undefined) {
+        return reply.send({ status: 'ready', version: options.version, projection: null });
+      }
+      try {
+        const projection = await readiness.projection();
+        const lagging = projection.atLeast || projection.pending > readiness.maxLag;
+        return reply
+          .status(lagging ? 503 : 200)
+          .send({ status: lagging ? 'lagging' : 'ready', version: options.version, projection });
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness check failed');
+        return reply.status(503).send({
+          status: 'failing',
+          version: options.version,
+          projection: null,
+          code: isRatsfachError(error) ? error.code : ApiErrorCode.internal,
+        });
+      }
     },
   });
 };
