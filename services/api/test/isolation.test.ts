@@ -27,6 +27,7 @@ t.test(
     // One login per route: lift the per-device login limit for this test.
     const service = await startTestService(t, { loginsPerMinute: 1000 });
     const app = service.app;
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const root = generateSigningKeyPair();
     const admin = generateDeviceKeys();
     const now = Math.floor(Date.now() / 1000);
@@ -121,11 +122,14 @@ t.test(
           unknown.body.replace(/request:[^"]+/, ''),
           `${name}: learns nothing`,
         );
-        const own = await app.inject({
-          ...injected,
-          url: path.replace('{tenantId}', 't1').replace(/\{[A-Za-z]+\}/g, 'x1'),
-        });
-        t.not(own.statusCode, 401, `${name} accepts the token at its own tenant`);
+        // Over a socket: an event stream answers its headers and then stays open, so the body is
+        // dropped once the status is known.
+        const own = await fetch(
+          `${address}${path.replace('{tenantId}', 't1').replace(/\{[A-Za-z]+\}/g, 'x1')}`,
+          { method: method.toUpperCase(), headers: injected.headers },
+        );
+        await own.body?.cancel();
+        t.not(own.status, 401, `${name} accepts the token at its own tenant`);
         checked++;
       }
     }
