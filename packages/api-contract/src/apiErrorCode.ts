@@ -21,8 +21,6 @@ export const ApiErrorCode = {
   rateLimited: 'RATSFACH_API_RATE_LIMITED',
   /** What the path names does not exist, or the caller may not see it (one answer for both). */
   notFound: 'RATSFACH_API_NOT_FOUND',
-  /** A bootstrap of a tenant that exists already. */
-  tenantExists: 'RATSFACH_API_TENANT_EXISTS',
   /** A bootstrap without the operator's bootstrap token (or, without one, not from loopback). */
   bootstrapForbidden: 'RATSFACH_API_BOOTSTRAP_FORBIDDEN',
   /** The enrolment code id is unknown, withdrawn, used or expired: ask for a new code. */
@@ -61,7 +59,6 @@ export const apiErrorStatus: Readonly<Record<ApiErrorCode, number>> = {
   [ApiErrorCode.adminRequired]: 403,
   [ApiErrorCode.rateLimited]: 429,
   [ApiErrorCode.notFound]: 404,
-  [ApiErrorCode.tenantExists]: 409,
   [ApiErrorCode.bootstrapForbidden]: 403,
   [ApiErrorCode.enrolmentCodeInvalid]: 404,
   [ApiErrorCode.enrolmentCodeExists]: 409,

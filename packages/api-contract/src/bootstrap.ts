@@ -37,8 +37,8 @@ export type BootstrapReply = Static<typeof BootstrapReply>;
 
 /**
  * POST …/bootstrap: creates a tenant from its root-signed genesis and the first admin device's
- * certificate, both made offline. Refused with 409 RATSFACH_API_TENANT_EXISTS once the tenant
- * exists; 403 RATSFACH_API_BOOTSTRAP_FORBIDDEN without the operator's token (or, with none
+ * certificate, both made offline. Refused with the domain's 409 RATSFACH_DOMAIN_TENANT_EXISTS once the
+ * tenant exists (the same bootstrap again, same command ids, returns its result); 403 RATSFACH_API_BOOTSTRAP_FORBIDDEN without the operator's token (or, with none
  * configured, from anywhere but loopback).
  */
 export const bootstrapTenant = defineRoute({

@@ -46,6 +46,7 @@ import { nextLink, recordOf, toCommandJson } from '../src/records/toCommandJson.
 import {
   certifyDeviceCommand,
   certifyEnrolledDeviceCommand,
+  confirmDeviceCommand,
   createUserCommand,
   revokeDeviceCommand,
 } from '../src/records/userRecords.js';
@@ -160,6 +161,11 @@ t.test('the domain accepts what the tenant, user and committee builders sign', a
   t.equal(enrolled.metadata.commandId, 'enrol-a1', 'the caller chooses the command id');
   t.match(enrolled.data, { userId: 'alice', deviceId: 'a1' });
   t.same(await w.submit(enrolled), ['DeviceCertified']);
+  t.equal(
+    w.head('user-t1-alice').hash,
+    hex(hash512(recordOf(enrolled))),
+    'the chain head is the hash of the exact signed bytes',
+  );
 
   t.same(
     await w.submit(
@@ -176,6 +182,39 @@ t.test('the domain accepts what the tenant, user and committee builders sign', a
       }),
     ),
     ['DeviceCertified'],
+  );
+
+  // Alice's second device, confirmed by her first.
+  const laptop = generateDeviceKeys();
+  await w.submit(
+    certifyDeviceCommand({
+      ...asAdmin,
+      userId: 'alice',
+      deviceId: 'a2',
+      signingKey: laptop.signing.publicKey,
+      kemKey: laptop.kem.publicKey,
+      notBefore: 1_767_000_000,
+      notAfter: 1_770_000_000,
+      enrolmentCodeId: null,
+      link: w.link('user-t1-alice'),
+    }),
+  );
+  t.same(
+    await w.submit(
+      confirmDeviceCommand({
+        tenantId,
+        userId: 'alice',
+        deviceId: 'a2',
+        fingerprint: fingerprint(laptop.signing.publicKey),
+        tenantPosition,
+        committeeId: null,
+        signerUserId: 'alice',
+        signerDeviceId: 'a1',
+        signer: staff.signing,
+        link: w.link('user-t1-alice'),
+      }),
+    ),
+    ['DeviceConfirmed'],
   );
 
   const cs = 'committee-t1-council';
@@ -233,7 +272,6 @@ t.test('the domain accepts what the tenant, user and committee builders sign', a
   t.same(await w.submit(liftLegalHoldCommand({ ...hold, link: w.link(cs) })), ['LegalHoldLifted']);
 
   const aliceChain = w.state('user-t1-alice') as { chain: { head: Uint8Array } };
-  t.same(aliceChain.chain.head, hash512(recordOf(enrolled)), 'the head is the certificate');
   const userHeads = { alice: aliceChain.chain.head };
   const committeeHead = w.state(cs) as { chain: { length: number; head: Uint8Array } };
   t.same(

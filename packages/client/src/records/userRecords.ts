@@ -124,3 +124,53 @@ export function revokeDeviceCommand(
     options,
   );
 }
+
+export interface DeviceConfirmationInput {
+  readonly tenantId: string;
+  /** The user whose new device is confirmed (its user chain holds the record). */
+  readonly userId: string;
+  readonly deviceId: string;
+  /** The confirmed device's signing-key fingerprint (64 hex digits). */
+  readonly fingerprint: string;
+  /** The tenant chain's length the confirming device has seen. */
+  readonly tenantPosition: number;
+  /**
+   * Null when one of the user's own devices confirms; the committee when a staff device of it
+   * confirms the user's first device.
+   */
+  readonly committeeId: string | null;
+  readonly signerUserId: string;
+  readonly signerDeviceId: string;
+  readonly signer: SigningKeyPair;
+  readonly link: ChainLink;
+}
+
+/**
+ * `ConfirmDevice`: a device of the same user (or, for a first device, a staff device of one of
+ * the user's committees) confirms a newly certified device; only then is it given keys.
+ */
+export function confirmDeviceCommand(
+  input: DeviceConfirmationInput,
+  options?: CommandOptions,
+): CommandJsonOf<'ConfirmDevice'> {
+  const { tenantId, userId, deviceId, fingerprint, tenantPosition, committeeId } = input;
+  const record = signRecord(
+    'device-confirmation',
+    input.link,
+    { tenantId, userId, deviceId, fingerprint, tenantPosition, committeeId },
+    input.signer,
+  );
+  return toCommandJson(
+    'ConfirmDevice',
+    {
+      tenantId,
+      userId,
+      deviceId,
+      signerUserId: input.signerUserId,
+      signerDeviceId: input.signerDeviceId,
+      committeeId,
+      record,
+    },
+    options,
+  );
+}
