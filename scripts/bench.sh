@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, one after the other (not part of the tests). Starts PostgreSQL and the S3
 # server if needed and stops what it started. Figures are written to stdout; record them in
-# docs/benchmarks.md with the machine. Run one area only: scripts/bench.sh event-store|projector|crypto|blob-store
+# docs/benchmarks.md with the machine. Run one area only: scripts/bench.sh event-store|projector|crypto|api|blob-store
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 area="${1:-all}"
@@ -31,6 +31,9 @@ fi
 if [[ $area == all || $area == crypto ]]; then
   run --expose-gc packages/crypto/bench/stream.bench.ts --rounds=3 64 512
   run packages/crypto/bench/records.bench.ts --rounds=9
+fi
+if [[ $area == all || $area == api ]]; then
+  run services/api/bench/pushLatency.bench.ts --commits=200
 fi
 if [[ $area == all || $area == blob-store ]]; then
   need_s3

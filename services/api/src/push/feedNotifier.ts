@@ -14,7 +14,7 @@ export interface FeedNotifierOptions {
   readonly eventStore: EventStore;
   readonly readModel: ReadModelStore;
   /**
-   * How often the read model's checkpoint is polled while streams are open (ms; default 25):
+   * How often the read model's checkpoint is polled while streams are open (ms; default 10):
    * the fallback when no projector reports its progress (another process, PostgreSQL).
    */
   readonly pollMs?: number;
@@ -105,7 +105,7 @@ export class FeedNotifier {
   }
 
   #schedulePoll(): void {
-    const pollMs = this.#options.pollMs ?? 25;
+    const pollMs = this.#options.pollMs ?? 10;
     if (this.#closed || this.#timer !== undefined || this.#count === 0 || pollMs <= 0) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
