@@ -63,10 +63,14 @@ async function main(): Promise<void> {
   // The projector feeds the read models from the log on a thread of its own, with its own
   // connections to both files, so its disk work never stalls this event loop; it restarts
   // itself after a failure.
+  // Each batch the projector applies tells the live-push notifier at once (it polls the
+  // checkpoint too, so nothing is lost before the app exists or if a report goes astray).
+  let projected: (checkpoint: bigint | null) => void = () => undefined;
   const projector = startProjectorWorker({
     eventStorePath: join(config.dataDir, 'events.sqlite'),
     readModelPath,
     logger: logger.child({ component: 'projector' }),
+    onStatus: (status) => projected(status.checkpoint),
   });
 
   const app = await buildApp(
@@ -118,6 +122,14 @@ async function main(): Promise<void> {
       bootstrapToken: config.bootstrapToken,
     },
   );
+  const { feedNotifier } = app;
+  if (feedNotifier) {
+    projected = (checkpoint) => {
+      feedNotifier
+        .advance(checkpoint)
+        .catch((error: unknown) => logger.warn({ err: error }, 'push notifier pass failed'));
+    };
+  }
 
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
