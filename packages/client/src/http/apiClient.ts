@@ -58,6 +58,11 @@ export class ApiClient {
     this.#options = options;
   }
 
+  /** The bearer token this client sends, if any (to keep it between commands). */
+  get token(): string | undefined {
+    return this.#options.token;
+  }
+
   /** A client that sends this token. */
   withToken(token: string): ApiClient {
     return new ApiClient({ ...this.#options, token });

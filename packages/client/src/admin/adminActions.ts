@@ -1,0 +1,738 @@
+import {
+  eraseDirectoryEntry,
+  listDirectory,
+  listEnrolments,
+  putDirectoryEntry,
+  registerEnrolmentCode,
+  withdrawEnrolmentCode,
+  type DirectoryEntry,
+} from '@ratsfach/api-contract';
+import {
+  adminCertificateSeconds,
+  CryptoErrorCode,
+  deviceCertificateSeconds,
+  TrustError,
+} from '@ratsfach/crypto';
+import {
+  base64urlDecode,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  type MemberRole,
+  isValidId,
+} from '@ratsfach/domain';
+import { ApiProblemError } from '../http/apiClient.js';
+import {
+  certifyEnrolledDeviceCommand,
+  certifyDeviceCommand,
+  createUserCommand,
+  revokeDeviceCommand,
+} from '../records/userRecords.js';
+import { changeMembershipCommand, createCommitteeCommand } from '../records/committeeRecords.js';
+import {
+  certifyAdminDeviceCommand,
+  heartbeatCommand,
+  revokeAdminDeviceCommand,
+} from '../records/tenantRecords.js';
+import { AdminErrorCode } from './adminErrorCode.js';
+import {
+  type AdminSession,
+  nextLinkOf,
+  readChain,
+  readTenantChain,
+  streams,
+  submit,
+  unixSeconds,
+  type VerifiedChain,
+} from './adminSession.js';
+import {
+  adminDevicesOf,
+  type DeviceView,
+  membersOf,
+  type MemberView,
+  userDevicesOf,
+} from './chainViews.js';
+import { createInvitation, type Invitation, maximumInviteSeconds } from './invitation.js';
+import { forgetInvites, loadInvites, saveInvite } from './inviteStore.js';
+import { loadRegistry, remember } from './registry.js';
+import type { OpenedRoot } from './rootKeyFile.js';
+
+const requireId = (what: string, id: string): void => {
+  if (!isValidId(id)) {
+    throw new ValidationError(
+      AdminErrorCode.unknown,
+      `${what} ${JSON.stringify(id)} is not a valid id`,
+      {
+        hint: 'Ids are 1 to 64 lowercase letters, digits and underscores, e.g. mueller_anna.',
+      },
+    );
+  }
+};
+
+const tenantPositionOf = (tenant: VerifiedChain): number => tenant.records.length;
+
+/** Adds a person: their directory entry (name, e-mail) and, once, their user chain. */
+export async function addPerson(
+  session: AdminSession,
+  person: { readonly userId: string; readonly displayName: string; readonly email?: string | null },
+  now: Date,
+): Promise<{ entry: DirectoryEntry; created: boolean }> {
+  requireId('person', person.userId);
+  const { tenantId, deviceId } = session.profile;
+  const tenant = await readTenantChain(session);
+  const chain = await readChain(session.api, tenantId, streams.user(tenantId, person.userId));
+  let created = false;
+  if (chain.records.length === 0) {
+    await submit(
+      session,
+      createUserCommand(
+        {
+          tenantId,
+          userId: person.userId,
+          tenantPosition: tenantPositionOf(tenant),
+          signerDeviceId: deviceId,
+          signer: session.keys.signing,
+        },
+        { now: now.getTime() },
+      ),
+    );
+    created = true;
+  }
+  const entry = await session.api.call(putDirectoryEntry, {
+    params: { tenantId, userId: person.userId },
+    body: { displayName: person.displayName, email: person.email ?? null },
+  });
+  await remember(session.dir, { users: [person.userId] });
+  return { entry, created };
+}
+
+/** A person with their devices, as the directory and their user chain show them. */
+export interface PersonView {
+  readonly userId: string;
+  readonly displayName: string | null;
+  readonly email: string | null;
+  readonly devices: readonly DeviceView[];
+}
+
+/** Every known person: the directory's entries and the users this admin device created. */
+export async function listPeople(session: AdminSession): Promise<PersonView[]> {
+  const { tenantId } = session.profile;
+  const { entries } = await session.api.call(listDirectory, { params: { tenantId } });
+  const registry = await loadRegistry(session.dir);
+  const ids = [...new Set([...entries.map((e) => e.userId), ...registry.users])].sort();
+  const people: PersonView[] = [];
+  for (const userId of ids) {
+    const entry = entries.find((e) => e.userId === userId);
+    const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
+    people.push({
+      userId,
+      displayName: entry?.displayName ?? null,
+      email: entry?.email ?? null,
+      devices: [...userDevicesOf(chain.records).values()],
+    });
+  }
+  return people;
+}
+
+/** Erases a person's directory entry (name, e-mail); the log keeps their id only. */
+export async function erasePerson(session: AdminSession, userId: string): Promise<void> {
+  requireId('person', userId);
+  await session.api.call(eraseDirectoryEntry, {
+    params: { tenantId: session.profile.tenantId, userId },
+  });
+}
+
+async function requireUserChain(session: AdminSession, userId: string): Promise<VerifiedChain> {
+  requireId('person', userId);
+  const { tenantId } = session.profile;
+  const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
+  if (chain.records.length === 0) {
+    throw new NotFoundError(AdminErrorCode.unknown, `there is no person ${userId}`, {
+      hint: `Add them first: ratsfach admin people add ${userId} --name "<name>".`,
+    });
+  }
+  return chain;
+}
+
+async function membershipChange(
+  session: AdminSession,
+  committee: VerifiedChain,
+  committeeId: string,
+  userId: string,
+  change: 'add' | 'remove' | 'changeRole',
+  role: MemberRole,
+  tenantPosition: number,
+  now: Date,
+): Promise<VerifiedChain> {
+  const { tenantId, deviceId } = session.profile;
+  await submit(
+    session,
+    changeMembershipCommand(
+      {
+        tenantId,
+        committeeId,
+        userId,
+        change,
+        role,
+        tenantPosition,
+        signerDeviceId: deviceId,
+        signer: session.keys.signing,
+        link: nextLinkOf(committee),
+      },
+      { now: now.getTime() },
+    ),
+  );
+  return readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
+}
+
+/**
+ * Creates a committee with its founding staff. Each staff member's first device co-signs their
+ * own addition (the founding rule), so staff hold keys once they confirm on their device.
+ */
+export async function createCommittee(
+  session: AdminSession,
+  committeeId: string,
+  staff: readonly string[],
+  now: Date,
+): Promise<MemberView[]> {
+  requireId('committee', committeeId);
+  if (staff.length === 0) {
+    throw new ValidationError(
+      AdminErrorCode.lastKeeper,
+      `committee ${committeeId} needs founding staff`,
+      {
+        hint: 'Name at least one staff member: --staff <person>.',
+      },
+    );
+  }
+  const { tenantId, deviceId } = session.profile;
+  for (const userId of staff) await requireUserChain(session, userId);
+  const tenant = await readTenantChain(session);
+  let chain = await readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
+  if (chain.records.length > 0) {
+    throw new ConflictError(AdminErrorCode.unknown, `committee ${committeeId} exists already`, {
+      hint: 'Choose another id, or add members with `ratsfach admin committees add`.',
+    });
+  }
+  await submit(
+    session,
+    createCommitteeCommand(
+      {
+        tenantId,
+        committeeId,
+        tenantPosition: tenantPositionOf(tenant),
+        signerDeviceId: deviceId,
+        signer: session.keys.signing,
+      },
+      { now: now.getTime() },
+    ),
+  );
+  await remember(session.dir, { committees: [committeeId] });
+  chain = await readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
+  for (const userId of staff) {
+    chain = await membershipChange(
+      session,
+      chain,
+      committeeId,
+      userId,
+      'add',
+      'staff',
+      tenantPositionOf(tenant),
+      now,
+    );
+  }
+  return [...membersOf(chain.records).values()];
+}
+
+async function requireCommitteeChain(
+  session: AdminSession,
+  committeeId: string,
+): Promise<VerifiedChain> {
+  requireId('committee', committeeId);
+  const { tenantId } = session.profile;
+  const chain = await readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
+  if (chain.records.length === 0) {
+    throw new NotFoundError(AdminErrorCode.unknown, `there is no committee ${committeeId}`, {
+      hint: `Create it first: ratsfach admin committees create ${committeeId} --staff <person>.`,
+    });
+  }
+  return chain;
+}
+
+/** The members of a committee. */
+export async function committeeMembers(
+  session: AdminSession,
+  committeeId: string,
+): Promise<MemberView[]> {
+  return [...membersOf((await requireCommitteeChain(session, committeeId)).records).values()];
+}
+
+/**
+ * Adds a member, changes a role or removes a member. Removing or demoting the last staff member
+ * is refused: nobody could then write, start epochs or co-sign anyone's addition.
+ */
+export async function changeMember(
+  session: AdminSession,
+  committeeId: string,
+  userId: string,
+  change: 'add' | 'remove' | 'changeRole',
+  role: MemberRole | undefined,
+  now: Date,
+): Promise<MemberView[]> {
+  const chain = await requireCommitteeChain(session, committeeId);
+  await requireUserChain(session, userId);
+  const members = membersOf(chain.records);
+  const member = members.get(userId);
+  if (change === 'add' && member !== undefined) {
+    throw new ConflictError(
+      AdminErrorCode.unknown,
+      `${userId} is a member of ${committeeId} already`,
+      {
+        hint: 'Change their role instead: ratsfach admin committees role.',
+      },
+    );
+  }
+  if (change !== 'add' && member === undefined) {
+    throw new NotFoundError(AdminErrorCode.unknown, `${userId} is not a member of ${committeeId}`, {
+      hint: `List the members: ratsfach admin committees show ${committeeId}.`,
+    });
+  }
+  const staffLeft = [...members.values()].filter((m) => m.role === 'staff' && m.userId !== userId);
+  const leavesStaff = member?.role === 'staff' && (change === 'remove' || role !== 'staff');
+  if (leavesStaff && staffLeft.length === 0) {
+    throw new ValidationError(
+      AdminErrorCode.lastKeeper,
+      `${userId} is the last staff member of ${committeeId}`,
+      { hint: 'Add another staff member first, then remove or change this one.' },
+    );
+  }
+  const effectiveRole = (role ?? member?.role) as MemberRole | undefined;
+  if (effectiveRole === undefined) {
+    throw new ValidationError(AdminErrorCode.unknown, 'a role is needed', {
+      hint: 'Pass --role staff, reader or deputy.',
+    });
+  }
+  const tenant = await readTenantChain(session);
+  const after = await membershipChange(
+    session,
+    chain,
+    committeeId,
+    userId,
+    change,
+    effectiveRole,
+    tenantPositionOf(tenant),
+    now,
+  );
+  return [...membersOf(after.records).values()];
+}
+
+/**
+ * Makes a one-time enrolment code for a person, registers its id with the service and keeps its
+ * secret on this device (sealed) to check the device's MAC at approval.
+ */
+export async function invitePerson(
+  session: AdminSession,
+  userId: string,
+  now: Date,
+  validSeconds?: number,
+): Promise<Invitation> {
+  await requireUserChain(session, userId);
+  if (validSeconds !== undefined && (validSeconds <= 0 || validSeconds > maximumInviteSeconds)) {
+    throw new ValidationError(
+      AdminErrorCode.unknown,
+      `a code may be valid for at most ${maximumInviteSeconds / 86400} days`,
+      {
+        hint: 'Pass a shorter --valid-days.',
+      },
+    );
+  }
+  const tenant = await readTenantChain(session);
+  const root = tenant.records[0]!;
+  const { tenantId, serverUrl } = session.profile;
+  const invitation = createInvitation({
+    tenantId,
+    userId,
+    serverUrl,
+    rootKey: root.signerKey,
+    now,
+    ...(validSeconds === undefined ? {} : { validSeconds }),
+  });
+  await saveInvite(session.dir, session.keys.signing, {
+    codeId: invitation.codeId,
+    userId,
+    secret: invitation.code.secret,
+    createdAt: now.toISOString(),
+    expiresAt: invitation.expiresAt,
+  });
+  await session.api.call(registerEnrolmentCode, {
+    params: { tenantId },
+    body: { codeId: invitation.codeId, userId, expiresAt: invitation.expiresAt },
+  });
+  return invitation;
+}
+
+/** What happened to one enrolled device at approval. */
+export interface ApprovalResult {
+  readonly submissionId: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly fingerprint: string;
+  readonly codeId: string;
+  readonly outcome: 'certified' | 'attack' | 'unknownCode' | 'expired' | 'skipped' | 'refused';
+  readonly detail?: string;
+}
+
+/**
+ * Lists enrolled devices and certifies those named (or all): each request's MAC is checked
+ * under the code's secret this device kept. A failed MAC means keys or ids were swapped in
+ * transit: it is reported as an attack and never certified.
+ */
+export async function approveEnrolments(
+  session: AdminSession,
+  options: { readonly only?: readonly string[]; readonly dryRun?: boolean },
+  now: Date,
+): Promise<ApprovalResult[]> {
+  const { tenantId, deviceId } = session.profile;
+  const { submissions } = await session.api.call(listEnrolments, { params: { tenantId } });
+  const invites = await loadInvites(session.dir, session.keys.signing);
+  const tenant = await readTenantChain(session);
+  const results: ApprovalResult[] = [];
+  const used: string[] = [];
+  for (const submission of submissions) {
+    const base = {
+      submissionId: submission.submissionId,
+      userId: submission.userId,
+      deviceId: submission.deviceId,
+      fingerprint: submission.fingerprint,
+      codeId: submission.codeId,
+    };
+    const named =
+      options.only === undefined ||
+      options.only.some((id) => id === submission.deviceId || id === submission.submissionId);
+    const invite = invites.find((i) => i.codeId === submission.codeId);
+    if (invite === undefined) {
+      results.push({
+        ...base,
+        outcome: 'unknownCode',
+        detail: 'this admin device did not issue the code',
+      });
+      continue;
+    }
+    if (Date.parse(invite.expiresAt) <= now.getTime()) {
+      results.push({
+        ...base,
+        outcome: 'expired',
+        detail: `the code expired at ${invite.expiresAt}`,
+      });
+      continue;
+    }
+    const user = await readChain(session.api, tenantId, streams.user(tenantId, invite.userId));
+    let command;
+    try {
+      command = certifyEnrolledDeviceCommand(
+        {
+          request: base64urlDecode(submission.request),
+          code: { codeId: base64urlDecode(invite.codeId), secret: invite.secret },
+          terms: {
+            issuedFor: { tenantId, userId: invite.userId },
+            notBefore: unixSeconds(now),
+            notAfter: unixSeconds(now) + deviceCertificateSeconds,
+            tenantPosition: tenantPositionOf(tenant),
+            link: nextLinkOf(user),
+          },
+          signerDeviceId: deviceId,
+          signer: session.keys.signing,
+        },
+        { now: now.getTime() },
+      );
+    } catch (error) {
+      if (error instanceof TrustError && error.code === CryptoErrorCode.enrolmentMac) {
+        // The code's id is in someone else's hands with keys of their own: the code is burnt.
+        // Withdrawing it stops any further submission under it; the person gets a new one.
+        await session.api.call(withdrawEnrolmentCode, {
+          params: { tenantId, codeId: invite.codeId },
+        });
+        used.push(invite.codeId);
+        results.push({ ...base, outcome: 'attack', detail: error.message });
+        continue;
+      }
+      if (error instanceof TrustError || error instanceof ValidationError) {
+        results.push({ ...base, outcome: 'refused', detail: error.message });
+        continue;
+      }
+      throw error;
+    }
+    if (!named || options.dryRun === true) {
+      results.push({
+        ...base,
+        outcome: 'skipped',
+        detail: 'the MAC holds; not certified this time',
+      });
+      continue;
+    }
+    try {
+      await submit(session, command);
+    } catch (error) {
+      if (error instanceof ApiProblemError && error.status < 500) {
+        results.push({ ...base, outcome: 'refused', detail: `${error.code}: ${error.message}` });
+        continue;
+      }
+      throw error;
+    }
+    used.push(invite.codeId);
+    results.push({ ...base, outcome: 'certified' });
+  }
+  await forgetInvites(session.dir, used);
+  return results;
+}
+
+/** Renews a device in good standing: the same keys, a fresh validity. */
+export async function renewDevice(
+  session: AdminSession,
+  userId: string,
+  deviceIdToRenew: string,
+  now: Date,
+): Promise<DeviceView> {
+  const { tenantId, deviceId } = session.profile;
+  const chain = await requireUserChain(session, userId);
+  const device = userDevicesOf(chain.records).get(deviceIdToRenew);
+  if (device === undefined) {
+    throw new NotFoundError(AdminErrorCode.unknown, `${userId} has no device ${deviceIdToRenew}`, {
+      hint: `List their devices: ratsfach admin devices list ${userId}.`,
+    });
+  }
+  if (device.revoked) {
+    throw new ValidationError(
+      AdminErrorCode.unknown,
+      `${deviceIdToRenew} is revoked and is never renewed`,
+      {
+        hint: 'Enrol the device again with a fresh code (ratsfach admin invite).',
+      },
+    );
+  }
+  const tenant = await readTenantChain(session);
+  await submit(
+    session,
+    certifyDeviceCommand(
+      {
+        tenantId,
+        userId,
+        deviceId: deviceIdToRenew,
+        signingKey: device.signingKey,
+        kemKey: device.kemKey,
+        notBefore: unixSeconds(now),
+        notAfter: unixSeconds(now) + deviceCertificateSeconds,
+        enrolmentCodeId: null,
+        tenantPosition: tenantPositionOf(tenant),
+        signerDeviceId: deviceId,
+        signer: session.keys.signing,
+        link: nextLinkOf(chain),
+      },
+      { now: now.getTime() },
+    ),
+  );
+  return {
+    ...device,
+    notBefore: unixSeconds(now),
+    notAfter: unixSeconds(now) + deviceCertificateSeconds,
+  };
+}
+
+/** Revokes a user's device at once (a lost tablet); the next epochs exclude it. */
+export async function revokeDevice(
+  session: AdminSession,
+  userId: string,
+  deviceIdToRevoke: string,
+  reason: string,
+  now: Date,
+): Promise<DeviceView> {
+  const { tenantId, deviceId } = session.profile;
+  const chain = await requireUserChain(session, userId);
+  const device = userDevicesOf(chain.records).get(deviceIdToRevoke);
+  if (device === undefined) {
+    throw new NotFoundError(AdminErrorCode.unknown, `${userId} has no device ${deviceIdToRevoke}`, {
+      hint: `List their devices: ratsfach admin devices list ${userId}.`,
+    });
+  }
+  if (device.revoked) return device;
+  const tenant = await readTenantChain(session);
+  await submit(
+    session,
+    revokeDeviceCommand(
+      {
+        tenantId,
+        userId,
+        deviceId: deviceIdToRevoke,
+        fingerprint: device.fingerprint,
+        reason,
+        tenantPosition: tenantPositionOf(tenant),
+        signerDeviceId: deviceId,
+        signer: session.keys.signing,
+        link: nextLinkOf(chain),
+      },
+      { now: now.getTime() },
+    ),
+  );
+  return { ...device, revoked: true };
+}
+
+/**
+ * Signs a heartbeat naming every known user chain's head and every known committee chain's
+ * head: devices refuse to wrap or write for a committee whose newest heartbeat is stale.
+ */
+export async function signHeartbeat(
+  session: AdminSession,
+  now: Date,
+): Promise<{ time: number; users: number; committees: number; tenantLength: number }> {
+  const { tenantId, deviceId } = session.profile;
+  const { entries } = await session.api.call(listDirectory, { params: { tenantId } });
+  const registry = await loadRegistry(session.dir);
+  const userIds = [...new Set([...entries.map((e) => e.userId), ...registry.users])];
+  const userHeads: Record<string, Uint8Array> = {};
+  for (const userId of userIds) {
+    const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
+    const last = chain.records[chain.records.length - 1];
+    if (last !== undefined) userHeads[userId] = last.hash;
+  }
+  const committeeHeads: Record<string, { length: number; hash: Uint8Array }> = {};
+  for (const committeeId of registry.committees) {
+    const chain = await readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
+    const last = chain.records[chain.records.length - 1];
+    if (last !== undefined)
+      committeeHeads[committeeId] = { length: chain.records.length, hash: last.hash };
+  }
+  const tenant = await readTenantChain(session);
+  const time = unixSeconds(now);
+  await submit(
+    session,
+    heartbeatCommand(
+      {
+        tenantId,
+        signerDeviceId: deviceId,
+        time,
+        userHeads,
+        committeeHeads,
+        link: nextLinkOf(tenant),
+        signer: session.keys.signing,
+      },
+      { now: now.getTime() },
+    ),
+  );
+  return {
+    time,
+    users: Object.keys(userHeads).length,
+    committees: Object.keys(committeeHeads).length,
+    tenantLength: tenant.records.length + 1,
+  };
+}
+
+/** The admin devices of the tenant as the (root-checked) tenant chain shows them. */
+export async function listAdminDevices(session: AdminSession): Promise<DeviceView[]> {
+  return [...adminDevicesOf((await readTenantChain(session)).records).values()];
+}
+
+/** The public half of a new admin device, as `ratsfach admin device request` writes it. */
+export interface AdminDeviceRequest {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly signingKey: Uint8Array;
+  readonly kemKey: Uint8Array;
+}
+
+/** The root certifies another admin device; carried to the service by this admin device. */
+export async function certifyAdminDevice(
+  session: AdminSession,
+  root: OpenedRoot,
+  request: AdminDeviceRequest,
+  now: Date,
+): Promise<DeviceView> {
+  requireRoot(session, root);
+  const tenant = await readTenantChain(session);
+  await submit(
+    session,
+    certifyAdminDeviceCommand(
+      {
+        tenantId: request.tenantId,
+        userId: request.userId,
+        deviceId: request.deviceId,
+        signingKey: request.signingKey,
+        kemKey: request.kemKey,
+        notBefore: unixSeconds(now),
+        notAfter: unixSeconds(now) + adminCertificateSeconds,
+        link: nextLinkOf(tenant),
+        root: root.signing,
+      },
+      { now: now.getTime() },
+    ),
+  );
+  const device = adminDevicesOf((await readTenantChain(session)).records).get(request.deviceId);
+  return device!;
+}
+
+/** The root revokes an admin device; revoking the last one in force is refused. */
+export async function revokeAdminDevice(
+  session: AdminSession,
+  root: OpenedRoot,
+  deviceIdToRevoke: string,
+  reason: string,
+  now: Date,
+): Promise<DeviceView> {
+  requireRoot(session, root);
+  const tenant = await readTenantChain(session);
+  const devices = adminDevicesOf(tenant.records);
+  const device = devices.get(deviceIdToRevoke);
+  if (device === undefined || device.revoked) {
+    throw new NotFoundError(
+      AdminErrorCode.unknown,
+      `there is no admin device ${deviceIdToRevoke} in force`,
+      {
+        hint: 'List the admin devices: ratsfach admin devices admins.',
+      },
+    );
+  }
+  const time = unixSeconds(now);
+  const others = [...devices.values()].filter(
+    (d) =>
+      d.deviceId !== deviceIdToRevoke && !d.revoked && d.notBefore <= time && time < d.notAfter,
+  );
+  if (others.length === 0) {
+    throw new ValidationError(
+      AdminErrorCode.lastKeeper,
+      `${deviceIdToRevoke} is the only admin device in force`,
+      {
+        hint: 'Certify another admin device first (ratsfach admin devices certify-admin), then revoke this one.',
+      },
+    );
+  }
+  await submit(
+    session,
+    revokeAdminDeviceCommand(
+      {
+        tenantId: session.profile.tenantId,
+        deviceId: deviceIdToRevoke,
+        fingerprint: device.fingerprint,
+        reason,
+        link: nextLinkOf(tenant),
+        root: root.signing,
+      },
+      { now: now.getTime() },
+    ),
+  );
+  return { ...device, revoked: true };
+}
+
+const requireRoot = (session: AdminSession, root: OpenedRoot): void => {
+  if (
+    root.fingerprint !== session.profile.rootFingerprint ||
+    root.tenantId !== session.profile.tenantId
+  ) {
+    throw new ValidationError(
+      AdminErrorCode.rootMismatch,
+      `the root key file is not the root of tenant ${session.profile.tenantId}`,
+      {
+        hint: 'Use the root key file that `ratsfach admin init` wrote for this tenant.',
+      },
+    );
+  }
+};
