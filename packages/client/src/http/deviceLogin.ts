@@ -6,6 +6,8 @@ import type { ApiClient } from './apiClient.js';
 /** A device that logged in: a client that sends its token, and what the token speaks for. */
 export interface DeviceSession {
   readonly api: ApiClient;
+  /** The bearer token (for requests outside the typed client, such as content streams). */
+  readonly token: string;
   readonly session: Session;
 }
 
@@ -43,5 +45,5 @@ export async function logInDevice(
       proof: base64urlEncode(proof),
     },
   });
-  return { api: api.withToken(reply.token), session: reply.session };
+  return { api: api.withToken(reply.token), token: reply.token, session: reply.session };
 }

@@ -3,10 +3,12 @@ import type { CliContext } from '../cliContext.js';
 import { registerEnrol } from './enrol.js';
 import { registerHeads } from './heads.js';
 import { registerStatus } from './status.js';
+import { registerSync } from './sync.js';
 
 /** The user commands of the sync client: one line each here, the work in their own files. */
 export const registerSyncCommands = (program: Command, context: CliContext): void => {
   registerEnrol(program, context);
   registerStatus(program, context);
+  registerSync(program, context);
   registerHeads(program, context);
 };
