@@ -254,7 +254,39 @@ t.test('records and directory refuse what the device may not see or send', async
     'RATSFACH_API_ENROLMENT_CODE_INVALID',
     'a certificate naming a code this tenant never issued',
   );
-  await adminApi.call(submitRecord, { params, body: certificate(null) });
+  // A certificate under a registered code that the domain refuses (a stale chain position)
+  // gives the code back: the next, correct certificate may still use it.
+  const code = createEnrolmentCode(generateSigningKeyPair().publicKey);
+  await adminApi.call(registerEnrolmentCode, {
+    params,
+    body: {
+      codeId: b64(code.codeId),
+      userId: 'alice',
+      expiresAt: new Date(Date.now() + 86400_000).toISOString(),
+    },
+  });
+  const stale = certifyDeviceCommand({
+    ...asAdmin,
+    userId: 'alice',
+    deviceId: 'a1',
+    signingKey: phone.signing.publicKey,
+    kemKey: phone.kem.publicKey,
+    notBefore: nowS() - 60,
+    notAfter: nowS() + 86400,
+    enrolmentCodeId: code.codeId,
+    link: { sequence: 0, previousHash: new Uint8Array(64) },
+  });
+  t.equal(
+    await codeOf(adminApi.call(submitRecord, { params, body: stale })),
+    'RATSFACH_DOMAIN_CHAIN_STALE',
+  );
+  t.match((await adminApi.call(listEnrolmentCodes, { params })).codes, [{ status: 'open' }]);
+  await adminApi.call(submitRecord, { params, body: certificate(code.codeId) });
+  t.match(
+    (await adminApi.call(listEnrolmentCodes, { params })).codes,
+    [{ status: 'used' }],
+    'the certificate that landed used the code',
+  );
   await service.settle();
   const alice = await logIn(api, 'a1', phone);
   const asAlice = (body: unknown) =>
