@@ -159,6 +159,12 @@ export async function readTenantChain(session: AdminSession): Promise<VerifiedCh
   return chain;
 }
 
+/**
+ * The longest a command waits for the service's projector (normally milliseconds): generous,
+ * because a loaded machine (CI, two cores) can stall the projector's thread for seconds.
+ */
+export const projectionWaitMs = 60_000;
+
 /** Submits one signed record through the signed-command route, and waits until it is projected. */
 export async function submit(
   session: AdminSession,
@@ -168,7 +174,7 @@ export async function submit(
     params: { tenantId: session.profile.tenantId },
     body: command,
   });
-  await awaitProjection(session.api, 15_000);
+  await awaitProjection(session.api, projectionWaitMs);
   return reply;
 }
 

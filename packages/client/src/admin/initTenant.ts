@@ -14,7 +14,7 @@ import { certifyAdminDeviceCommand, createTenantCommand } from '../records/tenan
 import { recordOf } from '../records/toCommandJson.js';
 import { createProfile, ProfileKind } from '../cli/profile.js';
 import { AdminErrorCode } from './adminErrorCode.js';
-import { awaitProjection, unixSeconds } from './adminSession.js';
+import { awaitProjection, projectionWaitMs, unixSeconds } from './adminSession.js';
 import { createRootKeyFile } from './rootKeyFile.js';
 
 /** What `ratsfach admin init` needs. */
@@ -33,7 +33,7 @@ export interface InitOptions {
   readonly now: Date;
   readonly argon2id?: Argon2idParameters;
   readonly dispatcher?: Dispatcher;
-  /** How long to wait for the service to let the new admin device log in (default 15 s). */
+  /** How long to wait for the service's projector after the bootstrap (default 60 s). */
   readonly loginWaitMs?: number;
 }
 
@@ -143,6 +143,6 @@ export async function initTenant(options: InitOptions): Promise<InitResult> {
       },
     );
   }
-  await awaitProjection(api, options.loginWaitMs ?? 15_000);
+  await awaitProjection(api, options.loginWaitMs ?? projectionWaitMs);
   return { ...reply, rootFile: options.rootFile, profileDir: options.profileDir };
 }
