@@ -43,6 +43,14 @@ t.test('a root key file opens with its passphrase and signs as the root it names
   );
 });
 
+t.test('a root key file in a folder that does not exist yet gets the folder', async (t) => {
+  const folder = join(await tempDir(t), 'offline', 'stick');
+  const path = join(folder, 'root.key');
+  const created = await createRootKeyFile(path, { tenantId: 'stadt', passphrase, now });
+  t.equal((await stat(folder)).mode & 0o777, 0o700, 'only the owner may enter the new folder');
+  t.equal((await readRootKeyInfo(path)).fingerprint, created.fingerprint, 'the file is there');
+});
+
 t.test('a wrong or empty passphrase is a clear error, never a key', async (t) => {
   const path = join(await tempDir(t), 'root.key');
   await createRootKeyFile(path, { tenantId: 'stadt', passphrase, now });

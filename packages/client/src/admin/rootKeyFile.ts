@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   base64urlDecode,
   base64urlEncode,
@@ -158,6 +159,9 @@ export async function createRootKeyFile(
     sealed: base64urlEncode(sealed),
   };
   try {
+    // `--root ~/rf/root.key` on a first run: make the folder (only the owner may enter one made
+    // here) rather than fail with ENOENT after the passphrase was typed.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await writeFile(path, `${JSON.stringify(json, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
