@@ -5,91 +5,47 @@ import t from 'tap';
 import {
   CommitteeState,
   fingerprintBytes,
-  openAnyRecord,
   openEpochKeys,
   pinnedRootLength,
   TrustView,
   firstSync,
 } from '@ratsfach/crypto';
-import {
-  createDocument,
-  commitVersion,
-  deleteDocument,
-  moveDocument,
-} from '@ratsfach/api-contract';
+import { deleteDocument, moveDocument } from '@ratsfach/api-contract';
 import { openRecord } from '@ratsfach/crypto';
 import { base64urlDecode } from '@ratsfach/kernel';
-import { decodeEvent } from '@ratsfach/domain';
 import {
-  documentWorld,
+  councilWorld,
   type WorldDevice,
 } from '../../../services/api/test/helpers/documentWorld.js';
-import {
-  createDocumentCommand,
-  deleteDocumentCommand,
-  moveDocumentCommand,
-} from '../src/records/documentRecords.js';
+import { deleteDocumentCommand, moveDocumentCommand } from '../src/records/documentRecords.js';
 import { nextLink } from '../src/records/toCommandJson.js';
 import { readVerifiedDocument, type DocumentFetch } from '../src/sync/readVerifiedDocument.js';
 
-type World = Awaited<ReturnType<typeof documentWorld>>;
-
-/** The signed records of a stream as the log holds them (until the records route serves them). */
-const chainOf = async (w: World, stream: string): Promise<Uint8Array[]> => {
-  const records = new Map<number, Uint8Array>();
-  for await (const recorded of w.eventStore.readStream(stream)) {
-    const data = decodeEvent(recorded).data as { record?: Uint8Array; sequence?: number };
-    if (data.record instanceof Uint8Array && typeof data.sequence === 'number') {
-      records.set(data.sequence, data.record);
-    }
-  }
-  return [...records.keys()].sort((a, b) => a - b).map((k) => records.get(k) as Uint8Array);
-};
+type World = Awaited<ReturnType<typeof councilWorld>>['w'];
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-const setup = async (t: Parameters<typeof documentWorld>[0]) => {
-  const w = await documentWorld(t, ['t1']);
-  const alice = await w.person('t1', 'alice', 'a1');
-  const bob = await w.person('t1', 'bob', 'b1');
-  await w.createCommittee('t1', 'council');
-  await w.addMember(alice, 'council', 'staff');
-  await w.addMember(bob, 'council', 'reader', alice);
-  const epochKey = await w.startEpoch(alice, 'council', 0, [alice, bob]);
-  const doc = { tenantId: 't1', documentId: 'doc1' };
-  await alice.api.call(createDocument, {
-    params: doc,
-    body: createDocumentCommand({
-      ...doc,
-      committeeId: 'council',
-      tenantPosition: w.tenantPosition,
-      committeeHead: await w.committeeHead('t1', 'council'),
-      signerUserId: 'alice',
-      signerDeviceId: 'a1',
-      signer: alice.keys.signing,
-      epoch: 0,
-    }),
-  });
-  return { w, alice, bob, epochKey, doc };
+/** The council scene with alice's document doc1 created (no version yet). */
+const setup = async (t: Parameters<typeof councilWorld>[0]) => {
+  const scene = await councilWorld(t);
+  await scene.w.createDocumentAs(scene.alice, 'council', 'doc1');
+  return scene;
 };
 
 /** What the reader device folds before it reads a document: trust from the pin, the committee. */
 const readerView = async (w: World, reader: WorldDevice) => {
-  const tenantChain = await chainOf(w, 'tenant-t1');
+  const tenantChain = await w.chain('tenant-t1');
   // The pin comes from the enrolment code; here, from the root the world created the tenant with.
-  const rootPin = fingerprintBytes(openAnyRecord(tenantChain[0] as Uint8Array).signerKey).slice(
-    0,
-    pinnedRootLength,
-  );
+  const rootPin = fingerprintBytes(w.rootKey('t1')).slice(0, pinnedRootLength);
   const trust = TrustView.build({
     rootPin,
     tenantChain,
     userChains: {
-      alice: await chainOf(w, 'user-t1-alice'),
-      bob: await chainOf(w, 'user-t1-bob'),
+      alice: await w.chain('user-t1-alice'),
+      bob: await w.chain('user-t1-bob'),
     },
   });
-  const committee = CommitteeState.fold(trust, await chainOf(w, 'committee-t1-council'));
+  const committee = CommitteeState.fold(trust, await w.chain('committee-t1-council'));
   const epochKeys = openEpochKeys(committee, reader.keys);
   const fetch: DocumentFetch = {
     api: reader.api,
@@ -101,10 +57,9 @@ const readerView = async (w: World, reader: WorldDevice) => {
 };
 
 t.test('a reader device gets the staff device’s version verified and decrypted', async (t) => {
-  const { w, alice, bob, epochKey, doc } = await setup(t);
+  const { w, alice, bob, epochKey } = await setup(t);
   const plaintext = text('Tagesordnung: 1. Haushalt 2. Verschiedenes');
-  const v1 = await w.prepareVersion(alice, 'council', 'doc1', 1, null, 0, epochKey, plaintext);
-  await alice.api.call(commitVersion, { params: doc, body: v1.body });
+  await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, plaintext);
   await w.settled();
 
   const view = await readerView(w, bob);
@@ -156,18 +111,8 @@ t.test(
 );
 
 t.test('content the server swapped is refused and no plaintext is returned', async (t) => {
-  const { w, alice, bob, epochKey, doc } = await setup(t);
-  const v1 = await w.prepareVersion(
-    alice,
-    'council',
-    'doc1',
-    1,
-    null,
-    0,
-    epochKey,
-    text('the real one'),
-  );
-  await alice.api.call(commitVersion, { params: doc, body: v1.body });
+  const { w, alice, bob, epochKey } = await setup(t);
+  await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text('the real one'));
   await w.settled();
   const view = await readerView(w, bob);
   // A server that serves another committee's key or tampers is simulated by a reader without
@@ -192,8 +137,7 @@ t.test(
   'a move is read with the head version; a deletion reads as deleted, without plaintext',
   async (t) => {
     const { w, alice, bob, epochKey, doc } = await setup(t);
-    const v1 = await w.prepareVersion(alice, 'council', 'doc1', 1, null, 0, epochKey, text('one'));
-    await alice.api.call(commitVersion, { params: doc, body: v1.body });
+    const v1 = await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text('one'));
     const signed = async () => ({
       ...doc,
       committeeId: 'council',

@@ -4,60 +4,23 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { commitVersion, createDocument } from '@ratsfach/api-contract';
-import { fingerprint, minimumArgon2id, openAnyRecord } from '@ratsfach/crypto';
-import { decodeEvent } from '@ratsfach/domain';
-import { documentWorld } from '../../../services/api/test/helpers/documentWorld.js';
+import { fingerprint, minimumArgon2id } from '@ratsfach/crypto';
+import { councilWorld } from '../../../services/api/test/helpers/documentWorld.js';
 import { buildTestApp } from '../../../services/api/test/helpers/buildTestApp.js';
 import { SqliteServiceState } from '../../../services/api/src/state/sqliteServiceState.js';
 import { createProfile, ProfileKind } from '../src/cli/profile.js';
-import { createDocumentCommand } from '../src/records/documentRecords.js';
 import { cli, tempDir } from './support/cliHarness.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const passphrase = 'bob device passphrase';
 
 t.test('ratsfach sync brings a staff document into a member folder, verified', async (t) => {
-  const w = await documentWorld(t, ['t1']);
-  const alice = await w.person('t1', 'alice', 'a1');
-  const bob = await w.person('t1', 'bob', 'b1');
-  await w.createCommittee('t1', 'council');
-  await w.addMember(alice, 'council', 'staff');
-  await w.addMember(bob, 'council', 'reader', alice);
-  const epochKey = await w.startEpoch(alice, 'council', 0, [alice, bob]);
-  const doc = { tenantId: 't1', documentId: 'doc1' };
-  await alice.api.call(createDocument, {
-    params: doc,
-    body: createDocumentCommand({
-      ...doc,
-      committeeId: 'council',
-      tenantPosition: w.tenantPosition,
-      committeeHead: await w.committeeHead('t1', 'council'),
-      signerUserId: 'alice',
-      signerDeviceId: 'a1',
-      signer: alice.keys.signing,
-      epoch: 0,
-    }),
-  });
-  const v1 = await w.prepareVersion(
-    alice,
-    'council',
-    'doc1',
-    1,
-    null,
-    0,
-    epochKey,
-    text('Haushalt 2027'),
-  );
-  await alice.api.call(commitVersion, { params: doc, body: v1.body });
+  const { w, alice, bob, epochKey } = await councilWorld(t);
+  await w.createDocumentAs(alice, 'council', 'doc1');
+  await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text('Haushalt 2027'));
   await w.settled();
+  const root = w.rootKey('t1');
 
-  let root: Uint8Array | undefined;
-  for await (const recorded of w.eventStore.readStream('tenant-t1')) {
-    const data = decodeEvent(recorded).data as { record?: Uint8Array };
-    if (root === undefined && data.record instanceof Uint8Array)
-      root = openAnyRecord(data.record).signerKey;
-  }
   // The same stores behind an app that also serves the identity routes (records).
   const serviceState = SqliteServiceState.open(join(await tempDir(t), 'service-state.sqlite'));
   t.teardown(() => serviceState.close());
@@ -80,7 +43,7 @@ t.test('ratsfach sync brings a staff document into a member folder, verified', a
   };
   await createProfile(
     profile,
-    { ...base, rootFingerprint: fingerprint(root as Uint8Array) },
+    { ...base, rootFingerprint: fingerprint(root) },
     bob.keys,
     passphrase,
     minimumArgon2id,

@@ -4,62 +4,30 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { fingerprintBytes, openAnyRecord, pinnedRootLength } from '@ratsfach/crypto';
-import { commitVersion, createDocument } from '@ratsfach/api-contract';
-import { decodeEvent } from '@ratsfach/domain';
+import { fingerprintBytes, pinnedRootLength } from '@ratsfach/crypto';
 import {
+  councilWorld,
   documentWorld,
   type WorldDevice,
 } from '../../../services/api/test/helpers/documentWorld.js';
 import { NodeFileSystem, plaintextHash } from '../src/node/nodeFileSystem.js';
 import { SqliteLocalState } from '../src/node/sqliteLocalState.js';
-import { createDocumentCommand } from '../src/records/documentRecords.js';
 import { defaultDeletionGuard } from '../src/sync/plan.js';
 import { syncOnce, type ChainSource } from '../src/sync/syncOnce.js';
 
 type World = Awaited<ReturnType<typeof documentWorld>>;
 
 /** The chains as the log holds them (the records route will serve the same bytes). */
-const logChains = (w: World): ChainSource => ({
-  chain: async (stream) => {
-    const records = new Map<number, Uint8Array>();
-    for await (const recorded of w.eventStore.readStream(stream)) {
-      const data = decodeEvent(recorded).data as { record?: Uint8Array; sequence?: number };
-      if (data.record instanceof Uint8Array && typeof data.sequence === 'number') {
-        records.set(data.sequence, data.record);
-      }
-    }
-    return [...records.keys()].sort((a, b) => a - b).map((k) => records.get(k) as Uint8Array);
-  },
-});
+const logChains = (w: World): ChainSource => ({ chain: w.chain });
 
 const text = (s: string) => new TextEncoder().encode(s);
 
 t.test(
   'a staff document reaches a member folder; a concurrent edit becomes a conflict copy',
   async (t) => {
-    const w = await documentWorld(t, ['t1']);
-    const alice = await w.person('t1', 'alice', 'a1');
-    const bob = await w.person('t1', 'bob', 'b1');
-    await w.createCommittee('t1', 'council');
-    await w.addMember(alice, 'council', 'staff');
-    await w.addMember(bob, 'council', 'reader', alice);
-    const epochKey = await w.startEpoch(alice, 'council', 0, [alice, bob]);
-    const doc = { tenantId: 't1', documentId: 'doc1' };
-    await alice.api.call(createDocument, {
-      params: doc,
-      body: createDocumentCommand({
-        ...doc,
-        committeeId: 'council',
-        tenantPosition: w.tenantPosition,
-        committeeHead: await w.committeeHead('t1', 'council'),
-        signerUserId: 'alice',
-        signerDeviceId: 'a1',
-        signer: alice.keys.signing,
-        epoch: 0,
-      }),
-    });
-    const v1 = await w.prepareVersion(
+    const { w, alice, bob, epochKey } = await councilWorld(t);
+    await w.createDocumentAs(alice, 'council', 'doc1');
+    await w.commitPlaintext(
       alice,
       'council',
       'doc1',
@@ -69,13 +37,10 @@ t.test(
       epochKey,
       text('Tagesordnung v1'),
     );
-    await alice.api.call(commitVersion, { params: doc, body: v1.body });
     await w.settled();
 
     const chains = logChains(w);
-    const rootPin = fingerprintBytes(
-      openAnyRecord((await chains.chain('tenant-t1'))[0] as Uint8Array).signerKey,
-    ).slice(0, pinnedRootLength);
+    const rootPin = fingerprintBytes(w.rootKey('t1')).slice(0, pinnedRootLength);
     const folder = mkdtempSync(join(tmpdir(), 'ratsfach-member-'));
     const state = new SqliteLocalState(
       join(mkdtempSync(join(tmpdir(), 'ratsfach-member-state-')), 's.sqlite'),
@@ -117,17 +82,7 @@ t.test(
 
     // Bob edits while Alice commits version 2: Bob keeps his edit as a conflict copy.
     writeFileSync(path, 'Bob’s notes');
-    const v2 = await w.prepareVersion(
-      alice,
-      'council',
-      'doc1',
-      2,
-      1,
-      0,
-      epochKey,
-      text('Tagesordnung v2'),
-    );
-    await alice.api.call(commitVersion, { params: doc, body: v2.body });
+    await w.commitPlaintext(alice, 'council', 'doc1', 2, 1, 0, epochKey, text('Tagesordnung v2'));
     await w.settled();
     const second = await pass(bob);
     t.same(second.failed, []);
@@ -153,27 +108,11 @@ t.test('a staff device that syncs gets its own local edits queued to send', asyn
   await w.createCommittee('t1', 'council');
   await w.addMember(alice, 'council', 'staff');
   const epochKey = await w.startEpoch(alice, 'council', 0, [alice]);
-  const doc = { tenantId: 't1', documentId: 'doc1' };
-  await alice.api.call(createDocument, {
-    params: doc,
-    body: createDocumentCommand({
-      ...doc,
-      committeeId: 'council',
-      tenantPosition: w.tenantPosition,
-      committeeHead: await w.committeeHead('t1', 'council'),
-      signerUserId: 'alice',
-      signerDeviceId: 'a1',
-      signer: alice.keys.signing,
-      epoch: 0,
-    }),
-  });
-  const v1 = await w.prepareVersion(alice, 'council', 'doc1', 1, null, 0, epochKey, text('v1'));
-  await alice.api.call(commitVersion, { params: doc, body: v1.body });
+  await w.createDocumentAs(alice, 'council', 'doc1');
+  await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text('v1'));
   await w.settled();
   const chains = logChains(w);
-  const rootPin = fingerprintBytes(
-    openAnyRecord((await chains.chain('tenant-t1'))[0] as Uint8Array).signerKey,
-  ).slice(0, pinnedRootLength);
+  const rootPin = fingerprintBytes(w.rootKey('t1')).slice(0, pinnedRootLength);
   const folder = mkdtempSync(join(tmpdir(), 'ratsfach-staff-'));
   const state = new SqliteLocalState(
     join(mkdtempSync(join(tmpdir(), 'ratsfach-staff-state-')), 's.sqlite'),

@@ -3,33 +3,15 @@
 // loopback). The projector runs in this process; the notifier learns of its progress by polling
 // the read model's checkpoint (as `npm run up` does until main feeds it the projector's status).
 //   scripts/run-ts.sh services/api/bench/pushLatency.bench.ts [--commits=200]
-import { createDocumentCommand } from '@ratsfach/client';
-import { commitVersion, createDocument } from '@ratsfach/api-contract';
-import { documentWorld } from '../test/helpers/documentWorld.js';
+import { commitVersion } from '@ratsfach/api-contract';
+import { councilWorld } from '../test/helpers/documentWorld.js';
 
 const commits = Number(/--commits=(\d+)/.exec(process.argv.join(' '))?.[1] ?? 200);
 const teardowns: Array<() => unknown> = [];
-const w = await documentWorld({ teardown: (fn) => teardowns.push(fn) });
-const alice = await w.person('t1', 'alice', 'a1');
-const bob = await w.person('t1', 'bob', 'b1');
-await w.createCommittee('t1', 'council');
-await w.addMember(alice, 'council', 'staff');
-await w.addMember(bob, 'council', 'reader', alice);
-const epochKey = await w.startEpoch(alice, 'council', 0, [alice, bob]);
-const doc = { tenantId: 't1', documentId: 'doc1' };
-await alice.api.call(createDocument, {
-  params: doc,
-  body: createDocumentCommand({
-    ...doc,
-    committeeId: 'council',
-    tenantPosition: w.tenantPosition,
-    committeeHead: await w.committeeHead('t1', 'council'),
-    signerUserId: 'alice',
-    signerDeviceId: 'a1',
-    signer: alice.keys.signing,
-    epoch: 0,
-  }),
+const { w, alice, bob, epochKey, doc } = await councilWorld({
+  teardown: (fn) => teardowns.push(fn),
 });
+await w.createDocumentAs(alice, 'council', 'doc1');
 
 // Bob's stream: every notice with the time it arrived.
 const arrivals: Array<{ position: bigint; at: number }> = [];

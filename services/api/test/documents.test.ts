@@ -13,7 +13,6 @@ import {
 import {
   ApiProblemError,
   commitVersionCommand,
-  createDocumentCommand,
   deleteDocumentCommand,
   moveDocumentCommand,
   nextLink,
@@ -22,7 +21,6 @@ import {
 import {
   commitVersion,
   contentUrl,
-  createDocument,
   deleteDocument,
   documentHistory,
   documentRecords,
@@ -75,19 +73,7 @@ t.test('a staff device commits; a reader syncs, verifies and decrypts', async (t
   const doc = { tenantId: 't1', documentId: 'doc1' };
 
   // Create and commit version 1.
-  const created = await alice.api.call(createDocument, {
-    params: doc,
-    body: createDocumentCommand({
-      ...doc,
-      committeeId: 'council',
-      tenantPosition: w.tenantPosition,
-      committeeHead: await w.committeeHead('t1', 'council'),
-      signerUserId: 'alice',
-      signerDeviceId: 'a1',
-      signer: alice.keys.signing,
-      epoch: 0,
-    }),
-  });
+  const created = await w.createDocumentAs(alice, 'council', 'doc1');
   t.same([created.status, created.headVersion, created.head.length], ['active', 0, 1]);
 
   const plaintext = text('Tagesordnung: 1. Haushalt 2. Verschiedenes');

@@ -3,16 +3,11 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { S3BlobStore } from '@ratsfach/blob-store/s3';
-import {
-  ApiProblemError,
-  commitVersionCommand,
-  createDocumentCommand,
-  nextLink,
-} from '@ratsfach/client';
-import { commitVersion, contentUrl, createDocument } from '@ratsfach/api-contract';
+import { ApiProblemError, commitVersionCommand, nextLink } from '@ratsfach/client';
+import { commitVersion, contentUrl } from '@ratsfach/api-contract';
 import { base64urlDecode } from '@ratsfach/domain';
 import { openRecord } from '@ratsfach/crypto';
-import { documentWorld } from './helpers/documentWorld.js';
+import { councilWorld } from './helpers/documentWorld.js';
 
 const env = process.env;
 const endPoint = env['RATSFACH_TEST_S3_ENDPOINT'];
@@ -27,29 +22,10 @@ if (!endPoint || !Number.isInteger(port) || !accessKey || !secretKey) {
 const bucket = `${env['RATSFACH_TEST_S3_BUCKET_PREFIX'] ?? 'ratsfach-test-'}${randomBytes(6).toString('hex')}`;
 
 t.test('a reader downloads through a presigned URL that lives at most 60 s', async (t) => {
-  const w = await documentWorld(t, ['t1'], () =>
+  const { w, alice, bob, epochKey, doc } = await councilWorld(t, () =>
     S3BlobStore.open({ endPoint, port, useSSL: false, accessKey, secretKey, bucket }),
   );
-  const alice = await w.person('t1', 'alice', 'a1');
-  const bob = await w.person('t1', 'bob', 'b1');
-  await w.createCommittee('t1', 'council');
-  await w.addMember(alice, 'council', 'staff');
-  await w.addMember(bob, 'council', 'reader', alice);
-  const epochKey = await w.startEpoch(alice, 'council', 0, [alice, bob]);
-  const doc = { tenantId: 't1', documentId: 'doc1' };
-  await alice.api.call(createDocument, {
-    params: doc,
-    body: createDocumentCommand({
-      ...doc,
-      committeeId: 'council',
-      tenantPosition: w.tenantPosition,
-      committeeHead: await w.committeeHead('t1', 'council'),
-      signerUserId: 'alice',
-      signerDeviceId: 'a1',
-      signer: alice.keys.signing,
-      epoch: 0,
-    }),
-  });
+  await w.createDocumentAs(alice, 'council', 'doc1');
   const v1 = await w.prepareVersion(
     alice,
     'council',

@@ -2,9 +2,8 @@
 // commits, then finds the change in the delta; others are not told; resume with Last-Event-ID;
 // the per-device stream limit; shutdown ends every stream with a closing event.
 import t from 'tap';
-import { createDocumentCommand } from '@ratsfach/client';
-import { commitVersion, createDocument, manifestDelta } from '@ratsfach/api-contract';
-import { documentWorld, type WorldDevice } from './helpers/documentWorld.js';
+import { manifestDelta } from '@ratsfach/api-contract';
+import { councilWorld, documentWorld, type WorldDevice } from './helpers/documentWorld.js';
 
 interface PushEvent {
   readonly id: string;
@@ -82,16 +81,11 @@ async function openStream(baseUrl: string, device: WorldDevice, lastEventId?: st
 }
 
 t.test('a member is told its feeds moved, and finds the change in the delta', async (t) => {
-  const w = await documentWorld(t);
-  const alice = await w.person('t1', 'alice', 'a1');
-  const bob = await w.person('t1', 'bob', 'b1');
+  const { w, alice, bob, epochKey } = await councilWorld(t);
   const dave = await w.person('t1', 'dave', 'd1');
-  await w.createCommittee('t1', 'council');
   await w.createCommittee('t1', 'finance');
-  await w.addMember(alice, 'council', 'staff');
-  await w.addMember(bob, 'council', 'reader', alice);
   await w.addMember(dave, 'finance', 'staff');
-  const epochKey = await w.startEpoch(alice, 'council', 0, [alice, bob]);
+  await w.settled(); // dave's own membership must not be news on his stream
 
   const bobStream = await openStream(w.baseUrl, bob);
   const daveStream = await openStream(w.baseUrl, dave);
@@ -102,21 +96,8 @@ t.test('a member is told its feeds moved, and finds the change in the delta', as
   t.ok(ready, 'a new stream says ready');
   await daveStream.next((e) => e.event === 'ready');
 
-  const doc = { tenantId: 't1', documentId: 'doc1' };
-  await alice.api.call(createDocument, {
-    params: doc,
-    body: createDocumentCommand({
-      ...doc,
-      committeeId: 'council',
-      tenantPosition: w.tenantPosition,
-      committeeHead: await w.committeeHead('t1', 'council'),
-      signerUserId: 'alice',
-      signerDeviceId: 'a1',
-      signer: alice.keys.signing,
-      epoch: 0,
-    }),
-  });
-  const v1 = await w.prepareVersion(
+  await w.createDocumentAs(alice, 'council', 'doc1');
+  const { committed } = await w.commitPlaintext(
     alice,
     'council',
     'doc1',
@@ -126,7 +107,6 @@ t.test('a member is told its feeds moved, and finds the change in the delta', as
     epochKey,
     new Uint8Array(5),
   );
-  const committed = await alice.api.call(commitVersion, { params: doc, body: v1.body });
   const told = await bobStream.next(
     (e) => e.event === 'feeds' && BigInt(e.id) >= BigInt(committed.position),
   );
@@ -146,8 +126,7 @@ t.test('a member is told its feeds moved, and finds the change in the delta', as
 
   // Resume: a stream that was away while something moved hears at once.
   await bobStream.close();
-  const v2 = await w.prepareVersion(alice, 'council', 'doc1', 2, 1, 0, epochKey, new Uint8Array(6));
-  await alice.api.call(commitVersion, { params: doc, body: v2.body });
+  await w.commitPlaintext(alice, 'council', 'doc1', 2, 1, 0, epochKey, new Uint8Array(6));
   await w.settled();
   const resumed = await openStream(w.baseUrl, bob, told!.id);
   const caughtUp = await resumed.next((e) => e.event === 'feeds');

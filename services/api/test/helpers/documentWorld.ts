@@ -33,19 +33,22 @@ import {
   coSignMembershipCommand,
   commitVersionCommand,
   createCommitteeCommand,
+  createDocumentCommand,
   createTenantCommand,
   createUserCommand,
   nextLink,
   startKeyEpochCommand,
 } from '@ratsfach/client';
 import {
+  commitVersion,
   completeUpload,
+  createDocument,
   createUpload,
   login,
   requestLoginChallenge,
   type DocumentHead,
 } from '@ratsfach/api-contract';
-import { commandFromJson, type ChainHead, type MemberRole } from '@ratsfach/domain';
+import { commandFromJson, decodeEvent, type ChainHead, type MemberRole } from '@ratsfach/domain';
 import { openSqliteEventStore } from '@ratsfach/event-store/sqlite';
 import { openSqliteReadModelStore } from '@ratsfach/read-model/sqlite';
 import { runProjector } from '@ratsfach/projector';
@@ -405,6 +408,58 @@ export async function documentWorld(
     return { body, blob, keySlot, digest };
   };
 
+  /** The staff device creates `documentId` in `committeeId` through the documents route. */
+  const createDocumentAs = async (
+    staff: WorldDevice,
+    committeeId: string,
+    documentId: string,
+    epoch = 0,
+  ) =>
+    staff.api.call(createDocument, {
+      params: { tenantId: staff.tenantId, documentId },
+      body: createDocumentCommand({
+        tenantId: staff.tenantId,
+        documentId,
+        committeeId,
+        tenantPosition,
+        committeeHead: await committeeHead(staff.tenantId, committeeId),
+        signerUserId: staff.userId,
+        signerDeviceId: staff.deviceId,
+        signer: staff.keys.signing,
+        epoch,
+      }),
+    });
+
+  /**
+   * `prepareVersion` (blob and key slot uploaded), then the staff device commits it through the
+   * documents route; returns the prepared parts with the route's answer. Does not wait for the
+   * projector: call `settled()` when the test reads the read model next.
+   */
+  const commitPlaintext = async (...args: Parameters<typeof prepareVersion>) => {
+    const [staff, , documentId] = args;
+    const prepared = await prepareVersion(...args);
+    const committed = await staff.api.call(commitVersion, {
+      params: { tenantId: staff.tenantId, documentId },
+      body: prepared.body,
+    });
+    return { ...prepared, committed };
+  };
+
+  /** The signed records of a stream as the log holds them, in chain order. */
+  const chain = async (stream: string): Promise<Uint8Array[]> => {
+    const records = new Map<number, Uint8Array>();
+    for await (const recorded of eventStore.readStream(stream)) {
+      const data = decodeEvent(recorded).data as { record?: Uint8Array; sequence?: number };
+      if (data.record instanceof Uint8Array && typeof data.sequence === 'number') {
+        records.set(data.sequence, data.record);
+      }
+    }
+    return [...records.keys()].sort((a, b) => a - b).map((k) => records.get(k) as Uint8Array);
+  };
+
+  /** The tenant root's public signing key (what a device's enrolment code pins). */
+  const rootKey = (tenantId: string): Uint8Array => tenants.get(tenantId)!.root.publicKey;
+
   return {
     baseUrl,
     app,
@@ -423,6 +478,26 @@ export async function documentWorld(
     startEpoch,
     upload,
     prepareVersion,
+    createDocumentAs,
+    commitPlaintext,
+    chain,
+    rootKey,
     committeeHead,
   };
+}
+
+/**
+ * The scene most document tests start from: in tenant t1, alice (device a1) is staff and bob
+ * (device b1) a reader of committee `council`; epoch 0 is wrapped for both.
+ */
+export async function councilWorld(t: Teardown, openBlobStore?: () => Promise<BlobStore>) {
+  const w = await documentWorld(t, ['t1'], openBlobStore);
+  const alice = await w.person('t1', 'alice', 'a1');
+  const bob = await w.person('t1', 'bob', 'b1');
+  await w.createCommittee('t1', 'council');
+  await w.addMember(alice, 'council', 'staff');
+  await w.addMember(bob, 'council', 'reader', alice);
+  const epochKey = await w.startEpoch(alice, 'council', 0, [alice, bob]);
+  const doc = { tenantId: 't1', documentId: 'doc1' };
+  return { w, alice, bob, epochKey, doc };
 }
