@@ -23,9 +23,11 @@ const fakeReadModel = () => {
     committees: new Map<string, string[]>(),
     documents: new Map<string, string>(),
     committeeLoads: 0,
+    checkpointReads: 0,
   };
   const readModel = {
     checkpoint: async () => {
+      model.checkpointReads++;
       if (model.failCheckpoint) throw new Error('read model down');
       return model.checkpointAt;
     },
@@ -147,4 +149,36 @@ t.test('polls the checkpoint while streams are open, and reports failures', asyn
   t.ok(errors.length > 0, 'a failing poll is reported and polling goes on');
   notifier.close();
   await eventStore.close();
+});
+
+t.test('stops polling once a projector reports through advance', async (t) => {
+  const eventStore = await openMemoryEventStore();
+  const { model, readModel } = fakeReadModel();
+  model.committees.set('bob', ['council']);
+  const notifier = new FeedNotifier({ eventStore, readModel, pollMs: 2 });
+  t.teardown(async () => {
+    notifier.close();
+    await eventStore.close();
+  });
+  await notifier.start();
+  const bob = listener('t1', 'bob');
+  notifier.subscribe(bob.subscriber);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.ok(model.checkpointReads > 2, 'an unfed notifier polls while a stream is open');
+  const at = (
+    await eventStore.append('committee-t1-council', [event('KeyEpochStarted')], ANY, {
+      commandId: 'fed1',
+    })
+  ).lastGlobalPosition;
+  await notifier.advance(at);
+  t.same(bob.heard, [at], 'the reported checkpoint tells');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const reads = model.checkpointReads;
+  model.checkpointAt = at + 100n;
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  t.equal(model.checkpointReads, reads, 'a fed notifier reads the checkpoint no more');
+  notifier.subscribe(listener('t1', 'carol').subscriber);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(model.checkpointReads, reads, 'not even for a stream opened later');
+  t.same(bob.heard, [at], 'and tells nothing it was not told');
 });

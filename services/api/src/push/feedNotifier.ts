@@ -14,8 +14,9 @@ export interface FeedNotifierOptions {
   readonly eventStore: EventStore;
   readonly readModel: ReadModelStore;
   /**
-   * How often the read model's checkpoint is polled while streams are open (ms; default 10):
-   * the fallback when no projector reports its progress (another process, PostgreSQL).
+   * How often the read model's checkpoint is polled while streams are open and no projector
+   * has reported its progress through `advance` (ms; default 10): the fallback when the
+   * projector runs in another process. Once `advance` is called, polling stops for good.
    */
   readonly pollMs?: number;
   /** Told about a failure of one pass (it is retried on the next advance or poll). */
@@ -47,6 +48,8 @@ export class FeedNotifier {
   #running: Promise<void> | null = null;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** True once a projector reported through `advance`: polling would only repeat it. */
+  #fed = false;
   #count = 0;
 
   constructor(options: FeedNotifierOptions) {
@@ -88,8 +91,18 @@ export class FeedNotifier {
     };
   }
 
-  /** The projector applied everything up to `checkpoint`: notify what it touched. */
+  /**
+   * The projector applied everything up to `checkpoint`: notify what it touched. The first call
+   * ends polling (an embedded projector reports every pass, so a poll would find nothing new).
+   */
   advance(checkpoint: bigint | null): Promise<void> {
+    this.#fed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return this.#advanceTo(checkpoint);
+  }
+
+  #advanceTo(checkpoint: bigint | null): Promise<void> {
     if (checkpoint === null) return Promise.resolve();
     if (this.#target === null || checkpoint > this.#target) this.#target = checkpoint;
     this.#running ??= this.#drain().finally(() => {
@@ -106,12 +119,13 @@ export class FeedNotifier {
 
   #schedulePoll(): void {
     const pollMs = this.#options.pollMs ?? 10;
-    if (this.#closed || this.#timer !== undefined || this.#count === 0 || pollMs <= 0) return;
+    if (this.#closed || this.#fed || this.#timer !== undefined || this.#count === 0 || pollMs <= 0)
+      return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#options.readModel
         .checkpoint()
-        .then((checkpoint) => this.advance(checkpoint))
+        .then((checkpoint) => (this.#fed ? undefined : this.#advanceTo(checkpoint)))
         .catch((error: unknown) => this.#options.onError?.(error))
         .finally(() => this.#schedulePoll());
     }, pollMs);
