@@ -17,6 +17,8 @@ import {
   restoreDocument,
   type DocumentCommandReply,
   type KeySlotBatchReply,
+  type RouteContract,
+  type RouteSchemas,
 } from '@ratsfach/api-contract';
 import { BlobCommitGuard, BlobKind, type BlobRef, type BlobStore } from '@ratsfach/blob-store';
 import { openRecord } from '@ratsfach/crypto';
@@ -26,7 +28,6 @@ import {
   IntegrityError,
   ValidationError,
   commandFromJson,
-  decodeEvent,
   deciders,
   encodeEvent,
   deliveryDay,
@@ -42,6 +43,7 @@ import type { ReadModelStore } from '@ratsfach/read-model';
 import type { DomainCommands } from '../../commands/domainCommands.js';
 import type { AuthenticatedDevice } from '../../plugins/auth.js';
 import { contractRoute } from '../contractRoute.js';
+import { readRecordPage } from '../recordPage.js';
 import { parseByteRange } from './byteRange.js';
 import { documentNotFound, readableDocument } from './committeeAccess.js';
 
@@ -60,6 +62,11 @@ type DocumentCommandType =
   'CreateDocument' | 'CommitVersion' | 'MoveDocument' | 'DeleteDocument' | 'RestoreDocument';
 type DocumentCommandOf<T extends DocumentCommandType> = Extract<DomainCommand, { type: T }>;
 
+interface DocumentParams {
+  readonly tenantId: string;
+  readonly documentId: string;
+}
+
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 /** Largest page of document records. */
@@ -73,7 +80,7 @@ const maxRecordPage = 500;
 function documentCommandOf<T extends DocumentCommandType>(
   type: T,
   body: unknown,
-  params: { readonly tenantId: string; readonly documentId: string },
+  params: DocumentParams,
   device: AuthenticatedDevice,
 ): DocumentCommandOf<T> {
   // The route's schema admits only its own command type; the domain checks every field.
@@ -188,14 +195,24 @@ export const documentRoutes: FastifyPluginAsync<DocumentRouteOptions> = async (a
     return reply.status(201).send(body);
   };
 
-  typed.route({
-    ...contractRoute(createDocument),
-    handler: async (request, reply) =>
-      run(
-        documentCommandOf('CreateDocument', request.body, request.params, request.device!),
-        reply,
-      ),
-  });
+  // The commands that need nothing but the domain's decision share one handler; each route's
+  // schema still admits only its own command type.
+  const decisionOnly: ReadonlyArray<readonly [RouteContract<RouteSchemas>, DocumentCommandType]> = [
+    [createDocument, 'CreateDocument'],
+    [moveDocument, 'MoveDocument'],
+    [deleteDocument, 'DeleteDocument'],
+    [restoreDocument, 'RestoreDocument'],
+  ];
+  for (const [route, type] of decisionOnly) {
+    app.route({
+      ...contractRoute(route),
+      handler: async (request, reply) =>
+        run(
+          documentCommandOf(type, request.body, request.params as DocumentParams, request.device!),
+          reply,
+        ),
+    });
+  }
 
   typed.route({
     ...contractRoute(commitVersion),
@@ -208,30 +225,6 @@ export const documentRoutes: FastifyPluginAsync<DocumentRouteOptions> = async (a
       );
       return run(command, reply, await versionBlobs(blobStore, command));
     },
-  });
-
-  typed.route({
-    ...contractRoute(moveDocument),
-    handler: async (request, reply) =>
-      run(documentCommandOf('MoveDocument', request.body, request.params, request.device!), reply),
-  });
-
-  typed.route({
-    ...contractRoute(deleteDocument),
-    handler: async (request, reply) =>
-      run(
-        documentCommandOf('DeleteDocument', request.body, request.params, request.device!),
-        reply,
-      ),
-  });
-
-  typed.route({
-    ...contractRoute(restoreDocument),
-    handler: async (request, reply) =>
-      run(
-        documentCommandOf('RestoreDocument', request.body, request.params, request.device!),
-        reply,
-      ),
   });
 
   typed.route({
@@ -271,24 +264,7 @@ export const documentRoutes: FastifyPluginAsync<DocumentRouteOptions> = async (a
       const stream = streamName(StreamKind.document, device.tenantId, document.documentId);
       const from = Number(request.query.from ?? '0');
       const limit = Math.min(Number(request.query.limit ?? maxRecordPage), maxRecordPage);
-      const head = await eventStore.streamHead(stream);
-      const length = head === null ? 0 : Number(head.revision) + 1;
-      const records = [];
-      for await (const recorded of eventStore.readStream(stream, {
-        fromRevision: BigInt(from),
-        maxCount: limit,
-      })) {
-        const event = decodeEvent(recorded);
-        const data = event.data as { record?: Uint8Array; sequence?: number };
-        if (data.record === undefined || data.sequence === undefined) continue;
-        records.push({
-          sequence: data.sequence,
-          type: event.type,
-          record: Buffer.from(data.record).toString('base64url'),
-        });
-      }
-      const last = from + records.length;
-      return { stream, records, length, next: last < length && records.length > 0 ? last : null };
+      return readRecordPage(eventStore, stream, from, limit);
     },
   });
 

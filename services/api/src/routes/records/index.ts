@@ -6,19 +6,13 @@ import {
   submitRecord,
   submitterRule,
   type SignedCommandType,
-  type StoredRecord,
 } from '@ratsfach/api-contract';
 import { openRecord } from '@ratsfach/crypto';
-import {
-  commandFromJson,
-  decodeEvent,
-  parseStreamName,
-  StreamKind,
-  type DomainCommand,
-} from '@ratsfach/domain';
+import { commandFromJson, parseStreamName, StreamKind, type DomainCommand } from '@ratsfach/domain';
 import { ApiError } from '../../apiError.js';
 import type { AuthenticatedDevice } from '../../plugins/auth.js';
 import { contractRoute } from '../contractRoute.js';
+import { readRecordPage } from '../recordPage.js';
 import type { IdentityRouteOptions } from '../identityRouteOptions.js';
 
 const notAllowed = (why: string) =>
@@ -168,25 +162,9 @@ export const recordRoutes: FastifyPluginAsync<IdentityRouteOptions> = async (app
         const memberships = await options.readModel.memberships(device.tenantId, device.userId);
         if (!memberships.some((m) => m.committeeId === name.id)) throw notFound();
       }
-      const head = await options.eventStore.streamHead(stream);
-      if (head === null) throw notFound();
-      const length = Number(head.revision) + 1;
-      const records: StoredRecord[] = [];
-      for await (const recorded of options.eventStore.readStream(stream, {
-        fromRevision: BigInt(from),
-        maxCount: limit,
-      })) {
-        const event = decodeEvent(recorded);
-        const data = event.data as { record?: Uint8Array; sequence?: number };
-        if (data.record === undefined || data.sequence === undefined) continue;
-        records.push({
-          sequence: data.sequence,
-          type: event.type,
-          record: Buffer.from(data.record).toString('base64url'),
-        });
-      }
-      const last = from + records.length;
-      return { stream, records, length, next: last < length && records.length > 0 ? last : null };
+      const page = await readRecordPage(options.eventStore, stream, from, limit);
+      if (page.length === 0) throw notFound();
+      return page;
     },
   });
 };
