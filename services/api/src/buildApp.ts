@@ -6,6 +6,7 @@ import { limitsPlugin } from './plugins/limits.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import type { ReadModelStore } from '@ratsfach/read-model';
 import { MemoryTokenStore, type TokenStore } from './auth/tokenStore.js';
+import { LoginChallenges, type LoginChallengeStore } from './auth/loginChallenges.js';
 import { authPlugin } from './plugins/auth.js';
 import { storesPlugin, type AppStores } from './plugins/stores.js';
 import { authRoutes } from './routes/auth/index.js';
@@ -44,8 +45,10 @@ export interface AppDeps {
   readonly readModel?: ReadModelStore;
   /** Enrolment codes and the directory (outside the log); absent: those areas are not registered. */
   readonly serviceState?: ServiceState;
-  /** Where bearer tokens live; in process memory unless given. */
+  /** Where bearer tokens live; in process memory unless given (scale-out: PostgreSQL). */
   readonly tokens?: TokenStore;
+  /** Where open login challenges live; in process memory unless given (scale-out: PostgreSQL). */
+  readonly challenges?: LoginChallengeStore;
   /** Unix milliseconds; a test passes a clock it moves. */
   readonly now?: () => number;
 }
@@ -129,9 +132,11 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     await app.register(authRoutes, {
       readModel: deps.readModel,
       tokens,
+      challenges:
+        deps.challenges ??
+        new LoginChallenges({ ttlMs: options.challengeTtlMs ?? 60_000, capacity: 100_000, now }),
       now,
       tokenTtlMs: options.tokenTtlMs ?? 15 * 60_000,
-      challengeTtlMs: options.challengeTtlMs ?? 60_000,
       loginsPerMinute: options.loginsPerMinute ?? 10,
     });
     if (deps.stores) {

@@ -9,11 +9,23 @@ export interface LoginChallengeEntry {
 }
 
 /**
+ * Where login challenges live between the challenge request and the login: in process memory
+ * embedded (`LoginChallenges`), in PostgreSQL scale-out, where the login may reach another
+ * API process than the challenge did.
+ */
+export interface LoginChallengeStore {
+  /** A fresh random challenge for the device, open until taken or expired. */
+  issue(tenantId: string, deviceId: string): Promise<{ id: string; entry: LoginChallengeEntry }>;
+  /** The challenge, removed whatever happens next; null when unknown, used or expired. */
+  take(id: string): Promise<LoginChallengeEntry | null>;
+}
+
+/**
  * Server nonces for login proofs: each is handed out once and taken once, so a captured proof
  * cannot be replayed, and it expires after `ttlMs`. At most `capacity` are open at once; the
  * oldest go first, so a flood of challenge requests costs bounded memory.
  */
-export class LoginChallenges {
+export class LoginChallenges implements LoginChallengeStore {
   readonly #open = new Map<string, LoginChallengeEntry>();
   readonly #ttlMs: number;
   readonly #capacity: number;
@@ -25,7 +37,10 @@ export class LoginChallenges {
     this.#now = options.now;
   }
 
-  issue(tenantId: string, deviceId: string): { id: string; entry: LoginChallengeEntry } {
+  async issue(
+    tenantId: string,
+    deviceId: string,
+  ): Promise<{ id: string; entry: LoginChallengeEntry }> {
     while (this.#open.size >= this.#capacity) {
       const oldest = this.#open.keys().next().value;
       if (oldest === undefined) break;
@@ -42,8 +57,7 @@ export class LoginChallenges {
     return { id, entry };
   }
 
-  /** The challenge, removed whatever happens next; null when unknown, used or expired. */
-  take(id: string): LoginChallengeEntry | null {
+  async take(id: string): Promise<LoginChallengeEntry | null> {
     const entry = this.#open.get(id);
     if (entry === undefined) return null;
     this.#open.delete(id);

@@ -11,7 +11,7 @@ import {
 import { fingerprint, openRecord, verifyLoginProof } from '@ratsfach/crypto';
 import { deviceStatusAt, type ReadModelStore } from '@ratsfach/read-model';
 import { ApiError } from '../../apiError.js';
-import { LoginChallenges } from '../../auth/loginChallenges.js';
+import type { LoginChallengeStore } from '../../auth/loginChallenges.js';
 import type { TokenStore } from '../../auth/tokenStore.js';
 import { tokenHash, type AuthenticatedDevice } from '../../plugins/auth.js';
 import { contractRoute } from '../contractRoute.js';
@@ -20,10 +20,11 @@ import { randomBytes } from 'node:crypto';
 export interface AuthRouteOptions {
   readonly readModel: ReadModelStore;
   readonly tokens: TokenStore;
+  /** Open login challenges (shared by every API process in scale-out). */
+  readonly challenges: LoginChallengeStore;
   readonly now: () => number;
   /** Lifetime of a bearer token (short: the device logs in again with its key). */
   readonly tokenTtlMs: number;
-  readonly challengeTtlMs: number;
   /** Login attempts per device (and challenge requests, twice that) per minute. */
   readonly loginsPerMinute: number;
 }
@@ -53,11 +54,7 @@ const sessionOf = (device: AuthenticatedDevice): Session => ({
 
 /** Login challenge, login, session and logout (docs/security.md 17: tokens are opaque and short-lived). */
 export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, options) => {
-  const challenges = new LoginChallenges({
-    ttlMs: options.challengeTtlMs,
-    capacity: 100_000,
-    now: options.now,
-  });
+  const { challenges } = options;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const rateLimit = (max: number) => ({
     max,
@@ -72,7 +69,7 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opti
     ...challengeRoute,
     config: { ...challengeRoute.config, rateLimit: rateLimit(options.loginsPerMinute * 2) },
     handler: async (request) => {
-      const { id, entry } = challenges.issue(request.params.tenantId, request.body.deviceId);
+      const { id, entry } = await challenges.issue(request.params.tenantId, request.body.deviceId);
       return {
         challengeId: id,
         challenge: Buffer.from(entry.challenge).toString('base64url'),
@@ -88,7 +85,7 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opti
     handler: async (request) => {
       const { tenantId } = request.params;
       const { deviceId, challengeId, proof } = request.body;
-      const challenge = challenges.take(challengeId);
+      const challenge = await challenges.take(challengeId);
       if (
         challenge === null ||
         challenge.tenantId !== tenantId ||
