@@ -50,6 +50,8 @@ t.test('versions count up from 1, each naming its parent and the current epoch',
   t.equal(state.versions.length, 2);
   t.equal(state.latest?.body.size, 200);
   t.equal(state.head.length, 3);
+  t.equal(state.hashes.length, 3, 'the hashes of every record, for the seen heads');
+  t.same(state.hashes[2], state.head.hash);
 });
 
 t.test('a skipped version, a wrong parent or a wrong epoch is refused', async (t) => {

@@ -67,6 +67,8 @@ const refuse = (message: string, details: Record<string, unknown> = {}): TrustEr
 export class DocumentState {
   readonly documentId: string;
   readonly head: ChainHead;
+  /** The hashes of the chain's records by position (for the device's seen heads). */
+  readonly hashes: readonly Uint8Array[];
   readonly versions: readonly VerifiedVersion[] = [];
   /**
    * The signed metadata of the head version: from the newest version record, or from a move
@@ -85,6 +87,7 @@ export class DocumentState {
     private readonly judging: DocumentJudging,
   ) {
     const hashes = linkChain(records, 'document');
+    this.hashes = hashes;
     const first = records[0];
     if (first === undefined || first.purpose !== 'document-created') {
       throw refuse('a document chain starts with document-created');
