@@ -7,10 +7,11 @@ import {
   fingerprintBytes,
   openEpochKeys,
   pinnedRootLength,
+  SeenHeads,
   TrustView,
-  firstSync,
 } from '@ratsfach/crypto';
-import { deleteDocument, moveDocument } from '@ratsfach/api-contract';
+import { deleteDocument, documentRecords, moveDocument } from '@ratsfach/api-contract';
+import type { ApiClient } from '../src/http/apiClient.js';
 import { openRecord } from '@ratsfach/crypto';
 import { base64urlDecode } from '@ratsfach/kernel';
 import {
@@ -24,6 +25,9 @@ import { readVerifiedDocument, type DocumentFetch } from '../src/sync/readVerifi
 type World = Awaited<ReturnType<typeof councilWorld>>['w'];
 
 const text = (s: string) => new TextEncoder().encode(s);
+
+/** A device that has seen nothing of the document yet. */
+const firstSync = () => ({ seen: new SeenHeads(), floor: null, atLeast: 0 });
 
 /** The council scene with alice's document doc1 created (no version yet). */
 const setup = async (t: Parameters<typeof councilWorld>[0]) => {
@@ -68,7 +72,7 @@ t.test('a reader device gets the staff device’s version verified and decrypted
     view.committee,
     view.epochKeys,
     'doc1',
-    firstSync,
+    firstSync(),
   );
   t.equal(read.version, 1);
   t.equal(read.deleted, false);
@@ -92,7 +96,7 @@ t.test(
       view.committee,
       view.epochKeys,
       'doc1',
-      firstSync,
+      firstSync(),
     );
     t.same([read.version, read.plaintext, read.metadata], [0, null, null]);
     t.equal(
@@ -102,7 +106,7 @@ t.test(
           view.committee,
           view.epochKeys,
           'nodoc',
-          firstSync,
+          firstSync(),
         ).catch((e: unknown) => e)) as { status?: number }
       ).status,
       404,
@@ -117,7 +121,7 @@ t.test('content the server swapped is refused and no plaintext is returned', asy
   const view = await readerView(w, bob);
   // A server that serves another committee's key or tampers is simulated by a reader without
   // the epoch key: nothing decrypts, nothing is returned.
-  await t.rejects(readVerifiedDocument(view.fetch, view.committee, new Map(), 'doc1', firstSync));
+  await t.rejects(readVerifiedDocument(view.fetch, view.committee, new Map(), 'doc1', firstSync()));
   // A forged token is refused by the service before anything is read.
   t.equal(
     (
@@ -126,7 +130,7 @@ t.test('content the server swapped is refused and no plaintext is returned', asy
         view.committee,
         view.epochKeys,
         'doc1',
-        firstSync,
+        firstSync(),
       ).catch((e: unknown) => e)) as { status?: number }
     ).status,
     401,
@@ -165,7 +169,7 @@ t.test(
       view.committee,
       view.epochKeys,
       'doc1',
-      firstSync,
+      firstSync(),
     );
     t.same([moved.version, moved.head.length], [1, 3]);
     t.equal(moved.metadata?.name, 'Protokoll 1.txt');
@@ -180,8 +184,65 @@ t.test(
       view.committee,
       view.epochKeys,
       'doc1',
-      firstSync,
+      firstSync(),
     );
     t.same([deleted.deleted, deleted.plaintext, deleted.version], [true, null, 1]);
+  },
+);
+
+t.test(
+  'a document chain rolled back, or short of what the manifest announced, is refused',
+  async (t) => {
+    const { w, alice, bob, epochKey } = await setup(t);
+    await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text('one'));
+    await w.commitPlaintext(alice, 'council', 'doc1', 2, 1, 0, epochKey, text('two'));
+    await w.settled();
+    const view = await readerView(w, bob);
+    const seen = new SeenHeads();
+    const read = await readVerifiedDocument(view.fetch, view.committee, view.epochKeys, 'doc1', {
+      seen,
+      floor: null,
+      atLeast: 3,
+    });
+    t.equal(read.version, 2);
+    t.equal(seen.head('document-t1-doc1')?.length, 3, 'the head read is kept as seen');
+
+    // A service that serves the chain without its last record, and counts what it is asked.
+    const asked: string[] = [];
+    const withholding = {
+      ...view.fetch,
+      api: {
+        call: async (route: { operationId: string }, input: unknown) => {
+          asked.push(route.operationId);
+          const reply = await (view.fetch.api.call as (r: unknown, i: unknown) => Promise<unknown>)(
+            route,
+            input,
+          );
+          if (route !== documentRecords) return reply;
+          const page = reply as { records: unknown[] };
+          return { ...page, records: page.records.slice(0, 2), next: null };
+        },
+      } as unknown as ApiClient,
+    };
+    await t.rejects(
+      readVerifiedDocument(withholding, view.committee, view.epochKeys, 'doc1', {
+        seen,
+        floor: null,
+        atLeast: 0,
+      }),
+      { code: 'RATSFACH_CRYPTO_ROLLBACK' },
+      'an older head than the one seen is a rollback',
+    );
+    t.equal(seen.head('document-t1-doc1')?.length, 3, 'the seen head stays');
+    t.same(asked, ['documentRecords'], 'no key slot or content was asked for');
+    // On a chain this device never saw, the manifest's announcement is what it must reach.
+    await t.rejects(
+      readVerifiedDocument(withholding, view.committee, view.epochKeys, 'doc1', {
+        ...firstSync(),
+        atLeast: 3,
+      }),
+      { code: 'RATSFACH_SYNC_SERVER_WITHHELD' },
+      'a record the manifest announced and the service withheld is refused',
+    );
   },
 );

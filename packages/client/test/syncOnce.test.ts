@@ -1,10 +1,10 @@
 // A sync pass end to end through the real service: a staff device's document reaches a member
 // device's folder, verified and decrypted; a concurrent edit there becomes a conflict copy.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { fingerprintBytes, pinnedRootLength } from '@ratsfach/crypto';
+import { fingerprintBytes, pinnedRootLength, SeenHeads } from '@ratsfach/crypto';
 import {
   councilWorld,
   documentWorld,
@@ -150,4 +150,168 @@ t.test('a staff device that syncs gets its own local edits queued to send', asyn
     ['commit', 'create'],
   );
   t.match(report.skipped, [{ path: 'stray.txt', reason: 'outsideCommittee' }]);
+});
+
+/** Bob's device synced once to a council with doc1 at version 1; then alice commits version 2. */
+const seenScene = async (t: Parameters<typeof councilWorld>[0]) => {
+  const { w, alice, bob, epochKey } = await councilWorld(t);
+  await w.createDocumentAs(alice, 'council', 'doc1');
+  await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text('v1'));
+  await w.settled();
+  const rootPin = fingerprintBytes(w.rootKey('t1')).slice(0, pinnedRootLength);
+  const folder = mkdtempSync(join(tmpdir(), 'ratsfach-seen-'));
+  const state = new SqliteLocalState(
+    join(mkdtempSync(join(tmpdir(), 'ratsfach-seen-state-')), 's.sqlite'),
+  );
+  t.teardown(() => state.close());
+  const pass = (chains: ChainSource) =>
+    syncOnce({
+      fetch: { api: bob.api, baseUrl: w.baseUrl, token: bob.token, tenantId: 't1' },
+      chains,
+      device: {
+        tenantId: 't1',
+        userId: 'bob',
+        deviceId: 'b1',
+        keys: bob.keys,
+        rootPin,
+        name: 'tab',
+      },
+      state,
+      fs: new NodeFileSystem(folder),
+      hash: plaintextHash,
+      now: new Date('2026-12-03T12:00:00Z'),
+      deletionGuard: defaultDeletionGuard,
+      confirmDeletions: false,
+    });
+  /** The synced file of version `n` (its name follows the version). */
+  const path = (n: number) => join(folder, 'council', 'Protokolle', `Protokoll ${n}.txt`);
+  /** Everything local a refused pass must leave as it was. */
+  const snapshot = () => ({
+    files: readdirSync(join(folder, 'council', 'Protokolle')).map((name) => [
+      name,
+      readFileSync(join(folder, 'council', 'Protokolle', name), 'utf8'),
+    ]),
+    cursor: state.cursor(),
+    remote: state.remote(),
+    heads: state.seenHeads().toStored(),
+    floors: state.setting('judgingFloors'),
+  });
+  return { w, alice, epochKey, state, pass, path, snapshot };
+};
+
+/** The log's chains, with `stream` served through `change`. */
+const serving = (
+  w: World,
+  stream: string,
+  change: (chain: Uint8Array[]) => Uint8Array[],
+): ChainSource => ({
+  chain: async (s) => (s === stream ? change(await w.chain(s)) : w.chain(s)),
+});
+
+t.test(
+  'a tenant, user or committee chain rolled back or forked is refused and nothing local changes',
+  async (t) => {
+    const { w, alice, epochKey, state, pass, path, snapshot } = await seenScene(t);
+    t.match(await pass(logChains(w)), { fetched: 1, unreadable: [] });
+    const floors = JSON.parse(state.setting('judgingFloors') ?? '{}') as Record<string, unknown>;
+    t.ok(floors.council, 'a complete sync keeps the committee’s judging floor for the next');
+    const heads = state.seenHeads();
+    for (const stream of ['tenant-t1', 'user-t1-bob', 'user-t1-alice', 'committee-t1-council']) {
+      t.ok(heads.head(stream), `${stream} is kept as seen`);
+    }
+    t.equal(heads.head('document-t1-doc1')?.length, 2, 'the document head is kept as seen');
+
+    await w.commitPlaintext(alice, 'council', 'doc1', 2, 1, 0, epochKey, text('v2'));
+    await w.settled();
+    const before = snapshot();
+    for (const stream of ['tenant-t1', 'user-t1-bob', 'user-t1-alice', 'committee-t1-council']) {
+      await t.rejects(
+        pass(serving(w, stream, (chain) => chain.slice(0, -1))),
+        { code: 'RATSFACH_CRYPTO_ROLLBACK' },
+        `${stream} one record short of the head seen is a rollback`,
+      );
+      t.same(snapshot(), before, `nothing local changed after the ${stream} rollback`);
+
+      // The device saw another record at the head's position: the served chain is a fork.
+      const stored = state.seenHeads().toStored();
+      const hashes = stored[stream] ?? [];
+      const last = Uint8Array.from(hashes[hashes.length - 1] ?? []);
+      last[0] = (last[0] ?? 0) ^ 1;
+      state.saveSeenHeads(
+        SeenHeads.restore({ ...stored, [stream]: [...hashes.slice(0, -1), last] }),
+      );
+      await t.rejects(
+        pass(logChains(w)),
+        { code: 'RATSFACH_CRYPTO_FORK' },
+        `${stream} not extending the head seen is a fork`,
+      );
+      t.equal(readFileSync(path(1), 'utf8'), 'v1', `the file stays after the ${stream} fork`);
+      t.same(state.cursor(), before.cursor, `the cursor stays after the ${stream} fork`);
+      state.saveSeenHeads(SeenHeads.restore(stored));
+    }
+    t.match(await pass(logChains(w)), { fetched: 1, unreadable: [] }, 'the true chains sync');
+    t.equal(readFileSync(path(2), 'utf8'), 'v2');
+  },
+);
+
+t.test('a document chain rolled back or forked stays unread and the cursor stays', async (t) => {
+  const { w, alice, epochKey, state, pass, path, snapshot } = await seenScene(t);
+  await pass(logChains(w));
+  await w.commitPlaintext(alice, 'council', 'doc1', 2, 1, 0, epochKey, text('v2'));
+  await w.settled();
+  await pass(logChains(w));
+  t.equal(readFileSync(path(2), 'utf8'), 'v2');
+  await w.commitPlaintext(alice, 'council', 'doc1', 3, 2, 0, epochKey, text('v3'));
+  await w.settled();
+  const before = snapshot();
+
+  // The stored head of doc1 is version 2's record; the device is shown another one there.
+  const stored = state.seenHeads().toStored();
+  const hashes = stored['document-t1-doc1'] ?? [];
+  const last = Uint8Array.from(hashes[hashes.length - 1] ?? []);
+  last[0] = (last[0] ?? 0) ^ 1;
+  const forked = { ...stored, 'document-t1-doc1': [...hashes.slice(0, -1), last] };
+  state.saveSeenHeads(SeenHeads.restore(forked));
+  const fork = await pass(logChains(w));
+  t.match(fork, { fetched: 0, unreadable: [{ documentId: 'doc1', code: 'RATSFACH_CRYPTO_FORK' }] });
+  t.same(snapshot().files, before.files, 'the file stays after a fork');
+  t.same(state.cursor(), before.cursor, 'the cursor stays: the next pass reads doc1 again');
+  t.same(state.remote(), before.remote);
+  t.same(state.seenHeads().toStored(), forked, 'the head seen stays');
+  state.saveSeenHeads(SeenHeads.restore(stored));
+  t.notSame(
+    JSON.parse(state.setting('judgingFloors') ?? '{}'),
+    {},
+    'the floor of an earlier complete sync is kept',
+  );
+});
+
+t.test('a chain short of a record the manifest announced is refused on a first sync', async (t) => {
+  const { w, pass, state } = await seenScene(t);
+  await t.rejects(
+    pass(serving(w, 'committee-t1-council', (chain) => chain.slice(0, -1))),
+    { code: 'RATSFACH_SYNC_SERVER_WITHHELD' },
+    'the committee record the manifest named was withheld',
+  );
+  t.same(state.seenHeads().heads(), [], 'nothing was accepted as seen');
+  t.equal(state.cursor(), null);
+  t.same(state.remote(), []);
+
+  // A record changed instead of withheld does not verify at all.
+  await t.rejects(
+    pass(
+      serving(w, 'committee-t1-council', (chain) =>
+        chain.map((bytes, i) => {
+          if (i !== chain.length - 1) return bytes;
+          const changed = Uint8Array.from(bytes);
+          changed[changed.length - 1] = (changed[changed.length - 1] ?? 0) ^ 1;
+          return changed;
+        }),
+      ),
+    ),
+    { code: /^RATSFACH_CRYPTO_/ },
+    'a changed committee record is refused',
+  );
+  t.same(state.seenHeads().heads(), [], 'still nothing accepted as seen');
+  t.equal(state.cursor(), null);
 });

@@ -8,12 +8,14 @@ import {
   openVersionContent,
   requireEpochKey,
   type CommitteeState,
-  type DocumentJudging,
   type DocumentMetadata,
+  type JudgingFloor,
+  type SeenHeads,
 } from '@ratsfach/crypto';
-import { base64urlDecode, IntegrityError } from '@ratsfach/kernel';
+import { base64urlDecode, streamName, StreamKind } from '@ratsfach/kernel';
 import type { ApiClient } from '../http/apiClient.js';
 import { ApiProblemError } from '../http/apiClient.js';
+import { serverWithheldError } from './syncErrors.js';
 
 /** A document head as this device verified it: everything the planner and the applier need. */
 export interface VerifiedDocument {
@@ -38,6 +40,19 @@ export interface DocumentFetch {
   readonly tenantId: string;
 }
 
+/** What the device already knows of a document chain before it reads it again. */
+export interface DocumentKnown {
+  /**
+   * The chains this device accepted before: the document chain must extend the head seen of
+   * it (a shorter or forked chain is refused), and the chain read is accepted into it.
+   */
+  readonly seen: SeenHeads;
+  /** The committee's judging floor stored at its last complete sync (null before one). */
+  readonly floor: JudgingFloor | null;
+  /** The fewest records the chain must have: what the manifest said moved. */
+  readonly atLeast: number;
+}
+
 /** The whole document chain, page by page, as the exact signed bytes. */
 export const fetchDocumentChain = async (
   fetch: DocumentFetch,
@@ -56,11 +71,6 @@ export const fetchDocumentChain = async (
   }
   return chain;
 };
-
-const serverBroken = (what: string): IntegrityError =>
-  new IntegrityError('RATSFACH_SYNC_SERVER_WITHHELD', `the service did not serve ${what}`, {
-    hint: 'nothing was written; the next sync tries again, and if it persists tell your administrator',
-  });
 
 /** The encrypted content of a version, streamed (never trusted: the reader verifies it). */
 const contentStream = async (
@@ -84,7 +94,7 @@ const contentStream = async (
       );
     } catch (error) {
       if (error instanceof ApiProblemError) throw error;
-      throw serverBroken(`the content of ${documentId} version ${version}`);
+      throw serverWithheldError(`the content of ${documentId} version ${version}`);
     }
   }
   return response.body;
@@ -95,18 +105,29 @@ const contentStream = async (
  * record signed by a staff device valid at the positions it names, the chain unbroken), then
  * fetches the head version's key slot and content and releases plaintext only when the key
  * slot, every chunk, the size and the blob hash match what the author signed, and the metadata
- * is the signed one. The server's answers are never believed; an answer that does not verify
- * is an error and nothing is returned.
+ * is the signed one. The chain must extend the head this device saw of it and hold at least
+ * the records the manifest announced; a record withheld or rolled back is refused like one
+ * changed. The server's answers are never believed; an answer that does not verify is an error
+ * and nothing is returned.
  */
 export const readVerifiedDocument = async (
   fetch: DocumentFetch,
   committee: CommitteeState,
   epochKeys: ReadonlyMap<number, Uint8Array>,
   documentId: string,
-  judging: DocumentJudging,
+  known: DocumentKnown,
 ): Promise<VerifiedDocument> => {
+  const stream = streamName(StreamKind.document, fetch.tenantId, documentId);
   const chain = await fetchDocumentChain(fetch, documentId);
-  const state = DocumentState.fold(committee, chain, judging);
+  if (chain.length < known.atLeast) {
+    throw serverWithheldError(`record ${chain.length} of ${stream}, which the manifest announced`);
+  }
+  const state = DocumentState.fold(committee, chain, {
+    accepted: known.seen.head(stream)?.length ?? 0,
+    floor: known.floor,
+  });
+  // Before any content is fetched: a rollback or a fork of what this device saw is refused.
+  known.seen.accept(stream, state.hashes);
   const base = {
     documentId: state.documentId,
     committeeId: committee.committeeId,
@@ -128,7 +149,8 @@ export const readVerifiedDocument = async (
     body: { slots: [{ documentId, version }] },
   });
   const slot = slots.slots.find((s) => s.documentId === documentId && s.version === version);
-  if (slot === undefined) throw serverBroken(`the key slot of ${documentId} version ${version}`);
+  if (slot === undefined)
+    throw serverWithheldError(`the key slot of ${documentId} version ${version}`);
   const keySlot = base64urlDecode(slot.keySlot);
   const binding = {
     tenantId: fetch.tenantId,
@@ -155,7 +177,8 @@ export const readVerifiedDocument = async (
   );
   // A move signs metadata bound to the head version it names, so the head's key opens it.
   const signed = state.metadata;
-  if (signed.binding.version !== version) throw serverBroken(`the metadata of version ${version}`);
+  if (signed.binding.version !== version)
+    throw serverWithheldError(`the metadata of version ${version}`);
   const metadata = openSignedMetadata(signed.encryptedMetadata, {
     signed: signed.encryptedMetadata,
     contentKey: openKeySlot(keySlot, { epochKey, binding }),

@@ -1,4 +1,4 @@
-import { ConflictError, UnavailableError, ValidationError } from '@ratsfach/kernel';
+import { ConflictError, IntegrityError, UnavailableError, ValidationError } from '@ratsfach/kernel';
 
 /** Stable codes of the sync engine's own errors (the kernel's prefix, the client's area). */
 export const SyncErrorCode = {
@@ -14,6 +14,8 @@ export const SyncErrorCode = {
   fileSystem: 'RATSFACH_SYNC_FILE_SYSTEM',
   /** The watcher could not watch the tree (e.g. out of inotify watches). */
   watcherFailed: 'RATSFACH_SYNC_WATCHER_FAILED',
+  /** The service left out something it must serve: a record, a key slot, content. */
+  serverWithheld: 'RATSFACH_SYNC_SERVER_WITHHELD',
 } as const;
 export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
 
@@ -55,3 +57,9 @@ export const fileSystemError = (path: string, cause: unknown): UnavailableError 
     { hint: hints[code] ?? 'check the folder is writable and retry', cause },
   );
 };
+
+/** The service did not serve something it must (a record it announced, a key slot, content). */
+export const serverWithheldError = (what: string): IntegrityError =>
+  new IntegrityError(SyncErrorCode.serverWithheld, `the service did not serve ${what}`, {
+    hint: 'nothing was written; the next sync tries again, and if it persists tell your administrator',
+  });

@@ -1,12 +1,15 @@
 import { manifestDelta } from '@ratsfach/api-contract';
 import {
+  ChainError,
   CommitteeState,
-  firstSync,
+  CryptoErrorCode,
   openAnyRecord,
   openEpochKeys,
   TrustView,
   type DeviceKeys,
+  type JudgingFloor,
 } from '@ratsfach/crypto';
+import { isRatsfachError, streamName, StreamKind } from '@ratsfach/kernel';
 import type { FileSystem } from '../ports/fileSystem.js';
 import type { LocalState } from '../ports/localState.js';
 import { applyPlan, type ApplyReport } from './applyPlan.js';
@@ -22,6 +25,7 @@ import {
   type DocumentFetch,
   type VerifiedDocument,
 } from './readVerifiedDocument.js';
+import { serverWithheldError } from './syncErrors.js';
 
 /**
  * Where the signed records of the tenant, user and committee chains come from (the records
@@ -59,7 +63,11 @@ export interface SyncReport extends ApplyReport {
   readonly held: readonly HeldDeletions[];
   readonly skipped: readonly SkippedFile[];
   /** Documents that could not be read verified; they stay as they were here. */
-  readonly unreadable: readonly { readonly documentId: string; readonly message: string }[];
+  readonly unreadable: readonly {
+    readonly documentId: string;
+    readonly code: string;
+    readonly message: string;
+  }[];
 }
 
 /** The folder a committee's documents live in, below the synced folder. */
@@ -92,6 +100,8 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
   const { fetch, state, device } = options;
   const changed = new Map<string, Set<string>>();
   const lost = new Set<string>();
+  // The fewest records each stream must have: the manifest named its record at `revision`.
+  const announced = new Map<string, number>();
   let cursor = state.cursor();
   for (;;) {
     const delta = await fetch.api.call(manifestDelta, {
@@ -99,6 +109,7 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
       query: cursor === null ? {} : { since: cursor },
     });
     for (const entry of delta.entries) {
+      announced.set(entry.stream, Math.max(announced.get(entry.stream) ?? 0, entry.revision + 1));
       if (entry.committeeId === null) continue;
       if (entry.feed === 'user' && entry.type === 'Left' && entry.userId === device.userId) {
         lost.add(entry.committeeId);
@@ -112,42 +123,95 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
     if (!delta.hasMore) break;
   }
 
+  const seen = state.seenHeads();
+  /**
+   * A chain from the source, refused when it is shorter than the head this device saw (checked
+   * here as well as on acceptance: a truncated tenant chain would otherwise fail the trust fold
+   * as an untrusted key and hide the rollback) or lacks a record the manifest announced.
+   */
+  const chainOf = async (stream: string): Promise<readonly Uint8Array[]> => {
+    const chain = await options.chains.chain(stream);
+    const saw = seen.head(stream)?.length ?? 0;
+    if (chain.length < saw) {
+      throw new ChainError(
+        CryptoErrorCode.rollback,
+        `${stream}: offered ${chain.length} records, this device already saw ${saw}`,
+        {
+          hint: 'The server replayed an older head (rollback); keep the newer state.',
+          details: { stream, offered: chain.length, seen: saw },
+        },
+      );
+    }
+    if (chain.length < (announced.get(stream) ?? 0)) {
+      throw serverWithheldError(
+        `record ${chain.length} of ${stream}, which the manifest announced`,
+      );
+    }
+    return chain;
+  };
+  const userStream = (userId: string) => streamName(StreamKind.user, device.tenantId, userId);
+  const committeeStream = (committeeId: string) =>
+    streamName(StreamKind.committee, device.tenantId, committeeId);
+
   const committees = [...changed.keys()].filter((id) => !lost.has(id));
   const committeeChains = new Map<string, readonly Uint8Array[]>();
   const userIds = new Set([device.userId]);
   for (const committeeId of committees) {
-    const chain = await options.chains.chain(`committee-${device.tenantId}-${committeeId}`);
+    const chain = await chainOf(committeeStream(committeeId));
     committeeChains.set(committeeId, chain);
     for (const userId of usersNamedIn(chain)) userIds.add(userId);
   }
   const userChains: Record<string, readonly Uint8Array[]> = {};
-  for (const userId of [...userIds].sort()) {
-    userChains[userId] = await options.chains.chain(`user-${device.tenantId}-${userId}`);
-  }
+  for (const userId of [...userIds].sort()) userChains[userId] = await chainOf(userStream(userId));
   const trust = TrustView.build({
     rootPin: device.rootPin,
-    tenantChain: await options.chains.chain(`tenant-${device.tenantId}`),
+    tenantChain: await chainOf(streamName(StreamKind.tenant, device.tenantId)),
     userChains,
   });
+  // Every chain must extend what this device saw of it: a rollback or a fork stops the pass
+  // before anything is written.
+  seen.accept(streamName(StreamKind.tenant, device.tenantId), trust.tenantHashes);
+  for (const [userId, hashes] of trust.userHashes) seen.accept(userStream(userId), hashes);
+  const floors = JSON.parse(state.setting('judgingFloors') ?? '{}') as Record<string, JudgingFloor>;
 
   const contents = new Map<string, Uint8Array>();
-  const unreadable: { documentId: string; message: string }[] = [];
+  const unreadable: { documentId: string; code: string; message: string }[] = [];
   // Committees this device may write to, kept across passes (a pass folds only changed ones).
   const writable = new Set<string>(
     JSON.parse(state.setting('writableCommittees') ?? '[]') as string[],
   );
+  // Every committee is folded and its head checked before any document is read, so a rolled
+  // back or forked committee chain stops the pass before anything local changes.
+  const folded = committees.map((committeeId) => {
+    const stream = committeeStream(committeeId);
+    const floor = floors[committeeId] ?? null;
+    const committee = CommitteeState.fold(trust, committeeChains.get(committeeId) ?? [], {
+      accepted: seen.head(stream)?.length ?? 0,
+      floor,
+    });
+    seen.accept(stream, committee.hashes);
+    return { committeeId, committee, floor };
+  });
+  const remoteById = new Map(state.remote().map((d) => [d.documentId, d]));
+  const complete = new Set<string>();
   let fetched = 0;
-  for (const committeeId of committees) {
-    const committee = CommitteeState.fold(trust, committeeChains.get(committeeId) ?? []);
+  for (const { committeeId, committee, floor } of folded) {
     const me = committee.members.get(device.userId);
     if (me?.role === 'staff') writable.add(committeeId);
     else writable.delete(committeeId);
     const epochKeys = openEpochKeys(committee, device.keys);
+    let allRead = true;
     for (const documentId of changed.get(committeeId) ?? []) {
       try {
-        const read = await readVerifiedDocument(fetch, committee, epochKeys, documentId, firstSync);
+        const atLeast =
+          announced.get(streamName(StreamKind.document, device.tenantId, documentId)) ?? 0;
+        const read = await readVerifiedDocument(fetch, committee, epochKeys, documentId, {
+          seen,
+          floor,
+          atLeast,
+        });
         if (read.version === 0) continue;
-        const known = state.remote().find((d) => d.documentId === documentId);
+        const known = remoteById.get(documentId);
         const hash = read.plaintext === null ? (known?.hash ?? '') : options.hash(read.plaintext);
         const remote: RemoteDocument = {
           documentId,
@@ -164,13 +228,22 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
           deleted: read.deleted,
         };
         state.putRemote(remote);
+        remoteById.set(documentId, remote);
         if (read.plaintext !== null) contents.set(`${documentId}@${read.version}`, read.plaintext);
         fetched += 1;
       } catch (error) {
-        unreadable.push({ documentId, message: (error as Error).message });
+        allRead = false;
+        unreadable.push({
+          documentId,
+          code: isRatsfachError(error) ? error.code : 'RATSFACH_SYNC_UNEXPECTED',
+          message: (error as Error).message,
+        });
       }
     }
+    if (allRead) complete.add(committeeId);
   }
+  // What was verified in this pass is kept: the next pass refuses anything older.
+  state.saveSeenHeads(seen);
 
   for (const committeeId of lost) writable.delete(committeeId);
   state.setSetting('writableCommittees', JSON.stringify([...writable].sort()));
@@ -205,6 +278,9 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
     },
   });
   state.setSetting('heldDeletions', JSON.stringify(decided.held));
+  // A committee whose documents were all read verified is judged from this view's floor next.
+  for (const committeeId of complete) floors[committeeId] = trust.judgingFloor(committeeId);
+  state.setSetting('judgingFloors', JSON.stringify(floors));
   if (report.failed.length === 0 && unreadable.length === 0) state.setCursor(cursor);
   return { ...report, fetched, held: decided.held, skipped: decided.skipped, unreadable };
 };
