@@ -20,6 +20,8 @@ import {
   ApiProblemError,
   certifyAdminDeviceCommand,
   certifyDeviceCommand,
+  changeMembershipCommand,
+  createCommitteeCommand,
   createTenantCommand,
   createUserCommand,
   nextLink,
@@ -325,6 +327,126 @@ t.test('records and directory refuse what the device may not see or send', async
   );
   await adminApi.call(eraseDirectoryEntry, { params: { tenantId, userId: 'nobody' } });
   t.pass('erasing an entry that is not there is no error');
+});
+
+t.test(
+  'two certificates racing for the last use of a code: one lands, the code stays used',
+  async (t) => {
+    const { service, api, adminApi, asAdmin, aliceHead } = await tenantWithAlice(t);
+    const code = createEnrolmentCode(generateSigningKeyPair().publicKey);
+    await adminApi.call(registerEnrolmentCode, {
+      params,
+      body: {
+        codeId: b64(code.codeId),
+        userId: 'alice',
+        expiresAt: new Date(Date.now() + 86400_000).toISOString(),
+      },
+    });
+    const keys = { a1: generateDeviceKeys(), a2: generateDeviceKeys() };
+    const certify = (deviceId: 'a1' | 'a2', head: { length: number; hash: string }) =>
+      adminApi
+        .call(submitRecord, {
+          params,
+          body: certifyDeviceCommand({
+            ...asAdmin,
+            userId: 'alice',
+            deviceId,
+            signingKey: keys[deviceId].signing.publicKey,
+            kemKey: keys[deviceId].kem.publicKey,
+            notBefore: nowS() - 60,
+            notAfter: nowS() + 86400,
+            enrolmentCodeId: code.codeId,
+            link: nextLink(head),
+          }),
+        })
+        .then(
+          (reply) => ({ code: 'ok', head: reply.head }),
+          async (error: unknown) => ({ code: await codeOf(Promise.reject(error)), head: null }),
+        );
+    const raced = await Promise.all([certify('a1', aliceHead), certify('a2', aliceHead)]);
+    t.same(
+      raced.map((r) => r.code).sort(),
+      ['RATSFACH_API_ENROLMENT_CODE_USED', 'ok'],
+      'one certificate lands; the other is told the code is used',
+    );
+    const winner = raced[0]!.code === 'ok' ? 'a1' : 'a2';
+    const loser = winner === 'a1' ? 'a2' : 'a1';
+    const landed = raced.find((r) => r.code === 'ok')!.head!;
+    t.equal(landed.length, aliceHead.length + 1, 'one certificate on the chain');
+    t.match(
+      (await adminApi.call(listEnrolmentCodes, { params })).codes,
+      [{ status: 'used' }],
+      'the refused one did not give back the code the other used',
+    );
+    t.equal(
+      (await certify(loser, landed)).code,
+      'RATSFACH_API_ENROLMENT_CODE_USED',
+      'nor may it use the code at the next position',
+    );
+    t.equal(
+      (await adminApi.call(listRecords, { params, query: { stream: 'user-city-alice' } })).length,
+      aliceHead.length + 1,
+      'nothing more appended',
+    );
+    await service.settle();
+    t.ok(await logIn(api, winner, keys[winner]), 'the device that won logs in');
+    t.equal(
+      await codeOf(logIn(api, loser, keys[loser])),
+      'RATSFACH_API_UNAUTHENTICATED',
+      'the other is no device of the tenant',
+    );
+  },
+);
+
+t.test('a removed member no longer reads the committee chain', async (t) => {
+  const { service, api, adminApi, asAdmin, aliceHead } = await tenantWithAlice(t);
+  const submit = (body: unknown) => adminApi.call(submitRecord, { params, body: body as never });
+  const committee = await submit(createCommitteeCommand({ ...asAdmin, committeeId: 'council' }));
+  const member = (change: 'add' | 'remove', head: { length: number; hash: string }) =>
+    changeMembershipCommand({
+      ...asAdmin,
+      committeeId: 'council',
+      userId: 'alice',
+      change,
+      role: 'reader',
+      link: nextLink(head),
+    });
+  const added = await submit(member('add', committee.head));
+  const phone = generateDeviceKeys();
+  await submit(
+    certifyDeviceCommand({
+      ...asAdmin,
+      userId: 'alice',
+      deviceId: 'a1',
+      signingKey: phone.signing.publicKey,
+      kemKey: phone.kem.publicKey,
+      notBefore: nowS() - 60,
+      notAfter: nowS() + 86400,
+      enrolmentCodeId: null,
+      link: nextLink(aliceHead),
+    }),
+  );
+  await service.settle();
+  const alice = await logIn(api, 'a1', phone);
+  const query = { stream: 'committee-city-council' };
+  t.equal((await alice.call(listRecords, { params, query })).length, 2, 'a member reads it');
+  await submit(member('remove', added.head));
+  await service.settle();
+  t.equal(
+    await codeOf(alice.call(listRecords, { params, query })),
+    'RATSFACH_API_NOT_FOUND',
+    'once removed, the chain is hidden from her',
+  );
+  t.equal(
+    await codeOf(alice.call(listRecords, { params, query: { stream: 'committee-city-nosuch' } })),
+    'RATSFACH_API_NOT_FOUND',
+    'as a committee that does not exist is',
+  );
+  t.equal(
+    (await adminApi.call(listRecords, { params, query })).length,
+    3,
+    'the chain itself is there',
+  );
 });
 
 t.test('/readyz reports the projection lag', async (t) => {
