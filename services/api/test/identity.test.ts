@@ -87,14 +87,17 @@ async function bootstrapped(t: Parameters<typeof startTestService>[0]) {
   const api = await listen(service);
   const root = generateSigningKeyPair();
   const admin = generateDeviceKeys();
-  const genesis = createTenantCommand({ tenantId, createdAt: nowS() - 60, root });
+  // One clock reading: a second ticking between the two would put the admin device's
+  // validity after the genesis it is certified at.
+  const createdAt = nowS() - 60;
+  const genesis = createTenantCommand({ tenantId, createdAt, root });
   const certificate = certifyAdminDeviceCommand({
     tenantId,
     userId: 'office',
     deviceId: 'adm1',
     signingKey: admin.signing.publicKey,
     kemKey: admin.kem.publicKey,
-    notBefore: nowS() - 60,
+    notBefore: createdAt,
     notAfter: nowS() + 365 * 86400,
     link: { sequence: 1, previousHash: hashOfRecord(genesis.data.record) },
     root,

@@ -73,7 +73,10 @@ async function tenantWithAlice(t: Parameters<typeof startTestService>[0]) {
   const api = new ApiClient({ baseUrl: await service.app.listen({ host: '127.0.0.1', port: 0 }) });
   const root = generateSigningKeyPair();
   const admin = generateDeviceKeys();
-  const genesis = createTenantCommand({ tenantId, createdAt: nowS() - 60, root });
+  // One clock reading: a second ticking between the two would put the admin device's
+  // validity after the genesis it is certified at.
+  const createdAt = nowS() - 60;
+  const genesis = createTenantCommand({ tenantId, createdAt, root });
   await api.call(bootstrapTenant, {
     params,
     body: {
@@ -84,7 +87,7 @@ async function tenantWithAlice(t: Parameters<typeof startTestService>[0]) {
         deviceId: 'adm1',
         signingKey: admin.signing.publicKey,
         kemKey: admin.kem.publicKey,
-        notBefore: nowS() - 60,
+        notBefore: createdAt,
         notAfter: nowS() + 86400,
         link: {
           sequence: 1,
