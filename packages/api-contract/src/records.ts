@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Base64Url, TenantParams } from './auth.js';
+import { Base64Url, LoginRequest, TenantParams } from './auth.js';
 import { commandBodyOf } from './commandBody.js';
 import { apiPrefix } from './paths.js';
 import { defineRoute, RouteAuth } from './route.js';
@@ -167,4 +167,32 @@ export const listRecords = defineRoute({
     querystring: ListRecordsQuery,
     response: { 200: ListRecordsReply },
   },
+});
+
+export const OwnChainsReply = Type.Object(
+  {
+    /** The tenant chain from its first record (exact signed bytes, to verify from the root). */
+    tenant: Type.Array(StoredRecord),
+    /** The user chain of the device's user from its first record. */
+    user: Type.Array(StoredRecord),
+  },
+  { additionalProperties: false },
+);
+export type OwnChainsReply = Static<typeof OwnChainsReply>;
+
+/**
+ * POST …/login/chains: a device proves it holds its key exactly as for a login (a login proof
+ * over a fresh challenge) and gets the tenant chain and its own user chain, whatever its
+ * standing. A device whose login is refused uses it to verify from its pinned root whether it
+ * really was revoked (and only then wipes); a status code alone proves nothing. A proof that
+ * does not verify is the login's one refusal; rate-limited like a login.
+ */
+export const ownChains = defineRoute({
+  method: 'POST',
+  url: `${apiPrefix}/tenants/:tenantId/login/chains`,
+  operationId: 'ownChains',
+  summary: "The tenant chain and the device's own user chain, for a signed login proof",
+  area: 'auth',
+  auth: RouteAuth.none,
+  schemas: { params: TenantParams, body: LoginRequest, response: { 200: OwnChainsReply } },
 });

@@ -138,6 +138,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
       now,
       tokenTtlMs: options.tokenTtlMs ?? 15 * 60_000,
       loginsPerMinute: options.loginsPerMinute ?? 10,
+      ...(deps.stores ? { eventStore: deps.stores.eventStore } : {}),
     });
     if (deps.stores) {
       await app.register(uploadRoutes, { readModel: deps.readModel });

@@ -16,6 +16,8 @@ await cryptoReady();
 const openTenantRoutes = new Set([
   'POST /v1/tenants/{tenantId}/login/challenge',
   'POST /v1/tenants/{tenantId}/login',
+  // A login proof in the body stands in for a token (a revoked device reads why it was refused).
+  'POST /v1/tenants/{tenantId}/login/chains',
   'POST /v1/tenants/{tenantId}/bootstrap',
   'POST /v1/tenants/{tenantId}/enrolments',
 ]);

@@ -37,6 +37,7 @@ import {
   createTenantCommand,
   createUserCommand,
   nextLink,
+  revokeDeviceCommand,
   startKeyEpochCommand,
 } from '@ratsfach/client';
 import {
@@ -213,6 +214,21 @@ export async function documentWorld(
     device.token = await loginAs(device);
     device.api = new ApiClient({ baseUrl, token: device.token });
     return device;
+  };
+
+  /** An admin device revokes `device` (a signed record in its user chain). */
+  const revokeDevice = async (device: Omit<WorldDevice, 'api' | 'token'>, reason = 'lost') => {
+    await run(
+      revokeDeviceCommand({
+        ...asAdmin(device.tenantId),
+        userId: device.userId,
+        deviceId: device.deviceId,
+        fingerprint: fingerprint(device.keys.signing.publicKey),
+        reason,
+        link: nextLink(await head(`user-${device.tenantId}-${device.userId}`)),
+      }),
+    );
+    await settled();
   };
 
   const committeeStream = (tenantId: string, committeeId: string) =>
@@ -472,6 +488,8 @@ export async function documentWorld(
     run,
     head,
     person,
+    revokeDevice,
+    loginAs,
     createCommittee,
     addMember,
     removeMember,

@@ -5,16 +5,20 @@ import {
   getSession,
   login,
   logout,
+  ownChains,
   requestLoginChallenge,
   type Session,
+  type StoredRecord,
 } from '@ratsfach/api-contract';
 import { fingerprint, openRecord, verifyLoginProof } from '@ratsfach/crypto';
-import { deviceStatusAt, type ReadModelStore } from '@ratsfach/read-model';
+import type { EventStore } from '@ratsfach/event-store';
+import { deviceStatusAt, type DeviceStanding, type ReadModelStore } from '@ratsfach/read-model';
 import { ApiError } from '../../apiError.js';
 import type { LoginChallengeStore } from '../../auth/loginChallenges.js';
 import type { TokenStore } from '../../auth/tokenStore.js';
 import { tokenHash, type AuthenticatedDevice } from '../../plugins/auth.js';
 import { contractRoute } from '../contractRoute.js';
+import { readRecordPage } from '../recordPage.js';
 import { randomBytes } from 'node:crypto';
 
 export interface AuthRouteOptions {
@@ -27,6 +31,8 @@ export interface AuthRouteOptions {
   readonly tokenTtlMs: number;
   /** Login attempts per device (and challenge requests, twice that) per minute. */
   readonly loginsPerMinute: number;
+  /** The log, for `ownChains`; without it that route is not offered. */
+  readonly eventStore?: EventStore;
 }
 
 const loginRefused = (why: string) =>
@@ -36,6 +42,18 @@ const loginRefused = (why: string) =>
     hint: 'request a fresh challenge and sign it with this device key',
     cause: why,
   });
+
+/** Every signed record of a chain, page by page. */
+const wholeChain = async (eventStore: EventStore, stream: string): Promise<StoredRecord[]> => {
+  const records: StoredRecord[] = [];
+  let from: number | null = 0;
+  while (from !== null) {
+    const page = await readRecordPage(eventStore, stream, from, 500);
+    records.push(...page.records);
+    from = page.next;
+  }
+  return records;
+};
 
 /** Rate limits key on tenant and device, so one device cannot be locked out from elsewhere by IP. */
 const byDevice = (request: FastifyRequest): string => {
@@ -78,32 +96,37 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opti
     },
   });
 
+  /** The standing of the device whose login proof over a challenge it was given verifies. */
+  const provenStanding = async (
+    tenantId: string,
+    body: { deviceId: string; challengeId: string; proof: string },
+  ): Promise<DeviceStanding> => {
+    const { deviceId, challengeId, proof } = body;
+    const challenge = await challenges.take(challengeId);
+    if (challenge === null || challenge.tenantId !== tenantId || challenge.deviceId !== deviceId) {
+      throw loginRefused('challenge unknown, used, expired or of another device');
+    }
+    const standing = await options.readModel.deviceStanding(tenantId, deviceId);
+    if (standing === null) throw loginRefused('no such device');
+    const bytes = new Uint8Array(Buffer.from(proof, 'base64url'));
+    try {
+      const signerKey = openRecord(bytes, 'login-proof').signerKey;
+      if (fingerprint(signerKey) !== standing.fingerprint) throw new Error('another key');
+      verifyLoginProof(bytes, { tenantId, deviceId, challenge: challenge.challenge }, signerKey);
+    } catch (error) {
+      throw loginRefused(`proof: ${(error as Error).message}`);
+    }
+    return standing;
+  };
+
   const loginRoute = contractRoute(login);
   typed.route({
     ...loginRoute,
     config: { ...loginRoute.config, rateLimit: rateLimit(options.loginsPerMinute) },
     handler: async (request) => {
       const { tenantId } = request.params;
-      const { deviceId, challengeId, proof } = request.body;
-      const challenge = await challenges.take(challengeId);
-      if (
-        challenge === null ||
-        challenge.tenantId !== tenantId ||
-        challenge.deviceId !== deviceId
-      ) {
-        throw loginRefused('challenge unknown, used, expired or of another device');
-      }
-      const standing = await options.readModel.deviceStanding(tenantId, deviceId);
-      if (standing === null) throw loginRefused('no such device');
-      const bytes = new Uint8Array(Buffer.from(proof, 'base64url'));
-      let signerKey: Uint8Array;
-      try {
-        signerKey = openRecord(bytes, 'login-proof').signerKey;
-        if (fingerprint(signerKey) !== standing.fingerprint) throw new Error('another key');
-        verifyLoginProof(bytes, { tenantId, deviceId, challenge: challenge.challenge }, signerKey);
-      } catch (error) {
-        throw loginRefused(`proof: ${(error as Error).message}`);
-      }
+      const { deviceId } = request.body;
+      const standing = await provenStanding(tenantId, request.body);
       const now = options.now();
       const status = deviceStatusAt(standing, Math.floor(now / 1000));
       if (status !== 'valid') {
@@ -146,6 +169,23 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opti
     handler: async (request, reply) => {
       await options.tokens.delete(request.device!.tokenHash);
       return reply.status(204).send(null);
+    },
+  });
+
+  const { eventStore } = options;
+  if (eventStore === undefined) return;
+  const chainsRoute = contractRoute(ownChains);
+  typed.route({
+    ...chainsRoute,
+    config: { ...chainsRoute.config, rateLimit: rateLimit(options.loginsPerMinute) },
+    handler: async (request) => {
+      const { tenantId } = request.params;
+      // Whatever the standing: a revoked device must be able to read the record that revoked it.
+      const standing = await provenStanding(tenantId, request.body);
+      return {
+        tenant: await wholeChain(eventStore, `tenant-${tenantId}`),
+        user: await wholeChain(eventStore, `user-${tenantId}-${standing.userId}`),
+      };
     },
   });
 };
