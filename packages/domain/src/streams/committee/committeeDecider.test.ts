@@ -317,6 +317,20 @@ t.test('CoSignMembership', async (t) => {
     ]);
     s.exec(command);
     t.equal(members(s).alice?.cosigned, true, 'the membership is in effect');
+    t.same(active(s).founders, [{ userId: 'alice', deviceId: 'a1' }], 'a1 founded the committee');
+  });
+  t.test('refuses to found a committee again once its staff all left', async (t) => {
+    // Devices (crypto CommitteeState) accept a self co-signature only while the committee never
+    // had staff: the server appending one would break the committee chain for every device.
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'remove', 'alice', 'staff'));
+    s.exec(s.changeMembership('council', 'add', 'carol', 'staff'));
+    s.gwt(s.coSignMembership('council', 'carol', 'carol', 'cr1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.selfCosign,
+    );
+    t.same(active(s).founders, [{ userId: 'alice', deviceId: 'a1' }], 'the founder stays');
   });
   t.test('staff co-sign the addition of another member', async (t) => {
     const s = new Scenario().standard();

@@ -33,6 +33,12 @@ export type CommitteeState =
       readonly tenantId: string;
       readonly committeeId: string;
       readonly members: Readonly<Record<string, CommitteeMember>>;
+      /**
+       * The devices that co-signed their own founding-staff addition (the bootstrap), oldest
+       * first: the roots device confirmations count from (FORMAT.md "Device confirmation").
+       * Once there is one, the committee has had staff and is never founded again.
+       */
+      readonly founders: readonly KeyRecipientRef[];
       /** Current key epoch (the first is 0); null before the first. */
       readonly epoch: number | null;
       /** True after a member who held keys left, until a new epoch starts: nothing is written meanwhile. */

@@ -13,6 +13,7 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
       tenantId: event.data.tenantId,
       committeeId: event.data.committeeId,
       members: {},
+      founders: [],
       epoch: null,
       rotationRequired: false,
       keyHolders: [],
@@ -75,7 +76,18 @@ export function evolveCommittee(state: CommitteeState, event: CommitteeEvent): C
       const cosigned: CommitteeMember = promoted
         ? { ...rest, role: MemberRole.staff }
         : { ...member, cosigned: true };
-      return { ...state, chain, members: { ...state.members, [member.userId]: cosigned } };
+      // A member co-signs their own addition only as the committee's founder (coSignMembership).
+      const { signerUserId, signerDeviceId } = event.data;
+      const founders =
+        signerUserId === member.userId
+          ? [...state.founders, { userId: signerUserId, deviceId: signerDeviceId }]
+          : state.founders;
+      return {
+        ...state,
+        chain,
+        founders,
+        members: { ...state.members, [member.userId]: cosigned },
+      };
     }
     case 'KeyEpochStarted':
       return {

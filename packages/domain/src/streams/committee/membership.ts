@@ -10,9 +10,8 @@ import {
 } from '../authorize.js';
 import { recordTail } from '../carried.js';
 import { contextUser, requireTenantContext } from '../contextState.js';
-import type { ActiveCommittee } from '../contextState.js';
 import { checkId } from '../../validate.js';
-import { MemberRole, Right, membershipEffective } from './roles.js';
+import { MemberRole, Right } from './roles.js';
 import type {
   ChangeMembership,
   CoSignMembership,
@@ -23,11 +22,6 @@ import { requireCommittee } from './requireCommittee.js';
 
 const memberRoles: ReadonlySet<string> = new Set(Object.values(MemberRole));
 const changes: ReadonlySet<string> = new Set(Object.values(MembershipChange));
-
-const hasEffectiveStaff = (committee: ActiveCommittee): boolean =>
-  Object.values(committee.members).some(
-    (member) => member.role === MemberRole.staff && membershipEffective(member),
-  );
 
 /**
  * An admin device adds a user, removes a member or changes a member's role. An addition (and a
@@ -112,9 +106,11 @@ export function coSignMembership(
   }
   if (!promotion && member.cosigned) throw domainErrors.membershipAlreadyCosigned(userId);
   if (signerUserId === userId) {
-    // Founding: a committee without staff in effect gets its first staff member this way.
+    // Founding: a committee that never had staff gets its first staff member this way. As
+    // devices judge it (crypto CommitteeState), a committee whose staff all left is not founded
+    // again: its founders stay the roots of its device confirmations.
     const becomesStaff = promotion || member.role === MemberRole.staff;
-    if (hasEffectiveStaff(committee) || !becomesStaff) throw domainErrors.selfCosign(userId);
+    if (committee.founders.length > 0 || !becomesStaff) throw domainErrors.selfCosign(userId);
     const signer = requireUser(contextUser(context, signerUserId), signerUserId);
     requireUserDevice(signer, signerDeviceId, verified, requireTenantContext(context, tenantId));
   } else {
