@@ -231,6 +231,31 @@ export const plan = (input: PlanInput): SyncPlan => {
     });
   };
 
+  /**
+   * A local file that holds `remote`'s bytes is adopted as it (at the remote's path); one that
+   * holds other bytes is kept as a conflict copy and the remote version is pulled.
+   */
+  const adoptOrKeep = (
+    remote: RemoteDocument,
+    committeeId: string,
+    local: { readonly path: string; readonly hash: string },
+  ): void => {
+    if (local.hash !== remote.hash) {
+      keepAsConflict(local.path, committeeId, local.hash);
+      pull(remote, null);
+      return;
+    }
+    planned.add(remote.path);
+    actions.push({
+      kind: 'adopt',
+      documentId: remote.documentId,
+      committeeId,
+      version: remote.version,
+      path: remote.path,
+      hash: remote.hash,
+    });
+  };
+
   for (const entry of input.index) {
     const remote = remoteById.get(entry.documentId);
     const local = localByPath.get(entry.path);
@@ -359,29 +384,16 @@ export const plan = (input: PlanInput): SyncPlan => {
         });
       }
     } else if (local !== undefined) {
-      if (local.hash === remote.hash) {
-        if (remote.path !== entry.path) {
-          actions.push({
-            kind: 'moveLocal',
-            documentId: entry.documentId,
-            from: entry.path,
-            to: remote.path,
-            version: remote.version,
-          });
-        }
-        planned.add(remote.path);
+      if (local.hash === remote.hash && remote.path !== entry.path) {
         actions.push({
-          kind: 'adopt',
+          kind: 'moveLocal',
           documentId: entry.documentId,
-          committeeId: entry.committeeId,
+          from: entry.path,
+          to: remote.path,
           version: remote.version,
-          path: remote.path,
-          hash: remote.hash,
         });
-      } else {
-        keepAsConflict(entry.path, entry.committeeId, local.hash);
-        pull(remote, null);
       }
+      adoptOrKeep(remote, entry.committeeId, local);
     }
   }
 
@@ -405,20 +417,7 @@ export const plan = (input: PlanInput): SyncPlan => {
       continue;
     }
     consumed.add(local.path);
-    if (local.hash === remote.hash) {
-      planned.add(remote.path);
-      actions.push({
-        kind: 'adopt',
-        documentId: remote.documentId,
-        committeeId: remote.committeeId,
-        version: remote.version,
-        path: remote.path,
-        hash: remote.hash,
-      });
-    } else {
-      keepAsConflict(local.path, remote.committeeId, local.hash);
-      pull(remote, null);
-    }
+    adoptOrKeep(remote, remote.committeeId, local);
   }
 
   for (const file of input.local) {
