@@ -1,7 +1,7 @@
 import { isRatsfachError } from '@ratsfach/kernel';
 import type { FileSystem } from '../ports/fileSystem.js';
 import type { LocalState } from '../ports/localState.js';
-import type { SyncAction, SyncPlan } from './plan.js';
+import type { IndexEntry, SyncAction, SyncPlan } from './plan.js';
 import { fileUnstableError } from './syncErrors.js';
 
 /**
@@ -36,6 +36,15 @@ export interface ApplyOptions {
   /** Hex hash of bytes, the same function the scan uses. */
   readonly hash: (bytes: Uint8Array) => string;
 }
+
+/** The index entry a pulled or adopted document leaves: the synced version at its path. */
+const indexEntryOf = (action: Extract<SyncAction, { kind: 'pull' | 'adopt' }>): IndexEntry => ({
+  documentId: action.documentId,
+  committeeId: action.committeeId,
+  path: action.path,
+  version: action.version,
+  hash: action.hash,
+});
 
 const outgoing = new Set<SyncAction['kind']>(['create', 'commit', 'moveRemote', 'deleteRemote']);
 
@@ -113,13 +122,7 @@ export const applyPlan = async (plan: SyncPlan, options: ApplyOptions): Promise<
             await unchangedOrThrow(action.replaces, entry?.hash ?? null);
             await fs.remove(action.replaces);
           }
-          state.putIndexEntry({
-            documentId: action.documentId,
-            committeeId: action.committeeId,
-            path: action.path,
-            version: action.version,
-            hash: action.hash,
-          });
+          state.putIndexEntry(indexEntryOf(action));
           break;
         }
         case 'deleteLocal': {
@@ -131,13 +134,7 @@ export const applyPlan = async (plan: SyncPlan, options: ApplyOptions): Promise<
           break;
         }
         case 'adopt':
-          state.putIndexEntry({
-            documentId: action.documentId,
-            committeeId: action.committeeId,
-            path: action.path,
-            version: action.version,
-            hash: action.hash,
-          });
+          state.putIndexEntry(indexEntryOf(action));
           break;
         case 'forget':
           state.removeIndexEntry(action.documentId);
