@@ -14,12 +14,22 @@ export interface DeviceView {
   readonly revoked: boolean;
 }
 
-/** Admin devices as the tenant chain shows them (root-signed certificates and revocations). */
-export function adminDevicesOf(records: readonly OpenedRecord[]): Map<string, DeviceView> {
+type CertificatePurpose = 'admin-device-certificate' | 'device-certificate';
+type RevocationPurpose = 'admin-device-revocation' | 'device-revocation';
+
+/**
+ * Folds a chain's certificates and revocations of one kind into devices: the last certificate
+ * of a device replaces the one before (a renewal), a revocation marks it for good.
+ */
+function devicesOf(
+  records: readonly OpenedRecord[],
+  certificate: CertificatePurpose,
+  revocation: RevocationPurpose,
+): Map<string, DeviceView> {
   const devices = new Map<string, DeviceView>();
   for (const record of records) {
-    if (record.purpose === 'admin-device-certificate') {
-      const body = record.body as OpenedRecord<'admin-device-certificate'>['body'];
+    if (record.purpose === certificate) {
+      const body = record.body as OpenedRecord<CertificatePurpose>['body'];
       devices.set(body.deviceId, {
         userId: body.userId,
         deviceId: body.deviceId,
@@ -30,8 +40,8 @@ export function adminDevicesOf(records: readonly OpenedRecord[]): Map<string, De
         notAfter: body.notAfter,
         revoked: devices.get(body.deviceId)?.revoked ?? false,
       });
-    } else if (record.purpose === 'admin-device-revocation') {
-      const body = record.body as OpenedRecord<'admin-device-revocation'>['body'];
+    } else if (record.purpose === revocation) {
+      const body = record.body as OpenedRecord<RevocationPurpose>['body'];
       const device = devices.get(body.deviceId);
       if (device !== undefined) devices.set(body.deviceId, { ...device, revoked: true });
     }
@@ -39,30 +49,13 @@ export function adminDevicesOf(records: readonly OpenedRecord[]): Map<string, De
   return devices;
 }
 
+/** Admin devices as the tenant chain shows them (root-signed certificates and revocations). */
+export const adminDevicesOf = (records: readonly OpenedRecord[]): Map<string, DeviceView> =>
+  devicesOf(records, 'admin-device-certificate', 'admin-device-revocation');
+
 /** A person's devices as their user chain shows them. */
-export function userDevicesOf(records: readonly OpenedRecord[]): Map<string, DeviceView> {
-  const devices = new Map<string, DeviceView>();
-  for (const record of records) {
-    if (record.purpose === 'device-certificate') {
-      const body = record.body as OpenedRecord<'device-certificate'>['body'];
-      devices.set(body.deviceId, {
-        userId: body.userId,
-        deviceId: body.deviceId,
-        fingerprint: fingerprint(body.signingKey),
-        signingKey: body.signingKey,
-        kemKey: body.kemKey,
-        notBefore: body.notBefore,
-        notAfter: body.notAfter,
-        revoked: devices.get(body.deviceId)?.revoked ?? false,
-      });
-    } else if (record.purpose === 'device-revocation') {
-      const body = record.body as OpenedRecord<'device-revocation'>['body'];
-      const device = devices.get(body.deviceId);
-      if (device !== undefined) devices.set(body.deviceId, { ...device, revoked: true });
-    }
-  }
-  return devices;
-}
+export const userDevicesOf = (records: readonly OpenedRecord[]): Map<string, DeviceView> =>
+  devicesOf(records, 'device-certificate', 'device-revocation');
 
 /** A member as the committee chain shows them. */
 export interface MemberView {
