@@ -40,6 +40,7 @@ import {
   nextLinkOf,
   readChain,
   readTenantChain,
+  settle,
   streams,
   submit,
   unixSeconds,
@@ -103,6 +104,7 @@ export async function addPerson(
     body: { displayName: person.displayName, email: person.email ?? null },
   });
   await remember(session.dir, { users: [person.userId] });
+  await settle(session);
   return { entry, created };
 }
 
@@ -241,6 +243,7 @@ export async function createCommittee(
       now,
     );
   }
+  await settle(session);
   return [...membersOf(chain.records).values()];
 }
 
@@ -323,6 +326,7 @@ export async function changeMember(
     tenantPositionOf(tenant),
     now,
   );
+  await settle(session);
   return [...membersOf(after.records).values()];
 }
 
@@ -483,6 +487,7 @@ export async function approveEnrolments(
     results.push({ ...base, outcome: 'certified' });
   }
   await forgetInvites(session.dir, used);
+  await settle(session);
   return results;
 }
 
@@ -531,6 +536,7 @@ export async function renewDevice(
       { now: now.getTime() },
     ),
   );
+  await settle(session);
   return {
     ...device,
     notBefore: unixSeconds(now),
@@ -573,6 +579,7 @@ export async function revokeDevice(
       { now: now.getTime() },
     ),
   );
+  await settle(session);
   return { ...device, revoked: true };
 }
 
@@ -618,6 +625,7 @@ export async function signHeartbeat(
       { now: now.getTime() },
     ),
   );
+  await settle(session);
   return {
     time,
     users: Object.keys(userHeads).length,
@@ -667,6 +675,7 @@ export async function certifyAdminDevice(
     ),
   );
   const device = adminDevicesOf((await readTenantChain(session)).records).get(request.deviceId);
+  await settle(session);
   return device!;
 }
 
@@ -719,6 +728,7 @@ export async function revokeAdminDevice(
       { now: now.getTime() },
     ),
   );
+  await settle(session);
   return { ...device, revoked: true };
 }
 

@@ -14,6 +14,10 @@ export const AdminErrorCode = {
   inviteExpired: 'RATSFACH_ADMIN_INVITE_EXPIRED',
   /** A refused action that would leave the tenant or a committee without a keeper. */
   lastKeeper: 'RATSFACH_ADMIN_LAST_KEEPER',
+  /** The service accepted a change but its projector is still behind at the command's deadline. */
+  projectionLagging: 'RATSFACH_ADMIN_PROJECTION_LAGGING',
+  /** The service accepted a change but reports its projector failing, or it makes no progress. */
+  projectionFailing: 'RATSFACH_ADMIN_PROJECTION_FAILING',
   /** A person, committee or device the command names does not exist. */
   unknown: 'RATSFACH_ADMIN_UNKNOWN',
 } as const;

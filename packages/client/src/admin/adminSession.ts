@@ -3,6 +3,8 @@ import {
   getSession,
   listRecords,
   submitRecord,
+  type ProjectionReport,
+  type ReadinessReply,
   type SignedCommand,
   type SubmitRecordReply,
 } from '@ratsfach/api-contract';
@@ -34,6 +36,8 @@ export interface AdminSession {
   readonly profile: Profile;
   readonly keys: DeviceKeys;
   readonly api: ApiClient;
+  /** Records this session submitted that it has not yet seen the service's projector apply. */
+  readonly writes: { unprojected: number };
 }
 
 /** Opens the admin profile in `dir` with its passphrase and logs in. */
@@ -76,7 +80,7 @@ export async function openAdminSession(
     );
     api = login.api;
   }
-  return { dir, profile, keys, api };
+  return { dir, profile, keys, api, writes: { unprojected: 0 } };
 }
 
 /** A chain as read from the service: its records, signature-checked and linked from 0. */
@@ -165,7 +169,11 @@ export async function readTenantChain(session: AdminSession): Promise<VerifiedCh
  */
 export const projectionWaitMs = 60_000;
 
-/** Submits one signed record through the signed-command route, and waits until it is projected. */
+/**
+ * Submits one signed record through the signed-command route. It does not wait for the
+ * projector: chains are read from the log itself (read-your-writes), so the next step of the
+ * same command sees the record at once; `settle` waits once, at the end of a command.
+ */
 export async function submit(
   session: AdminSession,
   command: SignedCommand,
@@ -174,34 +182,90 @@ export async function submit(
     params: { tenantId: session.profile.tenantId },
     body: command,
   });
-  await awaitProjection(session.api, projectionWaitMs);
+  session.writes.unprojected += 1;
   return reply;
+}
+
+/**
+ * Ends a command that wrote: waits until the service's read models caught up, so what the
+ * command printed holds (a certified device can log in, a revoked one is refused, a new member
+ * reads the committee). Does nothing when the session wrote nothing.
+ */
+export async function settle(session: AdminSession, waitMs = projectionWaitMs): Promise<void> {
+  if (session.writes.unprojected === 0) return;
+  await awaitProjection(session.api, waitMs);
+  session.writes.unprojected = 0;
 }
 
 /** Unix seconds of a date. */
 export const unixSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
+/** The readiness report a 503 carries (its body is a readiness reply, not a problem). */
+function readinessOf(error: ApiProblemError): ReadinessReply | null {
+  try {
+    const reply = JSON.parse(error.problem.detail) as Partial<ReadinessReply>;
+    return typeof reply.status === 'string' ? (reply as ReadinessReply) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A projector restarted this often during one wait, with its checkpoint unmoved, is failing. */
+const failingRestarts = 3;
+
+const projectionFailing = (why: string, code?: string): UnavailableError =>
+  new UnavailableError(
+    AdminErrorCode.projectionFailing,
+    `the change was accepted, but the service cannot apply it to its read models: ${why}`,
+    {
+      hint: 'The record is in the log and is not lost. Ask the operator to look at the service (GET /readyz and its log); run the next command once /readyz says ready.',
+      ...(code === undefined ? {} : { details: { code } }),
+    },
+  );
+
 /**
  * The service learns a new device's standing through its projector, a moment after the append:
- * a command ends only once the read models caught up (`/readyz` reports no pending event), so
- * the next command sees what this one wrote. Logins are rate-limited; readiness is not.
+ * waits until `/readyz` reports no pending event. A projector the service reports as failing,
+ * or one that keeps restarting without moving its checkpoint, ends the wait at once with
+ * `RATSFACH_ADMIN_PROJECTION_FAILING`; a projector still behind at the deadline is
+ * `RATSFACH_ADMIN_PROJECTION_LAGGING`. Logins are rate-limited; readiness is not.
  */
 export async function awaitProjection(api: ApiClient, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
+  let first: ProjectionReport | null = null;
+  let last: ProjectionReport | null = null;
   for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+    let reply: ReadinessReply | null;
     try {
-      const reply = await api.call(getReadiness);
-      if (reply.projection === null || reply.projection.pending === 0) return;
+      reply = await api.call(getReadiness);
     } catch (error) {
-      // 503 while lagging carries the same report; anything else is a real failure.
+      // 503 while lagging or failing carries the same report; anything else is a real failure.
       if (!(error instanceof ApiProblemError) || error.status !== 503) throw error;
+      reply = readinessOf(error);
+    }
+    if (reply?.status === 'failing') {
+      throw projectionFailing(`it reports ${reply.code ?? 'a failure'}`, reply.code);
+    }
+    const projection = reply === null ? null : reply.projection;
+    if (reply !== null && (projection === null || projection.pending === 0)) return;
+    if (projection !== null) {
+      first ??= projection;
+      last = projection;
+      if (
+        projection.restarts - first.restarts >= failingRestarts &&
+        projection.checkpoint === first.checkpoint
+      ) {
+        throw projectionFailing(
+          `its projector restarted ${projection.restarts - first.restarts} times without progress`,
+        );
+      }
     }
     if (Date.now() + delay > deadline) {
       throw new UnavailableError(
-        AdminErrorCode.unknown,
-        'the service has not caught up with its log',
+        AdminErrorCode.projectionLagging,
+        `the change was accepted, but the service has not caught up with its log after ${Math.round(waitMs / 1000)} s${last === null ? '' : ` (${last.pending}${last.atLeast ? '+' : ''} events pending)`}`,
         {
-          hint: 'The tenant exists; wait a moment, then run the next command (see /readyz).',
+          hint: 'The record is in the log and is not lost; wait a moment, then run the next command. If this repeats, ask the operator to look at the service (GET /readyz).',
         },
       );
     }
