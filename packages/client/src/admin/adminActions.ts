@@ -9,12 +9,16 @@ import {
 } from '@ratsfach/api-contract';
 import {
   adminCertificateSeconds,
+  checkEnrolmentRequest,
   CryptoErrorCode,
   deviceCertificateSeconds,
+  fingerprint,
   TrustError,
+  type OpenedRecord,
 } from '@ratsfach/crypto';
 import {
   base64urlDecode,
+  base64urlEncode,
   ConflictError,
   NotFoundError,
   ValidationError,
@@ -375,6 +379,14 @@ export async function invitePerson(
   return invitation;
 }
 
+/** Whether a certificate in the user chain was issued under the enrolment code `codeId`. */
+const enrolledUnder = (user: VerifiedChain, codeId: string): boolean =>
+  user.records.some((record) => {
+    if (record.purpose !== 'device-certificate') return false;
+    const { enrolmentCodeId } = record.body as OpenedRecord<'device-certificate'>['body'];
+    return enrolmentCodeId instanceof Uint8Array && base64urlEncode(enrolmentCodeId) === codeId;
+  });
+
 /** What happened to one enrolled device at approval. */
 export interface ApprovalResult {
   readonly submissionId: string;
@@ -389,7 +401,10 @@ export interface ApprovalResult {
 /**
  * Lists enrolled devices and certifies those named (or all): each request's MAC is checked
  * under the code's secret this device kept. A failed MAC means keys or ids were swapped in
- * transit: it is reported as an attack and never certified.
+ * transit: it is reported as an attack and never certified. What is shown and compared is what
+ * the signed request says, never the service's listing: a listing that names another person,
+ * device or key than its request is refused, and a code the user chain already names (a device
+ * enrolled under it) never certifies a second one.
  */
 export async function approveEnrolments(
   session: AdminSession,
@@ -431,12 +446,42 @@ export async function approveEnrolments(
       continue;
     }
     const user = await readChain(session.api, tenantId, streams.user(tenantId, invite.userId));
+    const request = base64urlDecode(submission.request);
+    const code = { codeId: base64urlDecode(invite.codeId), secret: invite.secret };
     let command;
     try {
+      const claim = checkEnrolmentRequest(request, code);
+      const signed = {
+        userId: claim.userId,
+        deviceId: claim.deviceId,
+        fingerprint: fingerprint(claim.signingKey),
+      };
+      if (
+        signed.userId !== submission.userId ||
+        signed.deviceId !== submission.deviceId ||
+        signed.fingerprint !== submission.fingerprint
+      ) {
+        results.push({
+          ...base,
+          ...signed,
+          outcome: 'refused',
+          detail: `the service lists ${submission.userId}/${submission.deviceId} (${submission.fingerprint}), the signed request names ${signed.userId}/${signed.deviceId} (${signed.fingerprint})`,
+        });
+        continue;
+      }
+      if (enrolledUnder(user, invite.codeId)) {
+        used.push(invite.codeId);
+        results.push({
+          ...base,
+          outcome: 'refused',
+          detail: 'the code enrolled a device already; a code enrols one device',
+        });
+        continue;
+      }
       command = certifyEnrolledDeviceCommand(
         {
-          request: base64urlDecode(submission.request),
-          code: { codeId: base64urlDecode(invite.codeId), secret: invite.secret },
+          request,
+          code,
           terms: {
             issuedFor: { tenantId, userId: invite.userId },
             notBefore: unixSeconds(now),
