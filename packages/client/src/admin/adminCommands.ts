@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import { cryptoReady, fingerprint, generateDeviceKeys } from '@ratsfach/crypto';
 import {
@@ -12,7 +13,7 @@ import { CliErrorCode } from '../cli/cliErrorCode.js';
 import { commandAction, type CommandRun } from '../cli/commandAction.js';
 import { ExitCode } from '../cli/output.js';
 import { choosePassphrase, readPassphrase, type PassphraseSources } from '../cli/passphrase.js';
-import { createProfile, ProfileKind } from '../cli/profile.js';
+import { createProfile, openProfileKeys, ProfileKind, readProfile } from '../cli/profile.js';
 import {
   addPerson,
   approveEnrolments,
@@ -615,6 +616,14 @@ function registerHeartbeatAndAgent(admin: Command, context: CliContext): void {
     .action(
       commandAction(context, async (run) => {
         const o = run.command.opts<{ every: string; once?: boolean }>();
+        const everySeconds = Number(o.every);
+        if (!Number.isFinite(everySeconds) || everySeconds < 1) {
+          // NaN or 0 would turn the agent into a busy loop that logs in and reads every chain
+          // of the tenant as fast as the service answers.
+          throw new ValidationError(CliErrorCode.usage, '--every must be at least 1 second', {
+            hint: 'Pass e.g. --every 3600 (one round an hour).',
+          });
+        }
         const passphrase = await readPassphrase(run.devicePassphrase, 'device passphrase');
         await cryptoReady();
         const log = lineLog((line) => run.context.stderr.write(line), run.context.now);
@@ -624,25 +633,26 @@ function registerHeartbeatAndAgent(admin: Command, context: CliContext): void {
           run.output.result({ actions }, [`one round: ${actions.length} actions`]);
           return;
         }
+        // A wrong passphrase or another device's profile would fail every round for ever: refuse
+        // it now. The service may be down at start; rounds retry that.
+        await readProfile(run.profileDir, ProfileKind.admin);
+        await openProfileKeys(run.profileDir, passphrase);
         const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        const rounds = await runAgent({
-          session: open,
-          now: run.context.now,
-          log,
-          signal: controller.signal,
-          everySeconds: Number(o.every),
-          sleep: (seconds, signal) =>
-            new Promise((resolve) => {
-              const timer = setTimeout(resolve, seconds * 1000);
-              signal.addEventListener('abort', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-            }),
-        });
+        const unregister = run.context.onStop?.(() => controller.abort());
+        let rounds: number;
+        try {
+          rounds = await runAgent({
+            session: open,
+            now: run.context.now,
+            log,
+            signal: controller.signal,
+            everySeconds,
+            sleep: (seconds, signal) =>
+              sleep(seconds * 1000, undefined, { signal }).catch(() => undefined),
+          });
+        } finally {
+          unregister?.();
+        }
         run.output.result({ rounds }, [`agent stopped after ${rounds} rounds`]);
       }),
     );

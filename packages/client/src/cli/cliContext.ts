@@ -20,4 +20,10 @@ export interface CliContext {
   readonly home: string;
   readonly platform: NodeJS.Platform;
   readonly now: () => Date;
+  /**
+   * Calls `stop` when the process is asked to end (SIGINT, SIGTERM), so a long-running command
+   * (`ratsfach admin agent`) finishes its round and ends cleanly; returns the unregistering
+   * function. Absent: nothing asks the command to stop.
+   */
+  readonly onStop?: ((stop: () => void) => () => void) | undefined;
 }

@@ -11,5 +11,13 @@ const exitCode = await runCli(process.argv.slice(2), {
   home: homedir(),
   platform: process.platform,
   now: () => new Date(),
+  onStop: (stop) => {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+  },
 });
 process.exitCode = exitCode;
