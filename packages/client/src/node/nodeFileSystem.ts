@@ -265,8 +265,11 @@ export class NodeFileSystem implements FileSystem {
   }
 }
 
-const syncFolder = async (folder: string): Promise<void> => {
-  // A rename is durable only once its folder is synced; Windows cannot open folders for that.
+/**
+ * Syncs a folder, so that a rename into it survives a power cut (a rename is durable only once
+ * its folder is synced). Does nothing on Windows, which cannot open folders for that.
+ */
+export const syncFolder = async (folder: string): Promise<void> => {
   if (process.platform === 'win32') return;
   const handle = await open(folder, constants.O_RDONLY);
   try {
