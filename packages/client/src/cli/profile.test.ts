@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { cryptoReady, generateDeviceKeys, CryptoErrorCode } from '@ratsfach/crypto';
@@ -10,6 +10,7 @@ import {
   type Profile,
   ProfileKind,
   readProfile,
+  writeFileAtomic,
 } from './profile.js';
 import { tempDir } from '../../test/support/cliHarness.js';
 
@@ -119,3 +120,22 @@ t.test('the default profile directory follows the platform', async (t) => {
     join('/home/a', 'AppData', 'Roaming', 'ratsfach', 'default'),
   );
 });
+
+t.test(
+  'writeFileAtomic replaces a file whole, privately, and leaves no temporary file',
+  async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'state.json');
+    await writeFile(path, 'old');
+    // Two writes of one process racing for the same file: each whole, the last one wins.
+    await Promise.all([writeFileAtomic(path, 'a'.repeat(100_000)), writeFileAtomic(path, 'b')]);
+    t.ok(['a'.repeat(100_000), 'b'].includes(await readFile(path, 'utf8')));
+    await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+    t.same([...(await readFile(path))], [1, 2, 3]);
+    t.equal((await stat(path)).mode & 0o777, 0o600);
+    t.same(await readdir(dir), ['state.json'], 'no temporary file is left');
+    // A folder that is gone: the error surfaces, nothing is left behind.
+    await t.rejects(writeFileAtomic(join(dir, 'gone', 'state.json'), 'x'), { code: 'ENOENT' });
+    t.same(await readdir(dir), ['state.json']);
+  },
+);

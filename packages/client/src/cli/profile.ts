@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ConflictError, IntegrityError, NotFoundError, ValidationError } from '@ratsfach/kernel';
 import {
   CryptoErrorCode,
@@ -10,6 +11,7 @@ import {
   type Argon2idParameters,
   minimumArgon2id,
 } from '@ratsfach/crypto';
+import { syncFolder } from '../node/nodeFileSystem.js';
 import { CliErrorCode } from './cliErrorCode.js';
 
 /** What kind of device a profile is: an administration's or a council member's. */
@@ -65,11 +67,29 @@ const damaged = (dir: string, why: string, cause?: unknown): IntegrityError =>
     ...(cause === undefined ? {} : { cause }),
   });
 
-/** Writes a file so that a crash leaves the old or the new content, never a mix. */
+/**
+ * Writes a profile file (mode 0600) so that a crash or a power cut leaves the old or the new
+ * content, never a mix or an empty file: a fresh temporary name (two writes in one process
+ * never share one), its data synced before the rename, the folder synced after it. The sync
+ * engine's `NodeFileSystem.writeAtomic` does the same inside a synced tree (bound to its root,
+ * streaming and hashing); both end with its `syncFolder`.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, data, { mode: 0o600 });
-  await rename(temporary, path);
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temporary, 'wx', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await syncFolder(dirname(path));
 }
 
 /**
