@@ -59,6 +59,15 @@ const rootOptions = (command: Command): Command =>
       'file holding the root passphrase (else $RATSFACH_ROOT_PASSPHRASE, else a prompt)',
     );
 
+/** The service and tenant a new admin profile is made for (`init`, `devices request`). */
+const serviceOptions = (command: Command): Command =>
+  command
+    .requiredOption('--server <url>', 'where the service listens')
+    .requiredOption('--tenant <id>', 'the tenant id');
+
+/** The service address as profiles keep it: without a trailing slash. */
+const serverUrlOf = (server: string): string => server.replace(/\/+$/, '');
+
 const roleOption = () =>
   new Option('--role <role>', "the member's role").choices(['staff', 'reader', 'deputy']);
 
@@ -145,13 +154,13 @@ function registerRootCommands(admin: Command, context: CliContext): void {
 }
 
 function registerInit(admin: Command, context: CliContext): void {
-  admin
-    .command('init')
-    .description(
-      "create the tenant's root, bootstrap the tenant, make this device its first admin device",
-    )
-    .requiredOption('--server <url>', 'where the service listens')
-    .requiredOption('--tenant <id>', 'the tenant id')
+  serviceOptions(
+    admin
+      .command('init')
+      .description(
+        "create the tenant's root, bootstrap the tenant, make this device its first admin device",
+      ),
+  )
     .requiredOption('--root <file>', 'where to write the root key file (it must not exist)')
     .option(
       '--root-passphrase-file <file>',
@@ -184,7 +193,7 @@ function registerInit(admin: Command, context: CliContext): void {
             ? (await readFile(o.bootstrapTokenFile, 'utf8')).trim()
             : run.context.env.RATSFACH_BOOTSTRAP_TOKEN;
         const result = await initTenant({
-          serverUrl: o.server.replace(/\/+$/, ''),
+          serverUrl: serverUrlOf(o.server),
           tenantId: o.tenant,
           rootFile: o.root,
           rootPassphrase,
@@ -459,13 +468,13 @@ function registerDevices(admin: Command, context: CliContext): void {
         );
       }),
     );
-  devices
-    .command('request')
-    .description(
-      'on a NEW admin device: make its keys and profile, write its certification request',
-    )
-    .requiredOption('--server <url>', 'where the service listens')
-    .requiredOption('--tenant <id>', 'the tenant id')
+  serviceOptions(
+    devices
+      .command('request')
+      .description(
+        'on a NEW admin device: make its keys and profile, write its certification request',
+      ),
+  )
     .requiredOption(
       '--root-fingerprint <hex>',
       "the tenant root's fingerprint, as written down at init",
@@ -499,7 +508,7 @@ function registerDevices(admin: Command, context: CliContext): void {
           run.profileDir,
           {
             kind: ProfileKind.admin,
-            serverUrl: o.server.replace(/\/+$/, ''),
+            serverUrl: serverUrlOf(o.server),
             tenantId: o.tenant,
             userId: o.user,
             deviceId: o.device,
