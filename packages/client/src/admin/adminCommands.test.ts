@@ -13,23 +13,51 @@ interface ErrorJson {
   error: { code: string; message: string; hint?: string };
 }
 
+const env = {
+  RATSFACH_PASSPHRASE: 'a device passphrase',
+  RATSFACH_ROOT_PASSPHRASE: 'a root passphrase',
+};
+
+/** `ratsfach --json --profile <profile> admin …` with the test's passphrases. */
+const admin = (profile: string, args: string[], extra: Record<string, string> = {}) =>
+  cli(['--json', '--profile', profile, 'admin', ...args], { env: { ...env, ...extra } });
+
+/** `admin init` against a port nothing listens on, its root key file in `dir`. */
+const initArgs = (dir: string, tenant = 'stadt') => [
+  'init',
+  '--server',
+  'http://127.0.0.1:9',
+  '--tenant',
+  tenant,
+  '--root',
+  join(dir, 'root.key'),
+];
+
+/** `admin devices request` for device `d2` of `admin`, writing the request to `out`. */
+const requestArgs = (rootFingerprint: string, out: string) => [
+  'devices',
+  'request',
+  '--server',
+  'http://127.0.0.1:9',
+  '--tenant',
+  'stadt',
+  '--root-fingerprint',
+  rootFingerprint,
+  '--user',
+  'admin',
+  '--device',
+  'd2',
+  '--out',
+  out,
+];
+
 t.test('admin commands refuse bad input before touching a server', async (t) => {
   const dir = await tempDir(t);
-  const env = {
-    RATSFACH_PASSPHRASE: 'a device passphrase',
-    RATSFACH_ROOT_PASSPHRASE: 'a root passphrase',
-  };
-  const noProfile = await cli(
-    ['--json', '--profile', join(dir, 'none'), 'admin', 'people', 'list'],
-    { env },
-  );
+  const noProfile = await admin(join(dir, 'none'), ['people', 'list']);
   t.equal(noProfile.json<ErrorJson>().error.code, 'RATSFACH_CLI_PROFILE_MISSING');
   t.match(noProfile.json<ErrorJson>().error.hint, /admin init/);
 
-  const badDays = await cli(
-    ['--json', '--profile', dir, 'admin', 'invite', 'mueller', '--valid-days', 'soon'],
-    { env },
-  );
+  const badDays = await admin(dir, ['invite', 'mueller', '--valid-days', 'soon']);
   t.equal(badDays.exitCode, 1);
   t.equal(badDays.json<ErrorJson>().error.code, 'RATSFACH_CLI_USAGE');
 
@@ -38,166 +66,49 @@ t.test('admin commands refuse bad input before touching a server', async (t) => 
   });
   t.equal(badRole.exitCode, 2, 'a role outside staff, reader, deputy is a usage error');
 
-  const weakRoot = await cli(
-    [
-      '--json',
-      '--profile',
-      join(dir, 'p'),
-      'admin',
-      'init',
-      '--server',
-      'http://127.0.0.1:9',
-      '--tenant',
-      'stadt',
-      '--root',
-      join(dir, 'root.key'),
-    ],
-    { env: { ...env, RATSFACH_ROOT_PASSPHRASE: 'short' } },
-  );
+  const weakRoot = await admin(join(dir, 'p'), initArgs(dir), {
+    RATSFACH_ROOT_PASSPHRASE: 'short',
+  });
   t.equal(weakRoot.json<ErrorJson>().error.code, 'RATSFACH_CLI_PASSPHRASE_WEAK');
 
-  const badFingerprint = await cli(
-    [
-      '--json',
-      '--profile',
-      join(dir, 'p2'),
-      'admin',
-      'devices',
-      'request',
-      '--server',
-      'http://x',
-      '--tenant',
-      'stadt',
-      '--root-fingerprint',
-      'abc',
-      '--user',
-      'admin',
-      '--device',
-      'd2',
-      '--out',
-      join(dir, 'req'),
-    ],
-    { env },
-  );
+  const badFingerprint = await admin(join(dir, 'p2'), requestArgs('abc', join(dir, 'req')));
   t.equal(badFingerprint.json<ErrorJson>().error.code, 'RATSFACH_CLI_USAGE');
 });
 
 t.test('init with a bad id or an unreachable server leaves a clear error', async (t) => {
   const dir = await tempDir(t);
-  const env = {
-    RATSFACH_PASSPHRASE: 'a device passphrase',
-    RATSFACH_ROOT_PASSPHRASE: 'a root passphrase',
-  };
-  const badId = await cli(
-    [
-      '--json',
-      '--profile',
-      join(dir, 'p'),
-      'admin',
-      'init',
-      '--server',
-      'http://127.0.0.1:9',
-      '--tenant',
-      'Stadt!',
-      '--root',
-      join(dir, 'root.key'),
-    ],
-    { env },
-  );
+  const badId = await admin(join(dir, 'p'), initArgs(dir, 'Stadt!'));
   t.match(badId.json<ErrorJson>().error.message, /tenant id/);
-  const unreachable = await cli(
-    [
-      '--json',
-      '--profile',
-      join(dir, 'p'),
-      'admin',
-      'init',
-      '--server',
-      'http://127.0.0.1:9',
-      '--tenant',
-      'stadt',
-      '--root',
-      join(dir, 'root.key'),
-    ],
-    { env },
-  );
+  const unreachable = await admin(join(dir, 'p'), initArgs(dir));
   t.equal(unreachable.json<ErrorJson>().error.code, 'RATSFACH_CLI_SERVER_UNREACHABLE');
   // The outcome is unknown: the root and the profile are kept, never thrown away.
   t.ok(await readFile(join(dir, 'root.key'), 'utf8'));
-  const existing = await cli(
-    [
-      '--json',
-      '--profile',
-      join(dir, 'p3'),
-      'admin',
-      'init',
-      '--server',
-      'http://127.0.0.1:9',
-      '--tenant',
-      'stadt',
-      '--root',
-      join(dir, 'root.key'),
-    ],
-    { env },
-  );
+  const existing = await admin(join(dir, 'p3'), initArgs(dir));
   t.equal(existing.json<ErrorJson>().error.code, 'RATSFACH_ADMIN_ROOT_FILE_EXISTS');
 });
 
 t.test('certify-admin refuses a file that is not a request', async (t) => {
   const dir = await tempDir(t);
-  const env = {
-    RATSFACH_PASSPHRASE: 'a device passphrase',
-    RATSFACH_ROOT_PASSPHRASE: 'a root passphrase',
-  };
   const request = join(dir, 'req.json');
   await writeFile(
     request,
     JSON.stringify({ format: 'ratsfach-admin-device-request', tenantId: 'stadt' }),
   );
   const profile = join(dir, 'p');
-  const made = await cli(
-    [
-      '--json',
-      '--profile',
-      profile,
-      'admin',
-      'devices',
-      'request',
-      '--server',
-      'http://127.0.0.1:9',
-      '--tenant',
-      'stadt',
-      '--root-fingerprint',
-      'ab'.repeat(32),
-      '--user',
-      'admin',
-      '--device',
-      'd2',
-      '--out',
-      join(dir, 'made.json'),
-    ],
-    { env },
-  );
+  const made = await admin(profile, requestArgs('ab'.repeat(32), join(dir, 'made.json')));
   t.equal(made.exitCode, 0, made.stdout);
   t.match(JSON.parse(await readFile(join(dir, 'made.json'), 'utf8')), {
     format: 'ratsfach-admin-device-request',
     deviceId: 'd2',
   });
-  const refused = await cli(
-    [
-      '--json',
-      '--profile',
-      profile,
-      'admin',
-      'devices',
-      'certify-admin',
-      '--request',
-      request,
-      '--root',
-      join(dir, 'root.key'),
-    ],
-    { env },
-  );
+  const refused = await admin(profile, [
+    'devices',
+    'certify-admin',
+    '--request',
+    request,
+    '--root',
+    join(dir, 'root.key'),
+  ]);
   t.equal(refused.exitCode, 1);
   t.match(refused.json<ErrorJson>().error.message, /not an admin device request/);
 });
