@@ -32,6 +32,7 @@ import {
   changeMembershipCommand,
   coSignMembershipCommand,
   commitVersionCommand,
+  confirmDeviceCommand,
   createCommitteeCommand,
   createDocumentCommand,
   createTenantCommand,
@@ -242,7 +243,11 @@ export async function documentWorld(
     await run(createCommitteeCommand({ ...asAdmin(tenantId), committeeId }));
   };
 
-  /** Adds a member (admin-signed), co-signed by `staff` (or by the member itself when staff). */
+  /**
+   * Adds a member (admin-signed), co-signed by `staff` (or by the member itself when staff). A
+   * member added by another staff device has its first device confirmed by that staff device
+   * for the committee: keys are wrapped only for confirmed devices.
+   */
   const addMember = async (
     member: WorldDevice,
     committeeId: string,
@@ -275,6 +280,22 @@ export async function documentWorld(
         link: nextLink(before),
       }),
     );
+    if (staff !== member) {
+      await run(
+        confirmDeviceCommand({
+          tenantId,
+          userId: member.userId,
+          deviceId: member.deviceId,
+          fingerprint: fingerprint(member.keys.signing.publicKey),
+          tenantPosition,
+          committeeId,
+          signerUserId: staff.userId,
+          signerDeviceId: staff.deviceId,
+          signer: staff.keys.signing,
+          link: nextLink(await head(`user-${tenantId}-${member.userId}`)),
+        }),
+      );
+    }
   };
 
   const removeMember = async (member: WorldDevice, committeeId: string, role: MemberRole) => {
