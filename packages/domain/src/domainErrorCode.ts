@@ -37,6 +37,7 @@ export const DomainErrorCode = {
   selfCosign: 'RATSFACH_DOMAIN_SELF_COSIGN',
   recipientNotMember: 'RATSFACH_DOMAIN_RECIPIENT_NOT_MEMBER',
   recipientDeviceInvalid: 'RATSFACH_DOMAIN_RECIPIENT_DEVICE_INVALID',
+  recipientNotConfirmed: 'RATSFACH_DOMAIN_RECIPIENT_NOT_CONFIRMED',
   confirmationNotAllowed: 'RATSFACH_DOMAIN_CONFIRMATION_NOT_ALLOWED',
   // Stream state.
   tenantExists: 'RATSFACH_DOMAIN_TENANT_EXISTS',

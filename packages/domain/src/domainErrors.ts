@@ -129,6 +129,10 @@ export const domainErrorCatalogue = {
     kind: forbidden,
     hint: 'wrap keys only for certified devices in good standing',
   },
+  recipientNotConfirmed: {
+    kind: forbidden,
+    hint: "wrap keys only for confirmed devices: one of the person's confirmed devices confirms a new one (`ratsfach confirm`); a staff device of the committee confirms a person's first device",
+  },
   certificateNotValid: {
     kind: forbidden,
     hint: 'renew the device certificate, then sign again',
@@ -394,6 +398,12 @@ export const domainErrors = {
       'recipientDeviceInvalid',
       `device ${deviceId} of user ${userId} is not certified or is revoked`,
       { userId, deviceId },
+    ),
+  recipientNotConfirmed: (userId: string, deviceId: string, committeeId: string) =>
+    domainError(
+      'recipientNotConfirmed',
+      `device ${deviceId} of user ${userId} is not confirmed for committee ${committeeId}`,
+      { userId, deviceId, committeeId },
     ),
   certificateNotValid: (deviceId: string, position: number, time: number) =>
     domainError(

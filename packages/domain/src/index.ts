@@ -16,6 +16,7 @@ export * from './streams/carried.js';
 export * from './streams/tenant/tenantStream.js';
 export * from './streams/user/userStream.js';
 export * from './streams/committee/committeeStream.js';
+export * from './streams/committee/confirmedDevices.js';
 export * from './streams/document/documentStream.js';
 export * from './streams/delivery/deliveryStream.js';
 export * from './streams/tenant/tenantDecider.js';

@@ -258,6 +258,9 @@ export function readModelContract(t: Test, name: string, open: ContractFactory):
       const s = new LoggedScenario().standard();
       s.exec(s.certifyDevice('alice', 'a2'));
       s.exec(s.certifyDevice('bob', 'b2'));
+      // Keys go only to confirmed devices: each user's earlier device confirms the new one.
+      s.exec(s.confirmDevice('alice', 'a2', 'alice', 'a1'));
+      s.exec(s.confirmDevice('bob', 'b2', 'bob', 'b1'));
       s.exec(
         s.wrapEpochKeys(
           'council',

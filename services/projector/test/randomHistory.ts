@@ -3,7 +3,13 @@
  * (with its fake signer), so the log holds only what the deciders accept. Commands the domain
  * refuses in the state reached are simply not part of the history.
  */
-import { encodeEvent, streamOfCommand, type DomainCommand } from '@ratsfach/domain';
+import {
+  confirmedDevices,
+  encodeEvent,
+  isConfirmed,
+  streamOfCommand,
+  type DomainCommand,
+} from '@ratsfach/domain';
 import { Scenario } from '@ratsfach/domain/testing';
 import { ANY, type EventStore } from '@ratsfach/event-store';
 
@@ -57,10 +63,20 @@ export function randomHistory(seed: number, commands: number): HistoryStep[] {
   exec(s.createCommittee('council'));
   exec(s.changeMembership('council', 'add', 'alice', 'staff'));
   exec(s.coSignMembership('council', 'alice', 'alice', 'al1'));
+  /** alice (staff) confirms `user`'s first devices for `committeeId`; others are refused. */
+  const confirmFirst = (committeeId: string, user: string): void => {
+    for (const device of devices[user] ?? []) {
+      exec(s.confirmDevice(user, device, 'alice', 'al1', committeeId));
+    }
+  };
   const rotate = (committeeId: string): void => {
     const committee = s.committee(committeeId);
     if (committee.status !== 'active') return;
     const next = committee.epoch === null ? 0 : committee.epoch + 1;
+    const self = { userId: 'alice', deviceId: 'al1' };
+    const states = Object.fromEntries(users.map((u) => [u, s.user(u)]));
+    // Keys go only to devices confirmed for the committee: ask the domain's own rule.
+    const confirmed = confirmedDevices(committee, states, self);
     const to = Object.values(committee.members)
       .filter((m) => m.cosigned)
       .flatMap((m) => {
@@ -69,6 +85,7 @@ export function randomHistory(seed: number, commands: number): HistoryStep[] {
           ? Object.values(user.devices)
               .filter((d) => !d.revoked)
               .map((d) => ({ userId: m.userId, deviceId: d.deviceId }))
+              .filter((d) => isConfirmed(confirmed, d))
           : [];
       });
     exec(s.startKeyEpoch(committeeId, next, to, 'alice', 'al1'));
@@ -115,6 +132,7 @@ export function randomHistory(seed: number, commands: number): HistoryStep[] {
         )
       ) {
         if (random() < 0.8) exec(s.coSignMembership(committee, user, 'alice', 'al1'));
+        confirmFirst(committee, user);
         rotate(committee);
       }
     } else if (roll < 0.82) {
@@ -137,7 +155,12 @@ export function randomHistory(seed: number, commands: number): HistoryStep[] {
       const user = pick(users.slice(1));
       const device = `${user.slice(0, 2)}${(devices[user]?.length ?? 0) + 1}`;
       if (exec(s.certifyDevice(user, device))) {
+        // One of the user's earlier devices confirms it; a first device again, staff do.
+        for (const earlier of devices[user] ?? []) {
+          if (exec(s.confirmDevice(user, device, user, earlier))) break;
+        }
         devices[user]?.push(device);
+        committees.forEach((c) => confirmFirst(c, user));
         for (const c of committees)
           exec(
             s.wrapEpochKeys(

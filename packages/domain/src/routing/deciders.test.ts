@@ -60,6 +60,7 @@ t.test('says which streams a decision needs', async (t) => {
     userIds: [],
     committee: null,
     keyHolders: false,
+    staff: false,
     day: null,
   });
   t.same(contextRequirements(s.createUser('zed')), {
@@ -67,6 +68,7 @@ t.test('says which streams a decision needs', async (t) => {
     userIds: [],
     committee: null,
     keyHolders: false,
+    staff: false,
     day: null,
   });
   // A confirmation by the user's own device needs the tenant; a staff confirmation also the
@@ -76,6 +78,7 @@ t.test('says which streams a decision needs', async (t) => {
     userIds: [],
     committee: null,
     keyHolders: false,
+    staff: false,
     day: null,
   });
   t.same(contextRequirements(s.confirmDevice('bob', 'b1', 'alice', 'a1', 'council')), {
@@ -83,6 +86,7 @@ t.test('says which streams a decision needs', async (t) => {
     userIds: ['alice'],
     committee: { committeeId: 'council' },
     keyHolders: false,
+    staff: false,
     day: null,
   });
   t.same(contextRequirements(s.confirmDevice('bob', 'b1', 'alice', 'a1')).committee, null);
@@ -91,6 +95,7 @@ t.test('says which streams a decision needs', async (t) => {
     userIds: ['carol'],
     committee: null,
     keyHolders: false,
+    staff: false,
     day: null,
   });
   t.same(
@@ -108,6 +113,11 @@ t.test('says which streams a decision needs', async (t) => {
     ).userIds,
     ['alice', 'bob'],
     'the signer and every recipient, once each',
+  );
+  t.equal(
+    contextRequirements(s.startKeyEpoch('council', 1, [], 'alice', 'a1')).staff,
+    true,
+    'a key record loads the staff, whose devices confirm the recipients',
   );
   t.same(contextRequirements(s.createDocument('doc2', 'council', 'alice', 'a1')).committee, {
     committeeId: 'council',

@@ -182,6 +182,12 @@ export interface ContextRequirements {
    * revoked and a new epoch is due.
    */
   readonly keyHolders: boolean;
+  /**
+   * Also load, into `context.users`, the user stream of every co-signed staff member of the
+   * command's committee (`data.committeeId`, for key records the command's own stream): their
+   * devices' confirmations decide which devices may receive keys (`confirmedDevices`).
+   */
+  readonly staff: boolean;
   /** Pass the delivery stream's day as `context.day`. */
   readonly day: string | null;
 }
@@ -191,6 +197,7 @@ const none: ContextRequirements = {
   userIds: [],
   committee: null,
   keyHolders: false,
+  staff: false,
   day: null,
 };
 
@@ -236,6 +243,7 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
       return {
         ...none,
         tenant: true,
+        staff: true,
         userIds: [
           ...new Set([command.data.signerUserId, ...command.data.recipients.map((r) => r.userId)]),
         ],

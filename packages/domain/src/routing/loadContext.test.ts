@@ -68,3 +68,28 @@ t.test("a content write loads the users who hold the committee's epoch key", asy
     'the signer and every key holder',
   );
 });
+
+t.test(
+  'a key record loads the staff, whose devices confirm other users’ first devices',
+  async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'add', 'carol', 'staff'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    const command = s.wrapEpochKeys(
+      'council',
+      0,
+      [{ userId: 'bob', deviceId: 'b1' }],
+      'alice',
+      'a1',
+    );
+    const context = await loadContext(command, s.verifier, async (stream) =>
+      foldStream(stream, s.events(stream)),
+    );
+    t.same(
+      Object.keys(context.users ?? {}).sort(),
+      ['alice', 'bob', 'carol'],
+      'the signer, the recipient and every co-signed staff member',
+    );
+    t.equal(show(context), show(s.context(command)), 'as the in-memory scenario loads it');
+  },
+);

@@ -6,6 +6,7 @@ import type { TenantState } from '../streams/tenant/tenantStream.js';
 import type { UserState } from '../streams/user/userStream.js';
 import type { CommitteeState } from '../streams/committee/committeeStream.js';
 import type { DocumentState } from '../streams/document/documentStream.js';
+import { staffOf } from '../streams/committee/confirmedDevices.js';
 
 /** Folds a stream's events with the decider of its kind (`deciders[kind].evolve`). */
 export function foldStream(stream: string, events: Iterable<DomainEvent>): unknown {
@@ -53,13 +54,23 @@ export async function loadContext(
       : ((await loadState(
           streamName(StreamKind.committee, tenantId, committeeId),
         )) as CommitteeState);
+  const more: string[] = [];
   if (needs.keyHolders && committee?.status === 'active') {
-    for (const { userId } of committee.keyHolders) {
-      if (!Object.hasOwn(users, userId)) {
-        users[userId] = (await loadState(
-          streamName(StreamKind.user, tenantId, userId),
-        )) as UserState;
-      }
+    more.push(...committee.keyHolders.map(({ userId }) => userId));
+  }
+  if (needs.staff) {
+    const own = (await loadState(
+      streamName(
+        StreamKind.committee,
+        tenantId,
+        (command.data as { committeeId: string }).committeeId,
+      ),
+    )) as CommitteeState;
+    more.push(...staffOf(own));
+  }
+  for (const userId of more) {
+    if (!Object.hasOwn(users, userId)) {
+      users[userId] = (await loadState(streamName(StreamKind.user, tenantId, userId))) as UserState;
     }
   }
   return {

@@ -63,6 +63,7 @@ import {
   fakeSignRecord,
 } from './fakeRecordVerifier.js';
 import { given } from './givenWhenThen.js';
+import { staffOf } from '../streams/committee/confirmedDevices.js';
 
 /** Ways to make a command's signed record (or metadata) wrong on purpose. */
 export interface SignOptions {
@@ -144,6 +145,10 @@ export class Scenario {
     if (needs.keyHolders && committee?.status === 'active') {
       for (const { userId } of committee.keyHolders)
         if (!userIds.includes(userId)) userIds.push(userId);
+    }
+    if (needs.staff) {
+      const own = this.committee((command.data as { committeeId: string }).committeeId);
+      for (const userId of staffOf(own)) if (!userIds.includes(userId)) userIds.push(userId);
     }
     return {
       verifier: this.verifier,
@@ -917,7 +922,8 @@ export class Scenario {
   /**
    * A tenant with admin device adm1; users alice (device a1), bob (b1) and carol (cr1);
    * committee "council" (7 records) with alice as founding staff and bob as reader (both
-   * co-signed), epoch 0 started for a1 and wrapped for b1. Carol is certified but no member.
+   * co-signed; alice's a1 confirmed b1 for council), epoch 0 started for a1 and wrapped for b1.
+   * Carol is certified but no member.
    */
   standard(): this {
     this.exec(this.createTenant());
@@ -935,6 +941,8 @@ export class Scenario {
     this.exec(this.coSignMembership('council', 'alice', 'alice', 'a1'));
     this.exec(this.changeMembership('council', 'add', 'bob', 'reader'));
     this.exec(this.coSignMembership('council', 'bob', 'alice', 'a1'));
+    // Only a confirmed device receives keys: alice, as staff, confirms bob's first device.
+    this.exec(this.confirmDevice('bob', 'b1', 'alice', 'a1', 'council'));
     this.exec(
       this.startKeyEpoch('council', 0, [{ userId: 'alice', deviceId: 'a1' }], 'alice', 'a1'),
     );

@@ -32,6 +32,9 @@ t.test('records who accessed, changed and was granted what', async (t) => {
   s.exec(s.recordDelivery({ documentId: 'doc1', version: 1, userId: 'bob', deviceId: 'b1' }));
   s.exec(s.certifyDevice('bob', 'b2'));
   s.exec(s.certifyDevice('alice', 'a2'));
+  // Keys go only to confirmed devices: each user's earlier device confirms the new one.
+  s.exec(s.confirmDevice('bob', 'b2', 'bob', 'b1'));
+  s.exec(s.confirmDevice('alice', 'a2', 'alice', 'a1'));
   s.exec(
     s.wrapEpochKeys(
       'council',

@@ -518,6 +518,113 @@ t.test('StartKeyEpoch', async (t) => {
   });
 });
 
+t.test('key records wrap only for devices confirmed for the committee', async (t) => {
+  const a1 = { userId: 'alice', deviceId: 'a1' };
+  const refused = DomainErrorCode.recipientNotConfirmed;
+  /** standard() plus carol (cr1) as a co-signed reader nobody confirmed yet. */
+  const withCarol = () => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'add', 'carol', 'reader'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    return s;
+  };
+  const cr1 = [{ userId: 'carol', deviceId: 'cr1' }];
+  t.test(
+    'refuses an epoch or a wrap for a device an admin certified and nobody confirmed',
+    async (t) => {
+      const s = withCarol();
+      s.gwt(s.startKeyEpoch('council', 1, [a1, ...bob, ...cr1], 'alice', 'a1')).thenRefuses(
+        t,
+        ForbiddenError,
+        refused,
+      );
+      s.gwt(s.wrapEpochKeys('council', 0, cr1, 'alice', 'a1')).thenRefuses(
+        t,
+        ForbiddenError,
+        refused,
+      );
+      // A staff confirmation naming another committee counts only there.
+      s.exec(s.createCommittee('board'));
+      s.exec(s.changeMembership('board', 'add', 'alice', 'staff'));
+      s.exec(s.coSignMembership('board', 'alice', 'alice', 'a1'));
+      s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'board'));
+      s.gwt(s.wrapEpochKeys('council', 0, cr1, 'alice', 'a1')).thenRefuses(
+        t,
+        ForbiddenError,
+        refused,
+      );
+      s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'council'));
+      t.equal(
+        s.exec(s.wrapEpochKeys('council', 0, cr1, 'alice', 'a1'))[0]?.type,
+        'EpochKeysWrapped',
+      );
+    },
+  );
+  t.test(
+    "a new device of an existing user counts once the user's confirmed device confirms it",
+    async (t) => {
+      const s = new Scenario().standard();
+      s.exec(s.certifyDevice('bob', 'b2'));
+      s.exec(s.certifyDevice('bob', 'b3'));
+      const b2b3 = [
+        { userId: 'bob', deviceId: 'b2' },
+        { userId: 'bob', deviceId: 'b3' },
+      ];
+      // b2 vouching for b3 counts for nothing while b2 itself is unconfirmed.
+      s.exec(s.confirmDevice('bob', 'b3', 'bob', 'b2'));
+      s.gwt(s.wrapEpochKeys('council', 0, b2b3.slice(1), 'alice', 'a1')).thenRefuses(
+        t,
+        ForbiddenError,
+        refused,
+      );
+      // Once b1 (confirmed by staff) confirms b2, both count; and keep counting after b1's
+      // revocation, which came after its confirmation.
+      s.exec(s.confirmDevice('bob', 'b2', 'bob', 'b1'));
+      s.exec(s.revokeDevice('bob', 'b1'));
+      t.equal(
+        s.exec(s.wrapEpochKeys('council', 0, b2b3, 'alice', 'a1'))[0]?.type,
+        'EpochKeysWrapped',
+      );
+      // The revoked device itself gets nothing, confirmed or not.
+      s.gwt(s.startKeyEpoch('council', 1, [a1, ...bob], 'alice', 'a1')).thenRefuses(
+        t,
+        ForbiddenError,
+        DomainErrorCode.recipientDeviceInvalid,
+      );
+    },
+  );
+  t.test('a confirmation chain through a staff member counts while they are staff', async (t) => {
+    // alice (founder) confirms carol's first device; carol, promoted to staff, confirms dave's.
+    // Neither carol nor dave signs the wrap: the server loads the staff's streams to see it.
+    const s = withCarol();
+    s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'council'));
+    s.exec(s.changeMembership('council', 'changeRole', 'carol', 'staff'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    s.exec(s.createUser('dave'));
+    s.exec(s.certifyDevice('dave', 'd1'));
+    s.exec(s.changeMembership('council', 'add', 'dave', 'reader'));
+    s.exec(s.coSignMembership('council', 'dave', 'alice', 'a1'));
+    s.exec(s.confirmDevice('dave', 'd1', 'carol', 'cr1', 'council'));
+    const d1 = [{ userId: 'dave', deviceId: 'd1' }];
+    const wrap = s.wrapEpochKeys('council', 0, d1, 'alice', 'a1');
+    t.same(Object.keys(s.context(wrap).users ?? {}).sort(), ['alice', 'carol', 'dave']);
+    t.equal(s.exec(wrap)[0]?.type, 'EpochKeysWrapped');
+    // Carol removed: her confirmations no longer count, as devices judge it.
+    s.exec(s.changeMembership('council', 'remove', 'carol', 'staff'));
+    s.gwt(s.startKeyEpoch('council', 1, [a1, ...bob, ...d1], 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      refused,
+    );
+  });
+  t.test('the wrapping device counts for itself, as it does on devices', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.certifyDevice('alice', 'a2'));
+    const a2 = [{ userId: 'alice', deviceId: 'a2' }];
+    t.equal(s.exec(s.wrapEpochKeys('council', 0, a2, 'alice', 'a2'))[0]?.type, 'EpochKeysWrapped');
+  });
+});
+
 t.test('WrapEpochKeys', async (t) => {
   const withCarol = () => {
     const s = new Scenario().standard();
@@ -528,6 +635,7 @@ t.test('WrapEpochKeys', async (t) => {
   t.test('staff wrap the current epoch key for a co-signed member device', async (t) => {
     const s = withCarol();
     s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'council'));
     const command = s.wrapEpochKeys('council', 0, carol, 'alice', 'a1');
     s.gwt(command).then(t, [
       {

@@ -19,24 +19,30 @@ import type {
   WrapEpochKeys,
 } from './committeeStream.js';
 import { requireCommittee } from './requireCommittee.js';
+import { confirmedDevices, isConfirmed } from './confirmedDevices.js';
 
 type KeyPurpose = typeof RecordPurpose.keyEpoch | typeof RecordPurpose.epochKeys;
 
 /**
  * Checks the devices a key record wraps for: each a certified, unrevoked device of a member in
- * effect, and exactly the set of recipients the signed record names (by fingerprint).
+ * effect, confirmed for the committee as devices judge it (`confirmedDevices`; the signing
+ * device `self` counts), and exactly the set of recipients the signed record names (by
+ * fingerprint).
  */
 function checkRecipients(
   committee: ActiveCommittee,
   context: DomainContext,
   refs: readonly KeyRecipientRef[],
   wrapped: readonly WrappedKeyView[],
+  self: KeyRecipientRef,
 ): KeyRecipient[] {
   if (!Array.isArray(refs) || refs.length === 0 || wrapped.length === 0) {
     throw domainErrors.keyListEmpty();
   }
   const recipients: KeyRecipient[] = [];
   const seen = new Set<string>();
+  // contextRequirements loaded the signer's, the recipients' and the staff members' streams.
+  const confirmed = confirmedDevices(committee, context.users ?? {}, self);
   for (const { userId, deviceId } of refs) {
     checkId('recipients.userId', userId);
     checkId('recipients.deviceId', deviceId);
@@ -55,6 +61,9 @@ function checkRecipients(
     const device = user?.status === 'active' ? user.devices[deviceId] : undefined;
     if (device === undefined || device.revoked) {
       throw domainErrors.recipientDeviceInvalid(userId, deviceId);
+    }
+    if (!isConfirmed(confirmed, { userId, deviceId })) {
+      throw domainErrors.recipientNotConfirmed(userId, deviceId, committee.committeeId);
     }
     recipients.push({ userId, deviceId, fingerprint: device.fingerprint });
   }
@@ -115,7 +124,10 @@ export function startKeyEpoch(
   const { epoch, recipients, signerUserId, signerDeviceId, record } = command.data;
   const next = committee.epoch === null ? 0 : committee.epoch + 1;
   if (epoch !== next) throw domainErrors.epochNotNext(epoch, committee.epoch, next);
-  const indexed = checkRecipients(committee, context, recipients, checked.fields.wrappedKeys);
+  const indexed = checkRecipients(committee, context, recipients, checked.fields.wrappedKeys, {
+    userId: signerUserId,
+    deviceId: signerDeviceId,
+  });
   const data = { epoch, recipients: indexed, signerUserId, signerDeviceId };
   return [{ type: 'KeyEpochStarted', data: recordTail(data, record, checked.verified), metadata }];
 }
@@ -137,7 +149,10 @@ export function wrapEpochKeys(
   const { epoch, recipients, signerUserId, signerDeviceId, record } = command.data;
   if (committee.epoch === null) throw domainErrors.epochNotStarted(committee.committeeId, epoch);
   if (epoch !== committee.epoch) throw domainErrors.epochNotCurrent(epoch, committee.epoch);
-  const indexed = checkRecipients(committee, context, recipients, checked.fields.wrappedKeys);
+  const indexed = checkRecipients(committee, context, recipients, checked.fields.wrappedKeys, {
+    userId: signerUserId,
+    deviceId: signerDeviceId,
+  });
   const data = { epoch, recipients: indexed, signerUserId, signerDeviceId };
   return [{ type: 'EpochKeysWrapped', data: recordTail(data, record, checked.verified), metadata }];
 }

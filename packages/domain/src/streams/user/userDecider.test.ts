@@ -396,7 +396,9 @@ t.test('ConfirmDevice', async (t) => {
     ]);
     s.exec(command);
     const bob = s.user('bob');
-    t.equal(bob.status === 'active' ? bob.devices['b1']?.confirmed : undefined, true);
+    t.same(bob.status === 'active' ? bob.devices['b1']?.confirmedBy : undefined, [
+      { signerUserId: 'alice', signerDeviceId: 'a1', committeeId: 'council' },
+    ]);
   });
   t.test("the user's own device confirms a later device", async (t) => {
     const s = withCouncil();

@@ -304,7 +304,7 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
             notAfter,
             revoked: false,
             firstDevice,
-            confirmed: existing?.confirmed ?? false,
+            ...(existing?.confirmedBy === undefined ? {} : { confirmedBy: existing.confirmedBy }),
           },
         },
       };
@@ -312,10 +312,15 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
     case 'DeviceConfirmed': {
       const device = state.devices[event.data.deviceId];
       if (device === undefined) return { ...state, chain };
+      const { signerUserId, signerDeviceId, committeeId } = event.data;
+      const confirmedBy = [
+        ...(device.confirmedBy ?? []),
+        { signerUserId, signerDeviceId, committeeId },
+      ];
       return {
         ...state,
         chain,
-        devices: { ...state.devices, [device.deviceId]: { ...device, confirmed: true } },
+        devices: { ...state.devices, [device.deviceId]: { ...device, confirmedBy } },
       };
     }
     case 'DeviceRevoked': {

@@ -18,8 +18,19 @@ export interface UserDevice {
    * by hand before confirmations existed; read as false.
    */
   readonly firstDevice?: boolean;
-  /** Whether a device-confirmation names it (which devices count is the client's judgement). */
-  readonly confirmed?: boolean;
+  /**
+   * The device-confirmations naming it, oldest first. Which of them count for a committee is
+   * `confirmedForCommittee`'s call (the same closure devices compute); absent: none.
+   */
+  readonly confirmedBy?: readonly DeviceVoucher[];
+}
+
+/** Who signed a `DeviceConfirmed` for a device, and the committee a staff signer named. */
+export interface DeviceVoucher {
+  readonly signerUserId: string;
+  readonly signerDeviceId: string;
+  /** Null for a device of the same user; the committee a staff device confirmed as. */
+  readonly committeeId: string | null;
 }
 
 /** The user stream (`user-<t>-<id>`) folded. */
