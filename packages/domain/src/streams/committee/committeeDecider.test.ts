@@ -9,6 +9,7 @@ import t from 'tap';
 import { DomainErrorCode } from '../../domainErrorCode.js';
 import { Scenario, fakeHash, fingerprintOf, given } from '../../testing/index.js';
 import { committeeDecider } from './committeeDecider.js';
+import { streamOfCommand } from '../../routing/deciders.js';
 
 const people = () => {
   const s = new Scenario();
@@ -616,6 +617,73 @@ t.test('key records wrap only for devices confirmed for the committee', async (t
       ForbiddenError,
       refused,
     );
+  });
+  t.test('refuses a removed member’s confirmed device, in a new epoch and a wrap', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'remove', 'bob', 'reader'));
+    s.gwt(s.startKeyEpoch('council', 1, [a1, ...bob], 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.recipientNotMember,
+    );
+    s.exec(s.startKeyEpoch('council', 1, [a1], 'alice', 'a1'));
+    s.gwt(s.wrapEpochKeys('council', 1, bob, 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.recipientNotMember,
+    );
+  });
+  t.test('refuses a device of a certified user who is no member', async (t) => {
+    // carol's first device confirmed as staff of another committee: still no member here.
+    const s = new Scenario().standard();
+    s.exec(s.createCommittee('board'));
+    s.exec(s.changeMembership('board', 'add', 'alice', 'staff'));
+    s.exec(s.coSignMembership('board', 'alice', 'alice', 'a1'));
+    s.exec(s.changeMembership('board', 'add', 'carol', 'reader'));
+    s.exec(s.coSignMembership('board', 'carol', 'alice', 'a1'));
+    s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'board'));
+    s.gwt(s.startKeyEpoch('council', 1, [a1, ...bob, ...cr1], 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.recipientNotMember,
+    );
+  });
+  t.test('counts no device or confirmation from another tenant’s user state', async (t) => {
+    // The loader reads the command's tenant only. Should a state of another tenant with the
+    // same user id reach the decider, neither its device nor the confirmations in it count.
+    const s = withCarol();
+    s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'council'));
+    const elsewhere = (userId: string) => {
+      const user = s.user(userId);
+      if (user.status !== 'active') throw new Error(`no ${userId}`);
+      return { ...user, tenantId: 't2' };
+    };
+    const wrap = s.wrapEpochKeys('council', 0, cr1, 'alice', 'a1');
+    const context = s.context(wrap);
+    given(committeeDecider, s.events(streamOfCommand(wrap)))
+      .when(wrap, { ...context, users: { ...context.users, carol: elsewhere('carol') } })
+      .thenRefuses(t, ForbiddenError, DomainErrorCode.recipientDeviceInvalid);
+    // carol, now staff, confirms dave's first device: a carol of another tenant (whose cr1
+    // alice's confirmation reaches there, not here) vouches for nothing.
+    s.exec(s.changeMembership('council', 'changeRole', 'carol', 'staff'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    s.exec(s.createUser('dave'));
+    s.exec(s.certifyDevice('dave', 'd1'));
+    s.exec(s.changeMembership('council', 'add', 'dave', 'reader'));
+    s.exec(s.coSignMembership('council', 'dave', 'alice', 'a1'));
+    s.exec(s.confirmDevice('dave', 'd1', 'carol', 'cr1', 'council'));
+    const toDave = s.wrapEpochKeys(
+      'council',
+      0,
+      [{ userId: 'dave', deviceId: 'd1' }],
+      'alice',
+      'a1',
+    );
+    const daveContext = s.context(toDave);
+    given(committeeDecider, s.events(streamOfCommand(toDave)))
+      .when(toDave, { ...daveContext, users: { ...daveContext.users, carol: elsewhere('carol') } })
+      .thenRefuses(t, ForbiddenError, DomainErrorCode.recipientNotConfirmed);
+    t.equal(s.exec(toDave)[0]?.type, 'EpochKeysWrapped', 'with the tenant’s own carol it counts');
   });
   t.test('the wrapping device counts for itself, as it does on devices', async (t) => {
     const s = new Scenario().standard();

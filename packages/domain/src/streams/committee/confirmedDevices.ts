@@ -31,7 +31,7 @@ export function confirmedDevices(
   const staff = new Set(staffOf(committee));
   const vouches: { readonly signer: string; readonly device: string }[] = [];
   for (const user of Object.values(users)) {
-    if (user.status !== 'active') continue;
+    if (user.status !== 'active' || user.tenantId !== committee.tenantId) continue;
     for (const device of Object.values(user.devices)) {
       for (const c of device.confirmedBy ?? []) {
         if (

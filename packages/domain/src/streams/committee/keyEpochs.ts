@@ -58,7 +58,11 @@ function checkRecipients(
       throw domainErrors.recipientNotMember(userId, committee.committeeId);
     }
     const user = contextUser(context, userId);
-    const device = user?.status === 'active' ? user.devices[deviceId] : undefined;
+    // The loader reads the command's tenant only; a state of another tenant is refused anyway.
+    const device =
+      user?.status === 'active' && user.tenantId === committee.tenantId
+        ? user.devices[deviceId]
+        : undefined;
     if (device === undefined || device.revoked) {
       throw domainErrors.recipientDeviceInvalid(userId, deviceId);
     }
