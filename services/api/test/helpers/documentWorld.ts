@@ -243,16 +243,40 @@ export async function documentWorld(
     await run(createCommitteeCommand({ ...asAdmin(tenantId), committeeId }));
   };
 
+  /** `staff` confirms `member`'s first device for `committeeId`, as `ratsfach confirm` does. */
+  const confirmFirstDevice = async (
+    member: WorldDevice,
+    committeeId: string,
+    staff: WorldDevice,
+  ) => {
+    const { tenantId } = member;
+    await run(
+      confirmDeviceCommand({
+        tenantId,
+        userId: member.userId,
+        deviceId: member.deviceId,
+        fingerprint: fingerprint(member.keys.signing.publicKey),
+        tenantPosition,
+        committeeId,
+        signerUserId: staff.userId,
+        signerDeviceId: staff.deviceId,
+        signer: staff.keys.signing,
+        link: nextLink(await head(`user-${tenantId}-${member.userId}`)),
+      }),
+    );
+  };
+
   /**
    * Adds a member (admin-signed), co-signed by `staff` (or by the member itself when staff). A
    * member added by another staff device has its first device confirmed by that staff device
-   * for the committee: keys are wrapped only for confirmed devices.
+   * for the committee (keys are wrapped only for confirmed devices) unless `confirm` is false.
    */
   const addMember = async (
     member: WorldDevice,
     committeeId: string,
     role: MemberRole,
     staff: WorldDevice = member,
+    confirm = staff !== member,
   ) => {
     const { tenantId } = member;
     await run(
@@ -280,22 +304,7 @@ export async function documentWorld(
         link: nextLink(before),
       }),
     );
-    if (staff !== member) {
-      await run(
-        confirmDeviceCommand({
-          tenantId,
-          userId: member.userId,
-          deviceId: member.deviceId,
-          fingerprint: fingerprint(member.keys.signing.publicKey),
-          tenantPosition,
-          committeeId,
-          signerUserId: staff.userId,
-          signerDeviceId: staff.deviceId,
-          signer: staff.keys.signing,
-          link: nextLink(await head(`user-${tenantId}-${member.userId}`)),
-        }),
-      );
-    }
+    if (confirm) await confirmFirstDevice(member, committeeId, staff);
   };
 
   const removeMember = async (member: WorldDevice, committeeId: string, role: MemberRole) => {
@@ -513,6 +522,7 @@ export async function documentWorld(
     loginAs,
     createCommittee,
     addMember,
+    confirmFirstDevice,
     removeMember,
     startEpoch,
     upload,
