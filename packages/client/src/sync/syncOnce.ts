@@ -156,6 +156,13 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
   const committees = [...changed.keys()].filter((id) => !lost.has(id));
   const committeeChains = new Map<string, readonly Uint8Array[]>();
   const userIds = new Set([device.userId]);
+  // A user chain holds device confirmations signed by staff of other users, whose chains the
+  // trust view needs to judge them: fold again every user a pass folded before, also on a pass
+  // where no committee (which names them) changed.
+  const userPrefix = `${StreamKind.user}-${device.tenantId}-`;
+  for (const { stream } of seen.heads()) {
+    if (stream.startsWith(userPrefix)) userIds.add(stream.slice(userPrefix.length));
+  }
   for (const committeeId of committees) {
     const chain = await chainOf(committeeStream(committeeId));
     committeeChains.set(committeeId, chain);
