@@ -532,6 +532,7 @@ export async function documentWorld(
     chain,
     rootKey,
     committeeHead,
+    asAdmin,
   };
 }
 
