@@ -79,7 +79,7 @@ const pathOf = (committeeId: string, read: VerifiedDocument, fallback: string): 
     : [committeeFolder(committeeId), ...read.metadata.folderPath, read.metadata.name].join('/');
 
 /** User ids a committee chain names (to fetch their chains); the fold verifies them later. */
-const usersNamedIn = (chain: readonly Uint8Array[]): string[] => {
+export const usersNamedIn = (chain: readonly Uint8Array[]): string[] => {
   const users = new Set<string>();
   for (const bytes of chain) {
     const body = openAnyRecord(bytes).body as { userId?: unknown; signerUserId?: unknown };
