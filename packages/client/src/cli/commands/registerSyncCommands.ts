@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cliContext.js';
 import { registerEnrol } from './enrol.js';
 import { registerHeads } from './heads.js';
+import { registerKeys } from './keys.js';
 import { registerStatus } from './status.js';
 import { registerSync } from './sync.js';
 
@@ -11,4 +12,5 @@ export const registerSyncCommands = (program: Command, context: CliContext): voi
   registerStatus(program, context);
   registerSync(program, context);
   registerHeads(program, context);
+  registerKeys(program, context);
 };

@@ -1,0 +1,84 @@
+import { CommitteeState, TrustView, type DeviceKeys } from '@ratsfach/crypto';
+import { ApiProblemError } from '../http/apiClient.js';
+import { usersNamedIn, type ChainSource } from '../sync/syncOnce.js';
+import { describeError, type DescribedError } from '../cli/output.js';
+import { KeysErrorCode } from './keysErrorCode.js';
+
+/** The device doing key work: its ids, keys and the root pin from its enrolment code. */
+export interface KeyDevice {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly keys: DeviceKeys;
+  /** The root pin from the enrolment code (20 bytes). */
+  readonly rootPin: Uint8Array;
+}
+
+/** One committee as this device verified it, with the signed chain it folded. */
+export interface CommitteeView {
+  readonly state: CommitteeState;
+  readonly chain: readonly Uint8Array[];
+}
+
+/** The trust view and the committees folded under it; a committee that failed says why. */
+export interface CommitteeViews {
+  readonly trust: TrustView;
+  readonly committees: ReadonlyMap<string, CommitteeView>;
+  readonly failed: ReadonlyMap<string, DescribedError>;
+}
+
+export const committeeStream = (tenantId: string, committeeId: string): string =>
+  `committee-${tenantId}-${committeeId}`;
+export const userStream = (tenantId: string, userId: string): string =>
+  `user-${tenantId}-${userId}`;
+
+const unreadable = (committeeId: string): DescribedError => ({
+  code: KeysErrorCode.committeeUnknown,
+  message: `committee ${committeeId} cannot be read by this device`,
+  hint: 'Check the committee id; this device reads only committees its person belongs to.',
+});
+
+/**
+ * Fetches the tenant chain, the chains of `committeeIds` and the user chains they name, and
+ * folds them from the pinned root: everything the key work decides on is verified here, nothing
+ * is taken from the server's word. A committee this device may not read (404) or whose chain
+ * fails to fold is reported in `failed`; the tenant or a user chain failing throws.
+ */
+export async function foldCommittees(
+  chains: ChainSource,
+  device: KeyDevice,
+  committeeIds: readonly string[],
+): Promise<CommitteeViews> {
+  const raw = new Map<string, readonly Uint8Array[]>();
+  const failed = new Map<string, DescribedError>();
+  const userIds = new Set([device.userId]);
+  for (const committeeId of [...new Set(committeeIds)].sort()) {
+    try {
+      const chain = await chains.chain(committeeStream(device.tenantId, committeeId));
+      raw.set(committeeId, chain);
+      for (const userId of usersNamedIn(chain)) userIds.add(userId);
+    } catch (error) {
+      if (error instanceof ApiProblemError && error.status === 404) {
+        failed.set(committeeId, unreadable(committeeId));
+      } else failed.set(committeeId, describeError(error));
+    }
+  }
+  const userChains: Record<string, readonly Uint8Array[]> = {};
+  for (const userId of [...userIds].sort()) {
+    userChains[userId] = await chains.chain(userStream(device.tenantId, userId));
+  }
+  const trust = TrustView.build({
+    rootPin: device.rootPin,
+    tenantChain: await chains.chain(`tenant-${device.tenantId}`),
+    userChains,
+  });
+  const committees = new Map<string, CommitteeView>();
+  for (const [committeeId, chain] of raw) {
+    try {
+      committees.set(committeeId, { state: CommitteeState.fold(trust, chain), chain });
+    } catch (error) {
+      failed.set(committeeId, describeError(error));
+    }
+  }
+  return { trust, committees, failed };
+}
