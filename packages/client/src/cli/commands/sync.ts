@@ -5,6 +5,7 @@ import { ApiClient } from '../../http/apiClient.js';
 import { logInDevice } from '../../http/deviceLogin.js';
 import { recordsChainSource } from '../../http/recordsChainSource.js';
 import { NodeFileSystem, plaintextHash } from '../../node/nodeFileSystem.js';
+import { syncKeyUpkeep } from '../../keys/keyUpkeep.js';
 import { defaultDeletionGuard } from '../../sync/plan.js';
 import { syncOnce } from '../../sync/syncOnce.js';
 import { openSyncState, SyncSetting } from '../../sync/syncStateFile.js';
@@ -49,6 +50,21 @@ export const registerSync = (program: Command, context: CliContext): void => {
         const state = openSyncState(run.profileDir);
         try {
           state.setSetting(SyncSetting.folder, folder);
+          const { tenantId, userId, deviceId } = profile;
+          const keyNotes = await syncKeyUpkeep({
+            api,
+            chains: recordsChainSource(api, tenantId),
+            device: {
+              tenantId,
+              userId,
+              deviceId,
+              keys,
+              rootPin: fromHex(profile.rootFingerprint.slice(0, 40)),
+            },
+            state,
+            now: context.now(),
+          });
+          for (const line of keyNotes) run.output.note(line);
           const report = await syncOnce({
             fetch: { api, baseUrl: profile.serverUrl, token, tenantId: profile.tenantId },
             chains: recordsChainSource(api, profile.tenantId),
