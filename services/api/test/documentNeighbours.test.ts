@@ -10,7 +10,12 @@ import {
   nextLink,
   restoreDocumentCommand,
 } from '@ratsfach/client';
-import { deleteDocument, moveDocument, restoreDocument } from '@ratsfach/api-contract';
+import {
+  deleteDocument,
+  fetchKeySlots,
+  moveDocument,
+  restoreDocument,
+} from '@ratsfach/api-contract';
 import { base64urlDecode } from '@ratsfach/domain';
 import { councilWorld, type WorldDevice } from './helpers/documentWorld.js';
 
@@ -92,4 +97,51 @@ t.test('only a current writer moves, deletes and restores a document', async (t)
   t.equal((await problemOf(restoreBy(carol))).status, 403, 'a removed writer cannot restore');
   t.equal((await w.head(stream)).length, length + 1, 'only the writer’s deletion appended');
   t.equal((await restoreBy(alice)).status, 'active');
+});
+
+t.test('one key-slot batch answers each document by its own committee', async (t) => {
+  const { w, alice, bob, epochKey } = await councilWorld(t);
+  const text = new TextEncoder().encode('Haushalt');
+  await w.createDocumentAs(alice, 'council', 'doc1');
+  await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text);
+  // A second committee bob is no member of.
+  await w.createCommittee('t1', 'board');
+  await w.addMember(alice, 'board', 'staff');
+  const boardKey = await w.startEpoch(alice, 'board', 0, [alice]);
+  await w.createDocumentAs(alice, 'board', 'doc2');
+  await w.commitPlaintext(alice, 'board', 'doc2', 1, null, 0, boardKey, text);
+  await w.settled();
+  const slots = [
+    { documentId: 'doc2', version: 1 },
+    { documentId: 'doc1', version: 1 },
+    { documentId: 'doc1', version: 7 },
+    { documentId: 'nosuch', version: 1 },
+  ];
+  const asBob = await bob.api.call(fetchKeySlots, { params: { tenantId: 't1' }, body: { slots } });
+  t.same(
+    asBob.slots.map((s) => [s.documentId, s.version]),
+    [['doc1', 1]],
+    "bob gets his committee's slot only",
+  );
+  t.same(
+    asBob.missing,
+    [
+      { documentId: 'doc2', version: 1, reason: 'notFound' },
+      { documentId: 'doc1', version: 7, reason: 'notFound' },
+      { documentId: 'nosuch', version: 1, reason: 'notFound' },
+    ],
+    "another committee's document is answered like one that does not exist",
+  );
+  const asAlice = await alice.api.call(fetchKeySlots, {
+    params: { tenantId: 't1' },
+    body: { slots },
+  });
+  t.same(
+    asAlice.slots.map((s) => [s.documentId, s.version]),
+    [
+      ['doc2', 1],
+      ['doc1', 1],
+    ],
+    'a member of both gets both in one batch',
+  );
 });

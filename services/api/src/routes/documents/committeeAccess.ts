@@ -4,18 +4,28 @@ import type { DocumentSummary, ReadModelStore } from '@ratsfach/read-model';
 import type { AuthenticatedDevice } from '../../plugins/auth.js';
 
 /**
- * The role the device's user holds in a committee, once effective (an addition counts only
- * after a staff device co-signed it); null for a non-member, a removed member or a committee of
- * another tenant (the read model is scoped by the token's tenant).
+ * The committees the device's user may read now, with the role held in each: effective
+ * memberships only (an addition counts once a staff device co-signed it). The read model is
+ * scoped by the token's tenant, so a committee of another tenant is never among them.
+ */
+export async function effectiveRoles(
+  readModel: ReadModelStore,
+  device: AuthenticatedDevice,
+): Promise<ReadonlyMap<string, MemberRole>> {
+  const memberships = await readModel.memberships(device.tenantId, device.userId);
+  return new Map(memberships.filter((m) => m.effective).map((m) => [m.committeeId, m.role]));
+}
+
+/**
+ * The role the device's user holds in a committee, once effective; null for a non-member, a
+ * removed member or a committee of another tenant.
  */
 export async function effectiveRole(
   readModel: ReadModelStore,
   device: AuthenticatedDevice,
   committeeId: string,
 ): Promise<MemberRole | null> {
-  const memberships = await readModel.memberships(device.tenantId, device.userId);
-  const membership = memberships.find((m) => m.committeeId === committeeId && m.effective);
-  return membership?.role ?? null;
+  return (await effectiveRoles(readModel, device)).get(committeeId) ?? null;
 }
 
 /** Refuses unless the device's user is an effective writer (staff) of the committee. */
@@ -41,11 +51,15 @@ export async function readableDocument(
   readModel: ReadModelStore,
   device: AuthenticatedDevice,
   documentId: string,
+  /** The caller's `effectiveRoles`, when it checks many documents in one request. */
+  roles?: ReadonlyMap<string, MemberRole>,
 ): Promise<DocumentSummary> {
   const document = await readModel.document(device.tenantId, documentId);
-  if (document !== null && (await effectiveRole(readModel, device, document.committeeId))) {
-    return document;
-  }
+  if (document === null) throw documentNotFound(documentId);
+  const role = roles
+    ? roles.get(document.committeeId)
+    : await effectiveRole(readModel, device, document.committeeId);
+  if (role) return document;
   throw documentNotFound(documentId);
 }
 

@@ -45,7 +45,7 @@ import type { AuthenticatedDevice } from '../../plugins/auth.js';
 import { contractRoute } from '../contractRoute.js';
 import { readRecordPage } from '../recordPage.js';
 import { parseByteRange } from './byteRange.js';
-import { documentNotFound, readableDocument } from './committeeAccess.js';
+import { documentNotFound, effectiveRoles, readableDocument } from './committeeAccess.js';
 
 export interface DocumentRouteOptions {
   readonly commands: DomainCommands;
@@ -277,9 +277,11 @@ export const documentRoutes: FastifyPluginAsync<DocumentRouteOptions> = async (a
         missing: [],
       };
       const documents = new Map<string, Awaited<ReturnType<typeof versionsIfReadable>>>();
+      // The memberships are read once for the batch, not once per document in it.
+      const roles = await effectiveRoles(readModel, device);
       const versionsIfReadable = async (documentId: string) => {
         try {
-          const document = await readableDocument(readModel, device, documentId);
+          const document = await readableDocument(readModel, device, documentId, roles);
           return {
             document,
             versions: await readModel.documentVersions(device.tenantId, documentId),
