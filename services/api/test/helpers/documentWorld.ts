@@ -37,6 +37,7 @@ import {
   createDocumentCommand,
   createTenantCommand,
   createUserCommand,
+  heartbeatCommand,
   nextLink,
   revokeDeviceCommand,
   startKeyEpochCommand,
@@ -194,9 +195,16 @@ export async function documentWorld(
     signer: tenants.get(tenantId)!.admin.signing,
   });
 
+  /** Users and committees by tenant, for the heads a heartbeat names. */
+  const usersOf = new Map<string, Set<string>>();
+  const committeesOf = new Map<string, Set<string>>();
+  const remember = (map: Map<string, Set<string>>, tenantId: string, id: string) =>
+    map.set(tenantId, (map.get(tenantId) ?? new Set()).add(id));
+
   /** Creates a user with one certified device and logs it in. */
   const person = async (tenantId: string, userId: string, deviceId: string) => {
     const keys = generateDeviceKeys();
+    remember(usersOf, tenantId, userId);
     await run(createUserCommand({ ...asAdmin(tenantId), userId }));
     await run(
       certifyDeviceCommand({
@@ -240,7 +248,35 @@ export async function documentWorld(
   };
 
   const createCommittee = async (tenantId: string, committeeId: string) => {
+    remember(committeesOf, tenantId, committeeId);
     await run(createCommitteeCommand({ ...asAdmin(tenantId), committeeId }));
+  };
+
+  /**
+   * The admin device signs a heartbeat naming every user's and committee's chain head now (what
+   * the admin agent does), so staff devices may write (FORMAT.md "Wrapping and writing").
+   */
+  const heartbeat = async (tenantId: string, time = Math.floor(Date.now() / 1000)) => {
+    const userHeads: Record<string, Uint8Array> = {};
+    for (const userId of usersOf.get(tenantId) ?? []) {
+      userHeads[userId] = fromHex((await head(`user-${tenantId}-${userId}`)).hash);
+    }
+    const committeeHeads: Record<string, ChainHead> = {};
+    for (const committeeId of committeesOf.get(tenantId) ?? []) {
+      committeeHeads[committeeId] = await committeeHead(tenantId, committeeId);
+    }
+    await run(
+      heartbeatCommand({
+        tenantId,
+        signerDeviceId: 'adm1',
+        time,
+        userHeads,
+        committeeHeads,
+        link: nextLink(await head(`tenant-${tenantId}`)),
+        signer: tenants.get(tenantId)!.admin.signing,
+      }),
+    );
+    await settled();
   };
 
   /** `staff` confirms `member`'s first device for `committeeId`, as `ratsfach confirm` does. */
@@ -521,6 +557,7 @@ export async function documentWorld(
     revokeDevice,
     loginAs,
     createCommittee,
+    heartbeat,
     addMember,
     confirmFirstDevice,
     removeMember,
