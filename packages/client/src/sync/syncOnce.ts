@@ -55,6 +55,11 @@ export interface SyncOnceOptions {
   readonly now: Date;
   readonly deletionGuard: DeletionGuard;
   readonly confirmDeletions: boolean;
+  /**
+   * Documents to read verified in this pass even if the manifest does not name them (the
+   * sender's conflicts: a head that moved on, which the projector may not show yet).
+   */
+  readonly recheck?: readonly { readonly committeeId: string; readonly documentId: string }[];
 }
 
 export interface SyncReport extends ApplyReport {
@@ -121,6 +126,9 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
     }
     cursor = delta.cursor;
     if (!delta.hasMore) break;
+  }
+  for (const { committeeId, documentId } of options.recheck ?? []) {
+    changed.set(committeeId, (changed.get(committeeId) ?? new Set<string>()).add(documentId));
   }
 
   const seen = state.seenHeads();
