@@ -4,6 +4,7 @@ import {
   CommitteeState,
   CryptoErrorCode,
   openAnyRecord,
+  KeyListError,
   openEpochKeys,
   TrustView,
   type DeviceKeys,
@@ -214,7 +215,15 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
     const me = committee.members.get(device.userId);
     if (me?.role === 'staff') writable.add(committeeId);
     else writable.delete(committeeId);
-    const epochKeys = openEpochKeys(committee, device.keys);
+    // A committee without a key for this device yet (no epoch, or not wrapped for it): its
+    // documents stay unread (each with the typed error) and the rest of the pass goes on.
+    let epochKeys: Map<number, Uint8Array>;
+    try {
+      epochKeys = openEpochKeys(committee, device.keys);
+    } catch (error) {
+      if (!(error instanceof KeyListError)) throw error;
+      epochKeys = new Map();
+    }
     let allRead = true;
     for (const documentId of changed.get(committeeId) ?? []) {
       try {
