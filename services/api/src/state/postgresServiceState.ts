@@ -8,6 +8,8 @@ import type {
   EnrolmentCodeRow,
   ServiceState,
   SubmissionRow,
+  UploadedObject,
+  UploadRow,
 } from './serviceState.js';
 
 export interface PostgresServiceStateOptions {
@@ -71,6 +73,18 @@ const tables = [
     expires_at bigint NOT NULL
   )`,
   `CREATE INDEX IF NOT EXISTS login_challenges_expiry ON login_challenges (expires_at)`,
+  `CREATE TABLE IF NOT EXISTS upload_sessions (
+    tenant_id text NOT NULL,
+    session_id text NOT NULL,
+    device_id text NOT NULL,
+    committee_id text NOT NULL,
+    kind text NOT NULL,
+    hash text NOT NULL,
+    created_at bigint NOT NULL,
+    completed_at bigint,
+    PRIMARY KEY (tenant_id, session_id)
+  )`,
+  `CREATE INDEX IF NOT EXISTS upload_sessions_object ON upload_sessions (tenant_id, kind, hash)`,
 ];
 
 const unavailable = (action: string, cause: unknown): UnavailableError =>
@@ -109,7 +123,8 @@ const sweepEveryMs = 60_000;
 
 /**
  * The service state of the scale-out mode, in PostgreSQL, shared by every API process:
- * enrolment codes and submissions, the directory, bearer tokens (by hash) and login challenges.
+ * enrolment codes and submissions, the directory, bearer tokens (by hash), login challenges and
+ * the owners of upload sessions.
  * Every rule that spans requests holds across processes: a code is claimed under a row lock
  * (`SELECT … FOR UPDATE` in one transaction), a submission counts the code's others under the
  * same lock, and a challenge is taken by one `DELETE … RETURNING`, so two processes racing for
@@ -175,7 +190,7 @@ export class PostgresServiceState implements ServiceState, TokenStore, LoginChal
   /** `enrolment_codes` → `"schema".enrolment_codes` for every table of this state. */
   #sql(text: string): string {
     return text.replace(
-      /\b(enrolment_codes|enrolment_submissions|directory|tokens|login_challenges)\b(?!_)/g,
+      /\b(enrolment_codes|enrolment_submissions|directory|tokens|login_challenges|upload_sessions)\b(?!_)/g,
       `"${this.#schema}".$1`,
     );
   }
@@ -376,6 +391,65 @@ export class PostgresServiceState implements ServiceState, TokenStore, LoginChal
       'erasing a directory entry',
       'DELETE FROM directory WHERE tenant_id = $1 AND user_id = $2 RETURNING 1',
       [tenantId, userId],
+    );
+    return rows.length === 1;
+  }
+
+  // Upload sessions: who opened each, so only that device (and committee) uses it.
+
+  async openUpload(row: UploadRow): Promise<void> {
+    await this.#query(
+      'recording an upload session',
+      `INSERT INTO upload_sessions
+         (tenant_id, session_id, device_id, committee_id, kind, hash, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        row.tenantId,
+        row.sessionId,
+        row.deviceId,
+        row.committeeId,
+        row.kind,
+        row.hash,
+        row.createdAt,
+      ],
+    );
+  }
+
+  async upload(tenantId: string, sessionId: string): Promise<UploadRow | null> {
+    const [row] = await this.#query(
+      'reading an upload session',
+      'SELECT * FROM upload_sessions WHERE tenant_id = $1 AND session_id = $2',
+      [tenantId, sessionId],
+    );
+    if (row === undefined) return null;
+    return {
+      tenantId: row['tenant_id'] as string,
+      sessionId: row['session_id'] as string,
+      deviceId: row['device_id'] as string,
+      committeeId: row['committee_id'] as string,
+      kind: row['kind'] as string,
+      hash: row['hash'] as string,
+      createdAt: num(row['created_at']),
+      completedAt: numOrNull(row['completed_at']),
+    };
+  }
+
+  async completeUpload(tenantId: string, sessionId: string, now: number): Promise<void> {
+    await this.#query(
+      'completing an upload session',
+      `UPDATE upload_sessions SET completed_at = $1
+        WHERE tenant_id = $2 AND session_id = $3 AND completed_at IS NULL`,
+      [now, tenantId, sessionId],
+    );
+  }
+
+  async completedUpload(object: UploadedObject): Promise<boolean> {
+    const rows = await this.#query(
+      'reading completed uploads',
+      `SELECT 1 FROM upload_sessions
+        WHERE tenant_id = $1 AND kind = $2 AND hash = $3 AND device_id = $4 AND committee_id = $5
+          AND completed_at IS NOT NULL LIMIT 1`,
+      [object.tenantId, object.kind, object.hash, object.deviceId, object.committeeId],
     );
     return rows.length === 1;
   }

@@ -1,7 +1,8 @@
 /**
  * The service's own state outside the event log: enrolment codes and device submissions
- * (one-time, expiring, deleted once used or withdrawn) and the directory of names and contact
- * data (erasable, so never in the log). Kept in the data directory's SQLite file embedded.
+ * (one-time, expiring, deleted once used or withdrawn), the directory of names and contact
+ * data (erasable, so never in the log) and who opened each upload session. Kept in the data
+ * directory's SQLite file embedded.
  */
 export interface ServiceState {
   /** Registers a code id for a person; false when the code id exists already (any tenant). */
@@ -35,6 +36,14 @@ export interface ServiceState {
   listDirectory(tenantId: string): Promise<DirectoryRow[]>;
   /** Deletes the entry for good; false when there was none. */
   eraseDirectoryEntry(tenantId: string, userId: string): Promise<boolean>;
+  /** Records the device and committee a new upload session belongs to (`completedAt` null). */
+  openUpload(row: UploadRow): Promise<void>;
+  /** The session's row, or null when the tenant has no such session. */
+  upload(tenantId: string, sessionId: string): Promise<UploadRow | null>;
+  /** Marks the session's object stored; the first time counts (a retry changes nothing). */
+  completeUpload(tenantId: string, sessionId: string, now: number): Promise<void>;
+  /** Whether the device stored this object for the committee through one of its sessions. */
+  completedUpload(object: UploadedObject): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -74,4 +83,28 @@ export interface DirectoryRow {
   readonly email: string | null;
   /** Unix milliseconds. */
   readonly updatedAt: number;
+}
+
+/** What a device uploads, and for which committee: an object of the tenant, by kind and hash. */
+export interface UploadedObject {
+  readonly tenantId: string;
+  readonly deviceId: string;
+  readonly committeeId: string;
+  /** `blob` or `keyslot`. */
+  readonly kind: string;
+  /** The object's blob hash, 128 lowercase hex digits. */
+  readonly hash: string;
+}
+
+/**
+ * An upload session's owner: only the device that opened it, for the committee it named, may
+ * add parts, list them, complete it and name its object in a commit.
+ */
+export interface UploadRow extends UploadedObject {
+  /** The blob store's session id (unique in the tenant). */
+  readonly sessionId: string;
+  /** Unix milliseconds. */
+  readonly createdAt: number;
+  /** When the object was stored through this session, or null. */
+  readonly completedAt: number | null;
 }

@@ -4,6 +4,8 @@ import type {
   EnrolmentCodeRow,
   ServiceState,
   SubmissionRow,
+  UploadedObject,
+  UploadRow,
 } from './serviceState.js';
 
 const schema = `
@@ -35,6 +37,18 @@ CREATE TABLE IF NOT EXISTS directory (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (tenant_id, user_id)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS upload_sessions (
+  tenant_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  committee_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER,
+  PRIMARY KEY (tenant_id, session_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS upload_sessions_object ON upload_sessions (tenant_id, kind, hash);
 `;
 
 interface CodeRecord {
@@ -73,6 +87,28 @@ const directoryRow = (r: DirectoryRecord): DirectoryRow => ({
   displayName: r.display_name,
   email: r.email,
   updatedAt: r.updated_at,
+});
+
+interface UploadRecord {
+  tenant_id: string;
+  session_id: string;
+  device_id: string;
+  committee_id: string;
+  kind: string;
+  hash: string;
+  created_at: number;
+  completed_at: number | null;
+}
+
+const uploadRow = (r: UploadRecord): UploadRow => ({
+  tenantId: r.tenant_id,
+  sessionId: r.session_id,
+  deviceId: r.device_id,
+  committeeId: r.committee_id,
+  kind: r.kind,
+  hash: r.hash,
+  createdAt: r.created_at,
+  completedAt: r.completed_at,
 });
 
 /**
@@ -253,6 +289,51 @@ export class SqliteServiceState implements ServiceState {
     // secure_delete zeroed it) and truncate the WAL.
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     return result.changes === 1;
+  }
+
+  async openUpload(row: UploadRow): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO upload_sessions
+           (tenant_id, session_id, device_id, committee_id, kind, hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.tenantId,
+        row.sessionId,
+        row.deviceId,
+        row.committeeId,
+        row.kind,
+        row.hash,
+        row.createdAt,
+      );
+  }
+
+  async upload(tenantId: string, sessionId: string): Promise<UploadRow | null> {
+    const row = this.#db
+      .prepare('SELECT * FROM upload_sessions WHERE tenant_id = ? AND session_id = ?')
+      .get(tenantId, sessionId) as UploadRecord | undefined;
+    return row === undefined ? null : uploadRow(row);
+  }
+
+  async completeUpload(tenantId: string, sessionId: string, now: number): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE upload_sessions SET completed_at = ?
+          WHERE tenant_id = ? AND session_id = ? AND completed_at IS NULL`,
+      )
+      .run(now, tenantId, sessionId);
+  }
+
+  async completedUpload(object: UploadedObject): Promise<boolean> {
+    const row = this.#db
+      .prepare(
+        `SELECT 1 FROM upload_sessions
+          WHERE tenant_id = ? AND kind = ? AND hash = ? AND device_id = ? AND committee_id = ?
+            AND completed_at IS NOT NULL LIMIT 1`,
+      )
+      .get(object.tenantId, object.kind, object.hash, object.deviceId, object.committeeId);
+    return row !== undefined;
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import type {
   EnrolmentCodeRow,
   ServiceState,
   SubmissionRow,
+  UploadRow,
 } from '../../src/state/serviceState.js';
 
 export interface ServiceStateFixture {
@@ -35,6 +36,18 @@ const submission = (overrides: Partial<SubmissionRow> = {}): SubmissionRow => ({
   request: new Uint8Array([1, 2, 3, 0, 255]),
   submittedAt: 1_000_100,
   codeExpiresAt: 2_000_000,
+  ...overrides,
+});
+
+const upload = (overrides: Partial<UploadRow> = {}): UploadRow => ({
+  tenantId: 't1',
+  sessionId: 'sess-1',
+  deviceId: 'a1',
+  committeeId: 'council',
+  kind: 'blob',
+  hash: 'ab'.repeat(64),
+  createdAt: 1_000_000,
+  completedAt: null,
   ...overrides,
 });
 
@@ -168,6 +181,42 @@ export function serviceStateContract(
     t.equal(await state.eraseDirectoryEntry('t1', 'bob'), false, 'erased already');
     t.equal(await state.directoryEntry('t1', 'bob'), null);
     t.equal((await state.directoryEntry('t2', 'bob'))?.displayName, 'Other Bob');
+  });
+
+  t.test(`${name}: an upload session belongs to its device and committee`, async (t) => {
+    const { state, another } = await open(t);
+    await state.openUpload(upload());
+    await state.openUpload(upload({ sessionId: 'sess-2', kind: 'keyslot', hash: 'cd'.repeat(64) }));
+    await state.openUpload(upload({ tenantId: 't2', deviceId: 'x1' }));
+    t.same(await state.upload('t1', 'sess-1'), upload(), 'every field round-trips');
+    t.equal((await state.upload('t2', 'sess-1'))?.deviceId, 'x1', 'per tenant');
+    t.equal(await state.upload('t3', 'sess-1'), null, 'not in another tenant');
+    t.equal(await state.upload('t1', 'nope'), null);
+    const object = { tenantId: 't1', deviceId: 'a1', committeeId: 'council' };
+    const blob = { ...object, kind: 'blob', hash: 'ab'.repeat(64) };
+    t.equal(await state.completedUpload(blob), false, 'not before its session completes');
+
+    await state.completeUpload('t1', 'sess-1', 1_000_500);
+    const other = await another();
+    t.equal(
+      (await other.upload('t1', 'sess-1'))?.completedAt,
+      1_000_500,
+      'another connection sees it completed',
+    );
+    await state.completeUpload('t1', 'sess-1', 1_000_900);
+    t.equal((await state.upload('t1', 'sess-1'))?.completedAt, 1_000_500, 'the first time counts');
+    await state.completeUpload('t1', 'nope', 1_000_900);
+    t.equal(await state.upload('t1', 'nope'), null, 'completing an unknown session adds none');
+    t.equal(await other.completedUpload(blob), true);
+    for (const [change, why] of [
+      [{ deviceId: 'a2' }, 'another device'],
+      [{ committeeId: 'board' }, 'another committee'],
+      [{ tenantId: 't2', deviceId: 'x1' }, 'another tenant (its session is not complete)'],
+      [{ kind: 'keyslot' }, 'another kind'],
+      [{ hash: 'cd'.repeat(64) }, 'another hash (a session not completed)'],
+    ] as const) {
+      t.equal(await state.completedUpload({ ...blob, ...change }), false, why);
+    }
   });
 
   t.test(`${name}: two connections race for the last use of a code`, async (t) => {
