@@ -291,6 +291,10 @@ export interface ReadModelStore {
   committeeMembers(tenantId: string, committeeId: string): Promise<readonly Membership[]>;
   /** True when the committee was created on the tenant. */
   committeeExists(tenantId: string, committeeId: string): Promise<boolean>;
+  /** The ids of the tenant's users (a `UserCreated` each), sorted; empty for an unknown tenant. */
+  tenantUsers(tenantId: string): Promise<readonly string[]>;
+  /** The ids of the tenant's committees, sorted; empty for an unknown tenant. */
+  tenantCommittees(tenantId: string): Promise<readonly string[]>;
 
   /** A committee's change feed after a position. */
   committeeFeed(

@@ -125,6 +125,10 @@ export function readModelContract(t: Test, name: string, open: ContractFactory):
     t.notOk(await store.userExists('t1', 'dave'));
     t.ok(await store.committeeExists('t1', 'finance'));
     t.notOk(await store.committeeExists('t2', 'finance'), 'finance exists on t1 only');
+    t.same(await store.tenantUsers('t1'), ['alice', 'bob', 'carol'], 'users of t1, sorted');
+    t.same(await store.tenantCommittees('t1'), ['council', 'finance'], 'committees of t1 only');
+    t.same(await store.tenantCommittees('t3'), [], 'no committees of an unknown tenant');
+    t.same(await store.tenantUsers('t3'), [], 'no users of an unknown tenant');
     t.same(
       (await store.memberships('t1', 'carol')).map((m) => [m.committeeId, m.role, m.effective]),
       [['finance', 'staff', true]],

@@ -190,6 +190,26 @@ export abstract class SqlReadModelStore implements ReadModelStore {
     return rows.length > 0;
   }
 
+  async tenantUsers(tenantId: string): Promise<readonly string[]> {
+    const rows = await this.#rows(
+      TableName.users,
+      'tenant_id = ?',
+      [tenantId],
+      ' ORDER BY user_id',
+    );
+    return rows.map((row) => row['userId'] as string);
+  }
+
+  async tenantCommittees(tenantId: string): Promise<readonly string[]> {
+    const rows = await this.#rows(
+      TableName.committees,
+      'tenant_id = ?',
+      [tenantId],
+      ' ORDER BY committee_id',
+    );
+    return rows.map((row) => row['committeeId'] as string);
+  }
+
   #membership = (row: Row): Membership => ({
     tenantId: row['tenantId'] as string,
     committeeId: row['committeeId'] as string,
