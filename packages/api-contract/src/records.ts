@@ -196,3 +196,30 @@ export const ownChains = defineRoute({
   auth: RouteAuth.none,
   schemas: { params: TenantParams, body: LoginRequest, response: { 200: OwnChainsReply } },
 });
+
+export const TenantChainsReply = Type.Object(
+  {
+    /** Ids of the tenant's users (each has a user chain), sorted. */
+    users: Type.Array(Type.String()),
+    /** Ids of the tenant's committees (each has a committee chain), sorted. */
+    committees: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type TenantChainsReply = Static<typeof TenantChainsReply>;
+
+/**
+ * GET …/records/chains: the ids of the tenant's user and committee chains, for admin devices
+ * only (a second admin device, or one whose profile was lost, finds the tenant's people and
+ * committees). Ids only: names come from the directory, and everything signed is read from the
+ * chains and verified there, never taken from this listing.
+ */
+export const listTenantChains = defineRoute({
+  method: 'GET',
+  url: `${apiPrefix}/tenants/:tenantId/records/chains`,
+  operationId: 'listTenantChains',
+  summary: "The ids of the tenant's user and committee chains (admin devices)",
+  area: 'records',
+  auth: RouteAuth.admin,
+  schemas: { params: TenantParams, response: { 200: TenantChainsReply } },
+});

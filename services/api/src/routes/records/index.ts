@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   ApiErrorCode,
   listRecords,
+  listTenantChains,
   submitRecord,
   submitterRule,
   type SignedCommandType,
@@ -165,6 +166,20 @@ export const recordRoutes: FastifyPluginAsync<IdentityRouteOptions> = async (app
       const page = await readRecordPage(options.eventStore, stream, from, limit);
       if (page.length === 0) throw notFound();
       return page;
+    },
+  });
+
+  typed.route({
+    ...contractRoute(listTenantChains),
+    handler: async (request) => {
+      // The token's tenant is the path's (the auth plugin refuses another tenant's token) and
+      // the device is an admin device of it (RouteAuth.admin).
+      const { tenantId } = request.params;
+      const [users, committees] = await Promise.all([
+        options.readModel.tenantUsers(tenantId),
+        options.readModel.tenantCommittees(tenantId),
+      ]);
+      return { users: [...users], committees: [...committees] };
     },
   });
 };
