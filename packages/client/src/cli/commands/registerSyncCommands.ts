@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cliContext.js';
+import { registerConfirm } from './confirm.js';
 import { registerEnrol } from './enrol.js';
 import { registerHeads } from './heads.js';
 import { registerKeys } from './keys.js';
@@ -13,4 +14,5 @@ export const registerSyncCommands = (program: Command, context: CliContext): voi
   registerSync(program, context);
   registerHeads(program, context);
   registerKeys(program, context);
+  registerConfirm(program, context);
 };
