@@ -74,6 +74,11 @@ t.test('a founding staff member co-signs and confirms; the key follows', async (
   });
   t.same(await k.epochsOf(bob, 'council'), []);
   const grouped = (bobFp.slice(0, 16).match(/.{4}/g) ?? []).join(' ').toUpperCase();
+  // Bert reads his key's fingerprint on his own device, the way confirm shows it.
+  const status = await cli(['--profile', bobProfile, 'status'], {
+    env: { RATSFACH_PASSPHRASE: passphraseOf(bob) },
+  });
+  t.match(status.stdout, `key      ${grouped.toLowerCase()}`);
   const right = await cli(
     ['--profile', aliceProfile, 'confirm', 'bob', '--fingerprint', grouped],
     asAlice,
