@@ -38,6 +38,8 @@ export const CryptoErrorCode = {
   revoked: 'RATSFACH_CRYPTO_REVOKED',
   /** A certified device signed something its role does not allow. */
   unauthorisedSigner: 'RATSFACH_CRYPTO_UNAUTHORISED_SIGNER',
+  /** A key record signed by a staff device that no confirmation reaches (an admin's own device). */
+  signerNotConfirmed: 'RATSFACH_CRYPTO_SIGNER_NOT_CONFIRMED',
   /** A membership addition that no staff device co-signed. */
   missingCosignature: 'RATSFACH_CRYPTO_MISSING_COSIGNATURE',
   /** The enrolment MAC does not verify: keys or user were swapped in transit. */
@@ -113,7 +115,7 @@ export class SignatureError extends CryptoIntegrityError {}
 /**
  * A key, certificate or signer that the pinned root does not vouch for at the record's chain
  * position (codes `untrustedRoot`, `untrustedKey`, `certificateNotValid`, `revoked`,
- * `unauthorisedSigner`, `missingCosignature`, `enrolmentMac`).
+ * `unauthorisedSigner`, `signerNotConfirmed`, `missingCosignature`, `enrolmentMac`).
  */
 export class TrustError extends CryptoIntegrityError {}
 

@@ -86,6 +86,7 @@ t.test(
   async (t) => {
     const { world, epoch0 } = await World.scene();
     world.enrol('alice', 'a2');
+    world.confirm('alice', 'a2', 'a1'); // a2 starts epoch 1 below: only a confirmed device may
     world.heartbeat();
     world.wrapForNew('a1', epoch0);
     const doc = documentOf(world);

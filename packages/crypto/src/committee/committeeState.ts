@@ -5,6 +5,7 @@ import type { TrustView, CertifiedDevice } from '../identity/trustView.js';
 import { firstSync, type DocumentJudging } from '../documents/documentState.js';
 import { misplacedRecord, openAnyRecord, type OpenedRecord } from '../records/signedRecord.js';
 import { constantTimeEqual } from '../hash.js';
+import { requireConfirmedSigner } from './deviceConfirmation.js';
 
 /** A member of a committee, as the admin-signed membership records say. */
 export interface Member {
@@ -345,6 +346,7 @@ export class CommitteeState {
       }
       case 'key-epoch': {
         this.requireStaffDevice(record, position, staff);
+        this.requireConfirmedKeySigner(record);
         const e = record.body as RecordBodies['key-epoch'];
         if (e.epoch !== this.current + 1 || (e.epoch === 0) !== (e.previousKey === null)) {
           throw new EncodingError(
@@ -366,6 +368,7 @@ export class CommitteeState {
       }
       case 'epoch-keys': {
         this.requireStaffDevice(record, position, staff);
+        this.requireConfirmedKeySigner(record);
         const k = record.body as RecordBodies['epoch-keys'];
         const epoch = this.epochMap.get(k.epoch);
         if (epoch === undefined || k.epoch !== this.current) {
@@ -397,6 +400,21 @@ export class CommitteeState {
       default:
         throw misplacedRecord(record, 'a committee chain');
     }
+  }
+
+  /**
+   * A key record counts only from a device confirmed for this committee in this device's view
+   * (FORMAT.md "Device confirmation"), judged at this point of the fold (its founders and staff
+   * so far). The folding device never counts itself here: self-inclusion is for its own wrap
+   * decision, not for judging a record.
+   */
+  private requireConfirmedKeySigner(record: OpenedRecord): void {
+    requireConfirmedSigner(
+      this.trust,
+      this,
+      record.signerFingerprint,
+      `${record.purpose} at ${record.sequence}`,
+    );
   }
 
   /**

@@ -39,6 +39,34 @@ export function confirmedDevices(
   return confirmed;
 }
 
+/**
+ * Throws TrustError `signerNotConfirmed` unless the device `signerFingerprint` is confirmed for
+ * `committee` in this view (`confirmedDevices` without self-inclusion: a device never vouches
+ * for itself, neither when judging another's key record nor before signing its own). A key
+ * record (a new epoch, keys wrapped into one) from an unconfirmed device would let an admin,
+ * through a device it certified alone for a staff member, choose the key every member uses.
+ */
+export function requireConfirmedSigner(
+  trust: TrustView,
+  committee: CommitteeState,
+  signerFingerprint: string,
+  what: string,
+): void {
+  if (confirmedDevices(trust, committee).has(signerFingerprint)) return;
+  const device = trust.device(signerFingerprint);
+  throw new TrustError(
+    CryptoErrorCode.signerNotConfirmed,
+    `${what} is signed by device ${device?.deviceId ?? signerFingerprint} of ${device?.userId ?? 'an unknown user'}, not confirmed for ${committee.committeeId}`,
+    {
+      hint: "A staff device signs key records only once one of its person's confirmed devices confirmed it (`ratsfach confirm`); a person's first device is confirmed by a staff member of the committee.",
+      details: {
+        committeeId: committee.committeeId,
+        ...(device === undefined ? {} : { userId: device.userId, deviceId: device.deviceId }),
+      },
+    },
+  );
+}
+
 /** Recipients split by the confirmation rule: who gets the epoch key, who waits. */
 export interface ConfirmedRecipients {
   /** Confirmed devices: a staff device wraps the epoch key for these only. */

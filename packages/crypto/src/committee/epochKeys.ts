@@ -17,7 +17,7 @@ import {
 } from './epochKeyWrap.js';
 import { requireHeadsReached, defaultStalenessSeconds } from './staleness.js';
 import { zeroizeKeys } from '../keys/zeroize.js';
-import { splitConfirmed } from './deviceConfirmation.js';
+import { requireConfirmedSigner, splitConfirmed } from './deviceConfirmation.js';
 
 /** What a staff device needs to wrap keys: the folded state, its keys and its clock. */
 export interface WrapContext {
@@ -45,7 +45,8 @@ const wrapAll = (ref: EpochRef, key: Uint8Array, all: readonly CertifiedDevice[]
 /**
  * Starts a new epoch: a fresh key, wrapped for every confirmed (`confirmedDevices`) certified
  * device (valid at the newest admin heartbeat's heads) of every co-signed member, sealing the
- * previous epoch's key. Refuses when the committee state is stale. Returns the signed key-epoch
+ * previous epoch's key. Refuses when the committee state is stale, and with TrustError
+ * `signerNotConfirmed` when this device is not itself confirmed for the committee. Returns the signed key-epoch
  * record, the new key, and the devices left out (unusable key; not yet confirmed).
  */
 export function startEpoch(
@@ -74,6 +75,7 @@ export function startEpoch(
     self,
   );
   committee.requireStaffSigner(self, trust.tenantHead.length);
+  requireConfirmedSigner(trust, committee, self, 'this key record');
   const ref: EpochRef = {
     tenantId: committee.tenantId,
     committeeId: committee.committeeId,
@@ -102,7 +104,8 @@ export function startEpoch(
 /**
  * Wraps the current epoch key for confirmed certified member devices that lack it (a newly
  * confirmed device, a newly co-signed member). Returns the signed epoch-keys record, or
- * undefined when every confirmed device has the key. Refuses when the committee state is stale.
+ * undefined when every confirmed device has the key. Refuses when the committee state is stale,
+ * and with TrustError `signerNotConfirmed` when this device is not itself confirmed.
  * Devices waiting for confirmation are left out (`splitConfirmed` names them).
  */
 export function wrapForNewDevices(
@@ -123,6 +126,7 @@ export function wrapForNewDevices(
     self,
   );
   committee.requireStaffSigner(self, trust.tenantHead.length);
+  requireConfirmedSigner(trust, committee, self, 'this key record');
   const epoch = committee.epoch(committee.currentEpoch);
   if (epoch === undefined) {
     throw new KeyListError(CryptoErrorCode.noWrappedKey, 'the committee has no epoch yet');
