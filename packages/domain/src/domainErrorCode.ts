@@ -38,6 +38,7 @@ export const DomainErrorCode = {
   recipientNotMember: 'RATSFACH_DOMAIN_RECIPIENT_NOT_MEMBER',
   recipientDeviceInvalid: 'RATSFACH_DOMAIN_RECIPIENT_DEVICE_INVALID',
   recipientNotConfirmed: 'RATSFACH_DOMAIN_RECIPIENT_NOT_CONFIRMED',
+  signerNotConfirmed: 'RATSFACH_DOMAIN_SIGNER_NOT_CONFIRMED',
   confirmationNotAllowed: 'RATSFACH_DOMAIN_CONFIRMATION_NOT_ALLOWED',
   // Stream state.
   tenantExists: 'RATSFACH_DOMAIN_TENANT_EXISTS',

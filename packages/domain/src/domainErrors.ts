@@ -133,6 +133,10 @@ export const domainErrorCatalogue = {
     kind: forbidden,
     hint: "wrap keys only for confirmed devices: one of the person's confirmed devices confirms a new one (`ratsfach confirm`); a staff device of the committee confirms a person's first device",
   },
+  signerNotConfirmed: {
+    kind: forbidden,
+    hint: "sign key records from a confirmed device: one of the person's confirmed devices confirms a new one (`ratsfach confirm`); a staff device of the committee confirms a person's first device",
+  },
   certificateNotValid: {
     kind: forbidden,
     hint: 'renew the device certificate, then sign again',
@@ -403,6 +407,12 @@ export const domainErrors = {
     domainError(
       'recipientNotConfirmed',
       `device ${deviceId} of user ${userId} is not confirmed for committee ${committeeId}`,
+      { userId, deviceId, committeeId },
+    ),
+  signerNotConfirmed: (userId: string, deviceId: string, committeeId: string) =>
+    domainError(
+      'signerNotConfirmed',
+      `device ${deviceId} of user ${userId} is not confirmed for committee ${committeeId}: it signs no key record`,
       { userId, deviceId, committeeId },
     ),
   certificateNotValid: (deviceId: string, position: number, time: number) =>

@@ -685,11 +685,102 @@ t.test('key records wrap only for devices confirmed for the committee', async (t
       .thenRefuses(t, ForbiddenError, DomainErrorCode.recipientNotConfirmed);
     t.equal(s.exec(toDave)[0]?.type, 'EpochKeysWrapped', 'with the tenant’s own carol it counts');
   });
-  t.test('the wrapping device counts for itself, as it does on devices', async (t) => {
+  t.test('the wrapping device counts for itself only once it is confirmed', async (t) => {
     const s = new Scenario().standard();
     s.exec(s.certifyDevice('alice', 'a2'));
     const a2 = [{ userId: 'alice', deviceId: 'a2' }];
+    s.gwt(s.wrapEpochKeys('council', 0, a2, 'alice', 'a2')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.signerNotConfirmed,
+    );
+    s.exec(s.confirmDevice('alice', 'a2', 'alice', 'a1'));
     t.equal(s.exec(s.wrapEpochKeys('council', 0, a2, 'alice', 'a2'))[0]?.type, 'EpochKeysWrapped');
+  });
+});
+
+t.test('key records count only from a signer confirmed for the committee', async (t) => {
+  const notConfirmed = DomainErrorCode.signerNotConfirmed;
+  const a1 = { userId: 'alice', deviceId: 'a1' };
+  const b1 = { userId: 'bob', deviceId: 'b1' };
+  t.test(
+    "an admin's own device for a staff member starts no epoch and wraps into none",
+    async (t) => {
+      // The admin alone certifies a2 for alice (staff) and holds its keys.
+      const s = new Scenario().standard();
+      s.exec(s.certifyDevice('alice', 'a2'));
+      s.gwt(s.startKeyEpoch('council', 1, [a1, b1], 'alice', 'a2')).thenRefuses(
+        t,
+        ForbiddenError,
+        notConfirmed,
+      );
+      s.gwt(s.wrapEpochKeys('council', 0, [b1], 'alice', 'a2')).thenRefuses(
+        t,
+        ForbiddenError,
+        notConfirmed,
+      );
+      // Vouched for by another unconfirmed device of alice: still refused.
+      s.exec(s.certifyDevice('alice', 'a3'));
+      s.exec(s.confirmDevice('alice', 'a3', 'alice', 'a2'));
+      s.gwt(s.startKeyEpoch('council', 1, [a1, b1], 'alice', 'a3')).thenRefuses(
+        t,
+        ForbiddenError,
+        notConfirmed,
+      );
+      // alice's own confirmed a1 confirms a2: the chain a1 → a2 → a3 holds.
+      s.exec(s.confirmDevice('alice', 'a2', 'alice', 'a1'));
+      t.equal(
+        s.exec(s.startKeyEpoch('council', 1, [a1, b1], 'alice', 'a3'))[0]?.type,
+        'KeyEpochStarted',
+      );
+    },
+  );
+  t.test('in a newly founded committee only a confirmed device starts epoch 0', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.certifyDevice('alice', 'a2'));
+    s.exec(s.createCommittee('board'));
+    s.exec(s.changeMembership('board', 'add', 'alice', 'staff'));
+    s.exec(s.coSignMembership('board', 'alice', 'alice', 'a1'));
+    s.gwt(s.startKeyEpoch('board', 0, [a1], 'alice', 'a2')).thenRefuses(
+      t,
+      ForbiddenError,
+      notConfirmed,
+    );
+    // The founding device (the bootstrap) starts it.
+    t.equal(s.exec(s.startKeyEpoch('board', 0, [a1], 'alice', 'a1'))[0]?.type, 'KeyEpochStarted');
+  });
+  t.test("a staff member's first device, confirmed by the committee's staff, may", async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.changeMembership('council', 'add', 'carol', 'staff'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    const cr1 = { userId: 'carol', deviceId: 'cr1' };
+    s.gwt(s.startKeyEpoch('council', 1, [a1, b1, cr1], 'carol', 'cr1')).thenRefuses(
+      t,
+      ForbiddenError,
+      notConfirmed,
+    );
+    s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'council'));
+    t.equal(
+      s.exec(s.startKeyEpoch('council', 1, [a1, b1, cr1], 'carol', 'cr1'))[0]?.type,
+      'KeyEpochStarted',
+    );
+  });
+  t.test('a revoked or demoted staff device starts no epoch, confirmed or not', async (t) => {
+    const s = new Scenario().standard();
+    s.exec(s.certifyDevice('alice', 'a2'));
+    s.exec(s.confirmDevice('alice', 'a2', 'alice', 'a1'));
+    s.exec(s.revokeDevice('alice', 'a2'));
+    s.gwt(s.startKeyEpoch('council', 1, [a1, b1], 'alice', 'a2')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.deviceRevoked,
+    );
+    s.exec(s.changeMembership('council', 'changeRole', 'alice', 'reader'));
+    s.gwt(s.startKeyEpoch('council', 1, [a1, b1], 'alice', 'a1')).thenRefuses(
+      t,
+      ForbiddenError,
+      DomainErrorCode.roleLacksRight,
+    );
   });
 });
 

@@ -16,7 +16,8 @@ const keyOf = ({ userId, deviceId }: KeyRecipientRef): string => `${userId}/${de
 /**
  * The devices confirmed for `committee` (keys `userId/deviceId`), as devices compute it before
  * they wrap (crypto `confirmedDevices`, FORMAT.md "Device confirmation"): the committee's
- * founders, the wrapping device `self`, and, until nothing changes, every device a confirmed
+ * founders, the wrapping device `self` (when given: for the recipients of its own record only,
+ * never when judging whether a signer is confirmed), and, until nothing changes, every device a confirmed
  * device vouched for: one of its own user's devices (no committee named), or a user's first
  * device confirmed by a co-signed staff member's device naming this committee. A confirmation
  * made before its signer's revocation keeps counting. Only the `users` given are seen: the
@@ -25,9 +26,11 @@ const keyOf = ({ userId, deviceId }: KeyRecipientRef): string => `${userId}/${de
 export function confirmedDevices(
   committee: ActiveCommittee,
   users: Readonly<Record<string, UserState>>,
-  self: KeyRecipientRef,
+  self?: KeyRecipientRef,
 ): Set<string> {
-  const confirmed = new Set([...committee.founders, self].map(keyOf));
+  const confirmed = new Set(
+    [...committee.founders, ...(self === undefined ? [] : [self])].map(keyOf),
+  );
   const staff = new Set(staffOf(committee));
   const vouches: { readonly signer: string; readonly device: string }[] = [];
   for (const user of Object.values(users)) {

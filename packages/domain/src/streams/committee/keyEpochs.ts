@@ -26,7 +26,7 @@ type KeyPurpose = typeof RecordPurpose.keyEpoch | typeof RecordPurpose.epochKeys
 /**
  * Checks the devices a key record wraps for: each a certified, unrevoked device of a member in
  * effect, confirmed for the committee as devices judge it (`confirmedDevices`; the signing
- * device `self` counts), and exactly the set of recipients the signed record names (by
+ * device `self`, which must itself be confirmed, counts), and exactly the set of recipients the signed record names (by
  * fingerprint).
  */
 function checkRecipients(
@@ -42,7 +42,15 @@ function checkRecipients(
   const recipients: KeyRecipient[] = [];
   const seen = new Set<string>();
   // contextRequirements loaded the signer's, the recipients' and the staff members' streams.
-  const confirmed = confirmedDevices(committee, context.users ?? {}, self);
+  const users = context.users ?? {};
+  // The signer itself must be confirmed, judged without counting itself (FORMAT.md "Device
+  // confirmation"): else an admin, through a device it certified alone for a staff member,
+  // would choose the key of a new epoch. Confirmation chains to a staff signer run through
+  // staff members' devices only, all loaded.
+  if (!isConfirmed(confirmedDevices(committee, users), self)) {
+    throw domainErrors.signerNotConfirmed(self.userId, self.deviceId, committee.committeeId);
+  }
+  const confirmed = confirmedDevices(committee, users, self);
   for (const { userId, deviceId } of refs) {
     checkId('recipients.userId', userId);
     checkId('recipients.deviceId', deviceId);
