@@ -175,6 +175,11 @@ export const OwnChainsReply = Type.Object(
     tenant: Type.Array(StoredRecord),
     /** The user chain of the device's user from its first record. */
     user: Type.Array(StoredRecord),
+    /**
+     * The user chains of every other user whose device signed a record in these chains (a staff
+     * member confirming a first device), and so on: what the device needs to verify them.
+     */
+    signers: Type.Record(Type.String(), Type.Array(StoredRecord)),
   },
   { additionalProperties: false },
 );

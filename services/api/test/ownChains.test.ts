@@ -69,13 +69,22 @@ t.test('a revoked device reads the record that revoked it and can verify it', as
   });
   t.same(
     reply.user.map((r) => r.type),
-    ['UserCreated', 'DeviceCertified', 'DeviceRevoked'],
+    ['UserCreated', 'DeviceCertified', 'DeviceConfirmed', 'DeviceRevoked'],
   );
   t.equal(reply.tenant[0]?.type, 'TenantCreated');
+  t.same(Object.keys(reply.signers), ['alice'], 'the staff member who confirmed the device');
   const trust = TrustView.build({
     rootPin: fingerprintPin(w.rootKey('t1')),
     tenantChain: bytesOf(reply, 'tenant'),
-    userChains: { bob: bytesOf(reply, 'user') },
+    userChains: {
+      bob: bytesOf(reply, 'user'),
+      ...Object.fromEntries(
+        Object.entries(reply.signers).map(([id, records]) => [
+          id,
+          records.map((r) => new Uint8Array(Buffer.from(r.record, 'base64url'))),
+        ]),
+      ),
+    },
   });
   t.not(trust.device(fingerprint(bob.keys.signing.publicKey))?.revokedAt, undefined);
 

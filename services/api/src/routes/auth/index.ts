@@ -10,7 +10,7 @@ import {
   type Session,
   type StoredRecord,
 } from '@ratsfach/api-contract';
-import { fingerprint, openRecord, verifyLoginProof } from '@ratsfach/crypto';
+import { fingerprint, openAnyRecord, openRecord, verifyLoginProof } from '@ratsfach/crypto';
 import type { EventStore } from '@ratsfach/event-store';
 import { deviceStatusAt, type DeviceStanding, type ReadModelStore } from '@ratsfach/read-model';
 import { ApiError } from '../../apiError.js';
@@ -182,10 +182,25 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opti
       const { tenantId } = request.params;
       // Whatever the standing: a revoked device must be able to read the record that revoked it.
       const standing = await provenStanding(tenantId, request.body);
-      return {
-        tenant: await wholeChain(eventStore, `tenant-${tenantId}`),
-        user: await wholeChain(eventStore, `user-${tenantId}-${standing.userId}`),
-      };
+      const user = await wholeChain(eventStore, `user-${tenantId}-${standing.userId}`);
+      // The chains of users whose devices signed in these chains, transitively (bounded by the
+      // tenant's users), so the device can verify every record.
+      const signers: Record<string, StoredRecord[]> = {};
+      const queue = [user];
+      for (let chain = queue.pop(); chain !== undefined; chain = queue.pop()) {
+        for (const stored of chain) {
+          const body = openAnyRecord(Buffer.from(stored.record, 'base64url')).body as {
+            signerUserId?: unknown;
+          };
+          const signer = body.signerUserId;
+          if (typeof signer !== 'string' || signer === standing.userId || signer in signers) {
+            continue;
+          }
+          signers[signer] = await wholeChain(eventStore, `user-${tenantId}-${signer}`);
+          queue.push(signers[signer]);
+        }
+      }
+      return { tenant: await wholeChain(eventStore, `tenant-${tenantId}`), user, signers };
     },
   });
 };
