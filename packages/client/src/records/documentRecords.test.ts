@@ -50,6 +50,7 @@ import {
   wrapEpochKeysCommand,
 } from './keyRecords.js';
 import { nextLink, recordOf } from './toCommandJson.js';
+import { confirmDeviceCommand } from './userRecords.js';
 
 const tenantId = 't1';
 const committeeId = 'council';
@@ -255,6 +256,24 @@ async function setUp(t: { pass(message: string): void }) {
       metadata: meta(`cosign-${userId}`),
     });
   }
+  // Keys go only to confirmed devices: alice's founding device confirms bob's first device.
+  await w.send(
+    confirmDeviceCommand(
+      {
+        tenantId,
+        userId: 'bob',
+        deviceId: 'b1',
+        fingerprint: fingerprint(b1.publicKey),
+        tenantPosition: 2,
+        committeeId,
+        signerUserId: 'alice',
+        signerDeviceId: 'a1',
+        signer: a1,
+        link: w.link(`user-${tenantId}-bob`),
+      },
+      { commandId: 'confirm-b1', now: Date.parse('2026-01-10T10:00:00.000Z') },
+    ),
+  );
   t.pass('tenant, users and committee set up');
   return { w, a1, b1 };
 }
