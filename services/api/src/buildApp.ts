@@ -43,7 +43,10 @@ export interface AppDeps {
   readonly stores?: AppStores;
   /** The read models (device standing, memberships, feeds); absent: no authenticated routes. */
   readonly readModel?: ReadModelStore;
-  /** Enrolment codes and the directory (outside the log); absent: those areas are not registered. */
+  /**
+   * Enrolment codes, the directory and upload-session owners (outside the log); absent: those
+   * areas, uploads and documents are not registered.
+   */
   readonly serviceState?: ServiceState;
   /** Where bearer tokens live; in process memory unless given (scale-out: PostgreSQL). */
   readonly tokens?: TokenStore;
@@ -141,14 +144,19 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
       ...(deps.stores ? { eventStore: deps.stores.eventStore } : {}),
     });
     if (deps.stores) {
-      await app.register(uploadRoutes, { readModel: deps.readModel });
-      await app.register(documentRoutes, {
-        commands: app.commands,
-        readModel: deps.readModel,
-        eventStore: deps.stores.eventStore,
-        blobStore: deps.stores.blobStore,
-        now,
-      });
+      // Upload sessions and the commits naming their objects need to know who opened which.
+      if (deps.serviceState) {
+        const state = deps.serviceState;
+        await app.register(uploadRoutes, { readModel: deps.readModel, state, now });
+        await app.register(documentRoutes, {
+          commands: app.commands,
+          readModel: deps.readModel,
+          eventStore: deps.stores.eventStore,
+          blobStore: deps.stores.blobStore,
+          state,
+          now,
+        });
+      }
       await app.register(manifestRoutes, { readModel: deps.readModel });
       const notifier = new FeedNotifier({
         eventStore: deps.stores.eventStore,

@@ -16,6 +16,7 @@ import {
 import type { EventStore } from '@ratsfach/event-store';
 import type { ReadModelStore } from '@ratsfach/read-model';
 import { ApiErrorCode } from '@ratsfach/api-contract';
+import { SqliteServiceState } from '../src/state/sqliteServiceState.js';
 import { buildTestApp } from './helpers/buildTestApp.js';
 
 await cryptoReady();
@@ -48,10 +49,13 @@ const setup = async (t: Parameters<typeof buildTestApp>[0]) => {
       { tenantId, userId, committeeId: 'c3', role: 'staff', effective: false },
     ],
   } as unknown as ReadModelStore;
+  const serviceState = SqliteServiceState.open(':memory:');
+  t.teardown(() => serviceState.close());
   const app = await buildTestApp(t, {
     readModel,
-    // The upload routes use the blob store only.
+    // The upload routes use the blob store and the session owners only.
     stores: { blobStore, eventStore: {} as EventStore },
+    serviceState,
   });
   const tokenFor = async (tenantId: string) => {
     const { challengeId, challenge } = (

@@ -56,6 +56,7 @@ import { openSqliteEventStore } from '@ratsfach/event-store/sqlite';
 import { openSqliteReadModelStore } from '@ratsfach/read-model/sqlite';
 import { runProjector } from '@ratsfach/projector';
 import { DomainCommands } from '../../src/commands/domainCommands.js';
+import { SqliteServiceState } from '../../src/state/sqliteServiceState.js';
 import { buildTestApp } from './buildTestApp.js';
 
 await cryptoReady();
@@ -90,6 +91,8 @@ export async function documentWorld(
   const blobStore = openBlobStore
     ? await openBlobStore()
     : await FsBlobStore.open({ root: join(dir, 'blobs'), sweepIntervalMs: 0 });
+  // Who opened which upload session (the upload and commit routes need it).
+  const serviceState = SqliteServiceState.open(join(dir, 'service-state.sqlite'));
   const controller = new AbortController();
   const projector = runProjector({
     eventStore,
@@ -100,6 +103,7 @@ export async function documentWorld(
   const app: FastifyInstance = await buildTestApp(t, {
     stores: { eventStore, blobStore },
     readModel,
+    serviceState,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -108,6 +112,7 @@ export async function documentWorld(
     controller.abort();
     await projector;
     await app.close();
+    await serviceState.close();
     await blobStore.close();
     await readModel.close();
     await eventStore.close();
@@ -201,11 +206,9 @@ export async function documentWorld(
   const remember = (map: Map<string, Set<string>>, tenantId: string, id: string) =>
     map.set(tenantId, (map.get(tenantId) ?? new Set()).add(id));
 
-  /** Creates a user with one certified device and logs it in. */
-  const person = async (tenantId: string, userId: string, deviceId: string) => {
+  /** Certifies one more device of an existing user and logs it in. */
+  const addDevice = async (tenantId: string, userId: string, deviceId: string) => {
     const keys = generateDeviceKeys();
-    remember(usersOf, tenantId, userId);
-    await run(createUserCommand({ ...asAdmin(tenantId), userId }));
     await run(
       certifyDeviceCommand({
         ...asAdmin(tenantId),
@@ -223,6 +226,13 @@ export async function documentWorld(
     device.token = await loginAs(device);
     device.api = new ApiClient({ baseUrl, token: device.token });
     return device;
+  };
+
+  /** Creates a user with one certified device and logs it in. */
+  const person = async (tenantId: string, userId: string, deviceId: string) => {
+    remember(usersOf, tenantId, userId);
+    await run(createUserCommand({ ...asAdmin(tenantId), userId }));
+    return addDevice(tenantId, userId, deviceId);
   };
 
   /** An admin device revokes `device` (a signed record in its user chain). */
@@ -548,12 +558,14 @@ export async function documentWorld(
     eventStore,
     readModel,
     blobStore,
+    serviceState,
     commands,
     tenantPosition,
     settled,
     run,
     head,
     person,
+    addDevice,
     revokeDevice,
     loginAs,
     createCommittee,

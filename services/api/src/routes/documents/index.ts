@@ -20,7 +20,13 @@ import {
   type RouteContract,
   type RouteSchemas,
 } from '@ratsfach/api-contract';
-import { BlobCommitGuard, BlobKind, type BlobRef, type BlobStore } from '@ratsfach/blob-store';
+import {
+  BlobCommitGuard,
+  BlobKind,
+  BlobNotFoundError,
+  type BlobRef,
+  type BlobStore,
+} from '@ratsfach/blob-store';
 import { openRecord } from '@ratsfach/crypto';
 import {
   ConflictError,
@@ -29,6 +35,7 @@ import {
   ValidationError,
   commandFromJson,
   deciders,
+  domainErrors,
   encodeEvent,
   deliveryDay,
   isRatsfachError,
@@ -42,6 +49,7 @@ import { ANY, CommandIdReusedError, type EventStore } from '@ratsfach/event-stor
 import type { ReadModelStore } from '@ratsfach/read-model';
 import type { DomainCommands } from '../../commands/domainCommands.js';
 import type { AuthenticatedDevice } from '../../plugins/auth.js';
+import type { ServiceState } from '../../state/serviceState.js';
 import { contractRoute } from '../contractRoute.js';
 import { readRecordPage } from '../recordPage.js';
 import { parseByteRange } from './byteRange.js';
@@ -52,6 +60,8 @@ export interface DocumentRouteOptions {
   readonly readModel: ReadModelStore;
   readonly eventStore: EventStore;
   readonly blobStore: BlobStore;
+  /** Who stored which object through an upload session (device and committee). */
+  readonly state: ServiceState;
   /** Unix milliseconds. */
   readonly now: () => number;
   /** Lifetime of a presigned download URL, seconds (at most 60). Default 60. */
@@ -137,12 +147,54 @@ async function versionBlobs(
   return [blob, slot];
 }
 
+/** The same answer the commit guard gives for an object that is not stored. */
+const objectNotStored = (tenant: string, kind: string, hash: string) =>
+  new BlobNotFoundError(`the record names ${kind} ${hash.slice(0, 16)}…, which is not stored`, {
+    details: { tenant, kind, hash },
+  });
+
+/**
+ * Refuses a version whose blob or key slot the committing device did not store itself, for the
+ * document's committee, through an upload session it completed: another device (of the same
+ * user, a reader, staff of another committee) that learns an object's hash gets the answer of
+ * an object that is not stored, before the store is asked whether it is (so nothing tells it
+ * apart). An absent document gets the domain's answer right away, before any object is looked
+ * at.
+ */
+async function requireOwnObjects(
+  commands: DomainCommands,
+  state: ServiceState,
+  command: DocumentCommandOf<'CommitVersion'>,
+  device: AuthenticatedDevice,
+): Promise<void> {
+  const { tenantId, documentId } = command.data;
+  const document = (await commands.state(
+    streamName(StreamKind.document, tenantId, documentId),
+  )) as DocumentState;
+  if (document.status === 'absent') throw domainErrors.documentUnknown(documentId);
+  const { body } = openRecord(command.data.record, 'version');
+  const objects = [
+    { kind: BlobKind.blob, hash: hex(body.contentHash) },
+    { kind: BlobKind.keyslot, hash: hex(body.keySlotHash) },
+  ];
+  for (const { kind, hash } of objects) {
+    const own = await state.completedUpload({
+      tenantId,
+      deviceId: device.deviceId,
+      committeeId: document.committeeId,
+      kind,
+      hash,
+    });
+    if (!own) throw objectNotStored(tenantId, kind, hash);
+  }
+}
+
 /**
  * The documents area: document commands (create, commit, move, delete, restore), version
  * history, the document chain's records, batched key slots and content downloads.
  */
 export const documentRoutes: FastifyPluginAsync<DocumentRouteOptions> = async (app, options) => {
-  const { commands, readModel, eventStore, blobStore } = options;
+  const { commands, readModel, eventStore, blobStore, state } = options;
   const guard = new BlobCommitGuard({ store: blobStore });
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -223,6 +275,7 @@ export const documentRoutes: FastifyPluginAsync<DocumentRouteOptions> = async (a
         request.params,
         request.device!,
       );
+      await requireOwnObjects(commands, state, command, request.device!);
       return run(command, reply, await versionBlobs(blobStore, command));
     },
   });
