@@ -58,6 +58,12 @@ export const registerStatus = (program: Command, context: CliContext): void => {
             lastSync: state.setting(SyncSetting.lastSync) ?? null,
             documents: state.index().length,
             queued: queue.length,
+            queue: queue.map((q) => ({
+              kind: q.kind,
+              path: q.payload.path ?? q.payload.to ?? null,
+              attempts: q.attempts,
+              error: q.lastError,
+            })),
             failing: queue
               .filter((q) => q.lastError !== null)
               .map((q) => ({ kind: q.kind, error: q.lastError })),
@@ -76,6 +82,10 @@ export const registerStatus = (program: Command, context: CliContext): void => {
             `folder   ${value.folder ?? 'none yet (ratsfach sync <dir>)'}`,
             `synced   ${value.documents} documents, last ${value.lastSync ?? 'never'}`,
             `waiting  ${value.queued} changes to send${value.failing.length > 0 ? `, ${value.failing.length} failing` : ''}`,
+            ...value.queue.map(
+              (q) =>
+                `         ${q.kind} ${String(q.path)}${q.attempts > 0 ? ` (${q.attempts} tries${q.error === null ? '' : `: ${q.error}`})` : ''}`,
+            ),
             ...held.map(
               (h) =>
                 `held     ${h.count} of ${h.total} files would be deleted ${h.direction === 'local' ? 'here' : 'for everyone'}: run ratsfach sync <dir> --confirm-deletions`,

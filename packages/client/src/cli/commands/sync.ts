@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UnavailableError } from '@ratsfach/kernel';
 import { cryptoReady } from '@ratsfach/crypto';
 import { ApiClient } from '../../http/apiClient.js';
 import { logInDevice } from '../../http/deviceLogin.js';
@@ -7,7 +8,10 @@ import { recordsChainSource } from '../../http/recordsChainSource.js';
 import { NodeFileSystem, plaintextHash } from '../../node/nodeFileSystem.js';
 import { syncKeyUpkeep } from '../../keys/keyUpkeep.js';
 import { defaultDeletionGuard } from '../../sync/plan.js';
-import { syncOnce } from '../../sync/syncOnce.js';
+import { sendProgressLine } from '../../sync/sendProgress.js';
+import { isOffline } from '../../sync/sendQueue.js';
+import { SendSpool } from '../../sync/sendSpool.js';
+import { syncAndSend } from '../../sync/sendSync.js';
 import { openSyncState, SyncSetting } from '../../sync/syncStateFile.js';
 import type { CliContext } from '../cliContext.js';
 import { commandAction } from '../commandAction.js';
@@ -18,10 +22,27 @@ import { openProfileKeys, ProfileKind, readProfile } from '../profile.js';
 const fromHex = (hex: string): Uint8Array =>
   Uint8Array.from({ length: hex.length / 2 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
 
+/** The service is not reachable: say how many changes wait for it (they stay queued). */
+const offlineError = (serverUrl: string, profileDir: string, cause: unknown): UnavailableError => {
+  const state = openSyncState(profileDir);
+  const waiting = state.queue().length;
+  state.close();
+  return new UnavailableError(
+    'RATSFACH_SYNC_OFFLINE',
+    `the service at ${serverUrl} cannot be reached; ${waiting} changes wait to be sent`,
+    {
+      hint: 'nothing was lost: the waiting changes go out with the next ratsfach sync once the service is reachable',
+      details: { waiting },
+      cause,
+    },
+  );
+};
+
 /**
- * `ratsfach sync <dir>`: one verified sync of the folder with the service. Exit 3 when a mass
- * deletion is held (`--confirm-deletions` lets it through), 1 when a file or document failed
- * (the others were synced; the next run tries again).
+ * `ratsfach sync <dir>`: one verified sync of the folder with the service, then what this device
+ * changed is sent (a staff device's queue: see `syncAndSend`). Exit 3 when a mass deletion is
+ * held (`--confirm-deletions` lets it through), 1 when a file, document or change failed or the
+ * service could not be reached (the others were synced; the next run tries again).
  */
 export const registerSync = (program: Command, context: CliContext): void => {
   program
@@ -43,6 +64,8 @@ export const registerSync = (program: Command, context: CliContext): void => {
           tenantId: profile.tenantId,
           deviceId: profile.deviceId,
           signing: keys.signing,
+        }).catch((error: unknown) => {
+          throw isOffline(error) ? offlineError(profile.serverUrl, run.profileDir, error) : error;
         });
         const folder = resolve(dir);
         const fs = new NodeFileSystem(folder);
@@ -65,7 +88,15 @@ export const registerSync = (program: Command, context: CliContext): void => {
             now: context.now(),
           });
           for (const line of keyNotes) run.output.note(line);
-          const report = await syncOnce({
+          // Long uploads show a progress line on a terminal; never with --json or in a pipe.
+          const progress =
+            !run.output.json && (context.stderr as { isTTY?: boolean }).isTTY === true
+              ? sendProgressLine(
+                  (text) => context.stderr.write(text),
+                  () => Date.now(),
+                )
+              : undefined;
+          const report = await syncAndSend({
             fetch: { api, baseUrl: profile.serverUrl, token, tenantId: profile.tenantId },
             chains: recordsChainSource(api, profile.tenantId),
             device: {
@@ -82,10 +113,26 @@ export const registerSync = (program: Command, context: CliContext): void => {
             now: context.now(),
             deletionGuard: defaultDeletionGuard,
             confirmDeletions: options.confirmDeletions === true,
+            root: folder,
+            spool: new SendSpool(join(run.profileDir, 'outgoing')),
+            ...(progress === undefined ? {} : { onProgress: progress.update }),
           });
+          progress?.end();
           state.setSetting(SyncSetting.lastSync, context.now().toISOString());
+          const { send } = report;
           run.output.result(report, [
-            `synced ${folder}: ${report.fetched} documents fetched, ${report.applied} changes applied here, ${report.queued} queued to send`,
+            `synced ${folder}: ${report.fetched} documents fetched, ${report.applied} changes applied here, ${send.sent} sent, ${send.waiting} waiting to be sent`,
+            ...(send.offline
+              ? [
+                  '  the service could not be reached: the waiting changes go out with the next sync',
+                ]
+              : []),
+            ...send.conflicts.map(
+              (c) => `  changed elsewhere first, kept as a conflict copy: ${c.path}`,
+            ),
+            ...[...send.failed, ...send.refused].map(
+              (f) => `  not sent: ${f.path}: ${f.message} (${f.code}) - ${f.hint}`,
+            ),
             ...report.failed.map((f) => `  not done: ${f.message} (${f.code}) - ${f.hint}`),
             ...report.unreadable.map(
               (u) => `  not verified, left as it was: ${u.documentId}: ${u.message}`,
@@ -97,7 +144,13 @@ export const registerSync = (program: Command, context: CliContext): void => {
             ),
           ]);
           if (report.held.length > 0) return ExitCode.needsUser;
-          return report.failed.length + report.unreadable.length > 0 ? ExitCode.error : ExitCode.ok;
+          return report.failed.length +
+            report.unreadable.length +
+            send.failed.length +
+            send.refused.length >
+            0 || send.offline
+            ? ExitCode.error
+            : ExitCode.ok;
         } finally {
           state.close();
         }
