@@ -10,7 +10,8 @@ import {
   type Session,
   type StoredRecord,
 } from '@ratsfach/api-contract';
-import { fingerprint, openAnyRecord, openRecord, verifyLoginProof } from '@ratsfach/crypto';
+import { fingerprint, openRecord, verifyLoginProof } from '@ratsfach/crypto';
+import { decodeEvent } from '@ratsfach/domain';
 import type { EventStore } from '@ratsfach/event-store';
 import { deviceStatusAt, type DeviceStanding, type ReadModelStore } from '@ratsfach/read-model';
 import { ApiError } from '../../apiError.js';
@@ -185,19 +186,18 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opti
       const user = await wholeChain(eventStore, `user-${tenantId}-${standing.userId}`);
       // The chains of users whose devices signed in these chains, transitively (bounded by the
       // tenant's users), so the device can verify every record.
+      // The signer of a record is named by its event (a confirmation's signed body names only
+      // the device it confirms), so the chains are walked as events here.
       const signers: Record<string, StoredRecord[]> = {};
-      const queue = [user];
-      for (let chain = queue.pop(); chain !== undefined; chain = queue.pop()) {
-        for (const stored of chain) {
-          const body = openAnyRecord(Buffer.from(stored.record, 'base64url')).body as {
-            signerUserId?: unknown;
-          };
-          const signer = body.signerUserId;
+      const queue = [`user-${tenantId}-${standing.userId}`];
+      for (let stream = queue.pop(); stream !== undefined; stream = queue.pop()) {
+        for await (const recorded of eventStore.readStream(stream, { fromRevision: 0n })) {
+          const signer = (decodeEvent(recorded).data as { signerUserId?: unknown }).signerUserId;
           if (typeof signer !== 'string' || signer === standing.userId || signer in signers) {
             continue;
           }
           signers[signer] = await wholeChain(eventStore, `user-${tenantId}-${signer}`);
-          queue.push(signers[signer]);
+          queue.push(`user-${tenantId}-${signer}`);
         }
       }
       return { tenant: await wholeChain(eventStore, `tenant-${tenantId}`), user, signers };
