@@ -129,6 +129,25 @@ t.test('a proof of another key, a replayed or another tenant`s challenge is refu
   t.equal(unknown.code, ApiErrorCode.unauthenticated);
 });
 
+t.test('the chains route is rate limited per device like a login', async (t) => {
+  const { w, alice } = await councilWorld(t);
+  const api = new ApiClient({ baseUrl: w.baseUrl });
+  const attempt = (deviceId: string) =>
+    refusal(
+      api.call(ownChains, {
+        params: { tenantId: 't1' },
+        body: { deviceId, challengeId: 'none', proof: 'AAAA' },
+      }),
+    );
+  for (let i = 0; i < 10; i++) t.equal((await attempt('b1')).code, ApiErrorCode.unauthenticated);
+  t.equal((await attempt('b1')).code, ApiErrorCode.rateLimited, 'guessing stops');
+  const reply = await api.call(ownChains, {
+    params: { tenantId: 't1' },
+    body: await proofBody(api, 'a1', alice.keys.signing),
+  });
+  t.equal(reply.user[0]?.type, 'UserCreated', 'another device is not locked out');
+});
+
 /** The pin an enrolment code carries: the first 20 bytes of the root key's fingerprint. */
 function fingerprintPin(rootKey: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.from(fingerprint(rootKey).slice(0, 40), 'hex'));

@@ -1,6 +1,17 @@
 import type { StoredRecord } from '@ratsfach/api-contract';
-import { decodeEvent } from '@ratsfach/domain';
+import { decodeEvent, type DomainEvent } from '@ratsfach/domain';
 import type { EventStore } from '@ratsfach/event-store';
+
+/** The signed record an event carries, as devices fetch it, or null for an event without one. */
+export const storedRecordOf = (event: DomainEvent): StoredRecord | null => {
+  const data = event.data as { record?: Uint8Array; sequence?: number };
+  if (data.record === undefined || data.sequence === undefined) return null;
+  return {
+    sequence: data.sequence,
+    type: event.type,
+    record: Buffer.from(data.record).toString('base64url'),
+  };
+};
 
 /** A page of a chain's signed records, as the records and document-records routes answer. */
 export interface RecordPage {
@@ -32,14 +43,8 @@ export async function readRecordPage(
     maxCount: limit,
   })) {
     after = Number(recorded.revision) + 1;
-    const event = decodeEvent(recorded);
-    const data = event.data as { record?: Uint8Array; sequence?: number };
-    if (data.record === undefined || data.sequence === undefined) continue;
-    records.push({
-      sequence: data.sequence,
-      type: event.type,
-      record: Buffer.from(data.record).toString('base64url'),
-    });
+    const record = storedRecordOf(decodeEvent(recorded));
+    if (record !== null) records.push(record);
   }
   return { stream, records, length, next: after > from && after < length ? after : null };
 }

@@ -19,7 +19,7 @@ import type { LoginChallengeStore } from '../../auth/loginChallenges.js';
 import type { TokenStore } from '../../auth/tokenStore.js';
 import { tokenHash, type AuthenticatedDevice } from '../../plugins/auth.js';
 import { contractRoute } from '../contractRoute.js';
-import { readRecordPage } from '../recordPage.js';
+import { storedRecordOf } from '../recordPage.js';
 import { randomBytes } from 'node:crypto';
 
 export interface AuthRouteOptions {
@@ -44,16 +44,24 @@ const loginRefused = (why: string) =>
     cause: why,
   });
 
-/** Every signed record of a chain, page by page. */
-const wholeChain = async (eventStore: EventStore, stream: string): Promise<StoredRecord[]> => {
+/**
+ * Every signed record of a chain, read once, with the users whose devices signed in it. The
+ * signer is named by the event (a confirmation's signed body names only the device it confirms).
+ */
+const wholeChain = async (
+  eventStore: EventStore,
+  stream: string,
+): Promise<{ records: StoredRecord[]; signerUserIds: Set<string> }> => {
   const records: StoredRecord[] = [];
-  let from: number | null = 0;
-  while (from !== null) {
-    const page = await readRecordPage(eventStore, stream, from, 500);
-    records.push(...page.records);
-    from = page.next;
+  const signerUserIds = new Set<string>();
+  for await (const recorded of eventStore.readStream(stream, { fromRevision: 0n })) {
+    const event = decodeEvent(recorded);
+    const record = storedRecordOf(event);
+    if (record !== null) records.push(record);
+    const signer = (event.data as { signerUserId?: unknown }).signerUserId;
+    if (typeof signer === 'string') signerUserIds.add(signer);
   }
-  return records;
+  return { records, signerUserIds };
 };
 
 /** Rate limits key on tenant and device, so one device cannot be locked out from elsewhere by IP. */
@@ -184,23 +192,21 @@ export const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (app, opti
       // Whatever the standing: a revoked device must be able to read the record that revoked it.
       const standing = await provenStanding(tenantId, request.body);
       const user = await wholeChain(eventStore, `user-${tenantId}-${standing.userId}`);
-      // The chains of users whose devices signed in these chains, transitively (bounded by the
-      // tenant's users), so the device can verify every record.
-      // The signer of a record is named by its event (a confirmation's signed body names only
-      // the device it confirms), so the chains are walked as events here.
+      // The chains of users whose devices signed in these chains, transitively, so the device can
+      // verify every record. Each chain is read once: the walk is bounded by the tenant's users
+      // (the domain accepts only an existing user as a signer).
       const signers: Record<string, StoredRecord[]> = {};
-      const queue = [`user-${tenantId}-${standing.userId}`];
-      for (let stream = queue.pop(); stream !== undefined; stream = queue.pop()) {
-        for await (const recorded of eventStore.readStream(stream, { fromRevision: 0n })) {
-          const signer = (decodeEvent(recorded).data as { signerUserId?: unknown }).signerUserId;
-          if (typeof signer !== 'string' || signer === standing.userId || signer in signers) {
-            continue;
-          }
-          signers[signer] = await wholeChain(eventStore, `user-${tenantId}-${signer}`);
-          queue.push(`user-${tenantId}-${signer}`);
+      const queue = [user.signerUserIds];
+      for (let named = queue.pop(); named !== undefined; named = queue.pop()) {
+        for (const signer of named) {
+          if (signer === standing.userId || signer in signers) continue;
+          const chain = await wholeChain(eventStore, `user-${tenantId}-${signer}`);
+          signers[signer] = chain.records;
+          queue.push(chain.signerUserIds);
         }
       }
-      return { tenant: await wholeChain(eventStore, `tenant-${tenantId}`), user, signers };
+      const tenant = await wholeChain(eventStore, `tenant-${tenantId}`);
+      return { tenant: tenant.records, user: user.records, signers };
     },
   });
 };
