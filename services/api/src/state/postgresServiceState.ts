@@ -11,6 +11,7 @@ import type {
   UploadedObject,
   UploadRow,
 } from './serviceState.js';
+import { codeRow, directoryRow, num, submissionRow, uploadRow, type Row } from './stateRows.js';
 
 export interface PostgresServiceStateOptions {
   /**
@@ -93,30 +94,6 @@ const unavailable = (action: string, cause: unknown): UnavailableError =>
     `service state: ${action} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
     { hint: 'check that the service-state database (PostgreSQL) is reachable, then retry', cause },
   );
-
-type Row = Record<string, unknown>;
-
-const num = (value: unknown): number => Number(value as string);
-const numOrNull = (value: unknown): number | null => (value === null ? null : num(value));
-
-const codeRow = (r: Row): EnrolmentCodeRow => ({
-  tenantId: r['tenant_id'] as string,
-  codeId: r['code_id'] as string,
-  userId: r['user_id'] as string,
-  expiresAt: num(r['expires_at']),
-  createdAt: num(r['created_at']),
-  createdBy: r['created_by'] as string,
-  usedAt: numOrNull(r['used_at']),
-  usedBy: (r['used_by'] as string | null) ?? null,
-});
-
-const directoryRow = (r: Row): DirectoryRow => ({
-  tenantId: r['tenant_id'] as string,
-  userId: r['user_id'] as string,
-  displayName: r['display_name'] as string,
-  email: (r['email'] as string | null) ?? null,
-  updatedAt: num(r['updated_at']),
-});
 
 /** Expired tokens and challenges are swept at most this often (ms). */
 const sweepEveryMs = 60_000;
@@ -309,17 +286,7 @@ export class PostgresServiceState implements ServiceState, TokenStore, LoginChal
         ORDER BY s.submitted_at, s.submission_id`,
       [tenantId, now],
     );
-    return rows.map((r) => ({
-      submissionId: r['submission_id'] as string,
-      tenantId: r['tenant_id'] as string,
-      codeId: r['code_id'] as string,
-      userId: r['user_id'] as string,
-      deviceId: r['device_id'] as string,
-      fingerprint: r['fingerprint'] as string,
-      request: new Uint8Array(r['request'] as Buffer),
-      submittedAt: num(r['submitted_at']),
-      codeExpiresAt: num(r['expires_at']),
-    }));
+    return rows.map(submissionRow);
   }
 
   async claimCode(
@@ -421,17 +388,7 @@ export class PostgresServiceState implements ServiceState, TokenStore, LoginChal
       'SELECT * FROM upload_sessions WHERE tenant_id = $1 AND session_id = $2',
       [tenantId, sessionId],
     );
-    if (row === undefined) return null;
-    return {
-      tenantId: row['tenant_id'] as string,
-      sessionId: row['session_id'] as string,
-      deviceId: row['device_id'] as string,
-      committeeId: row['committee_id'] as string,
-      kind: row['kind'] as string,
-      hash: row['hash'] as string,
-      createdAt: num(row['created_at']),
-      completedAt: numOrNull(row['completed_at']),
-    };
+    return row === undefined ? null : uploadRow(row);
   }
 
   async completeUpload(tenantId: string, sessionId: string, now: number): Promise<void> {

@@ -7,6 +7,7 @@ import type {
   UploadedObject,
   UploadRow,
 } from './serviceState.js';
+import { codeRow, directoryRow, submissionRow, uploadRow, type Row } from './stateRows.js';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS enrolment_codes (
@@ -51,66 +52,6 @@ CREATE TABLE IF NOT EXISTS upload_sessions (
 CREATE INDEX IF NOT EXISTS upload_sessions_object ON upload_sessions (tenant_id, kind, hash);
 `;
 
-interface CodeRecord {
-  code_id: string;
-  tenant_id: string;
-  user_id: string;
-  expires_at: number;
-  created_at: number;
-  created_by: string;
-  used_at: number | null;
-  used_by: string | null;
-}
-
-const codeRow = (r: CodeRecord): EnrolmentCodeRow => ({
-  tenantId: r.tenant_id,
-  codeId: r.code_id,
-  userId: r.user_id,
-  expiresAt: r.expires_at,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  usedAt: r.used_at,
-  usedBy: r.used_by,
-});
-
-interface DirectoryRecord {
-  tenant_id: string;
-  user_id: string;
-  display_name: string;
-  email: string | null;
-  updated_at: number;
-}
-
-const directoryRow = (r: DirectoryRecord): DirectoryRow => ({
-  tenantId: r.tenant_id,
-  userId: r.user_id,
-  displayName: r.display_name,
-  email: r.email,
-  updatedAt: r.updated_at,
-});
-
-interface UploadRecord {
-  tenant_id: string;
-  session_id: string;
-  device_id: string;
-  committee_id: string;
-  kind: string;
-  hash: string;
-  created_at: number;
-  completed_at: number | null;
-}
-
-const uploadRow = (r: UploadRecord): UploadRow => ({
-  tenantId: r.tenant_id,
-  sessionId: r.session_id,
-  deviceId: r.device_id,
-  committeeId: r.committee_id,
-  kind: r.kind,
-  hash: r.hash,
-  createdAt: r.created_at,
-  completedAt: r.completed_at,
-});
-
 /**
  * The service state in a SQLite file of its own (WAL, synchronous=FULL): small tables the
  * API's event loop reads and writes directly, each statement a few rows by primary key.
@@ -147,14 +88,14 @@ export class SqliteServiceState implements ServiceState {
   async code(tenantId: string, codeId: string): Promise<EnrolmentCodeRow | null> {
     const row = this.#db
       .prepare('SELECT * FROM enrolment_codes WHERE code_id = ? AND tenant_id = ?')
-      .get(codeId, tenantId) as CodeRecord | undefined;
+      .get(codeId, tenantId) as Row | undefined;
     return row === undefined ? null : codeRow(row);
   }
 
   async listCodes(tenantId: string): Promise<EnrolmentCodeRow[]> {
     const rows = this.#db
       .prepare('SELECT * FROM enrolment_codes WHERE tenant_id = ? ORDER BY created_at, code_id')
-      .all(tenantId) as CodeRecord[];
+      .all(tenantId) as Row[];
     return rows.map(codeRow);
   }
 
@@ -203,28 +144,8 @@ export class SqliteServiceState implements ServiceState {
           WHERE c.tenant_id = ? AND c.used_at IS NULL AND c.expires_at > ?
           ORDER BY s.submitted_at, s.submission_id`,
       )
-      .all(tenantId, now) as {
-      submission_id: string;
-      code_id: string;
-      device_id: string;
-      fingerprint: string;
-      request: Buffer;
-      submitted_at: number;
-      tenant_id: string;
-      user_id: string;
-      expires_at: number;
-    }[];
-    return rows.map((r) => ({
-      submissionId: r.submission_id,
-      tenantId: r.tenant_id,
-      codeId: r.code_id,
-      userId: r.user_id,
-      deviceId: r.device_id,
-      fingerprint: r.fingerprint,
-      request: new Uint8Array(r.request),
-      submittedAt: r.submitted_at,
-      codeExpiresAt: r.expires_at,
-    }));
+      .all(tenantId, now) as Row[];
+    return rows.map(submissionRow);
   }
 
   async claimCode(
@@ -270,14 +191,14 @@ export class SqliteServiceState implements ServiceState {
   async directoryEntry(tenantId: string, userId: string): Promise<DirectoryRow | null> {
     const row = this.#db
       .prepare('SELECT * FROM directory WHERE tenant_id = ? AND user_id = ?')
-      .get(tenantId, userId) as DirectoryRecord | undefined;
+      .get(tenantId, userId) as Row | undefined;
     return row === undefined ? null : directoryRow(row);
   }
 
   async listDirectory(tenantId: string): Promise<DirectoryRow[]> {
     const rows = this.#db
       .prepare('SELECT * FROM directory WHERE tenant_id = ? ORDER BY user_id')
-      .all(tenantId) as DirectoryRecord[];
+      .all(tenantId) as Row[];
     return rows.map(directoryRow);
   }
 
@@ -312,7 +233,7 @@ export class SqliteServiceState implements ServiceState {
   async upload(tenantId: string, sessionId: string): Promise<UploadRow | null> {
     const row = this.#db
       .prepare('SELECT * FROM upload_sessions WHERE tenant_id = ? AND session_id = ?')
-      .get(tenantId, sessionId) as UploadRecord | undefined;
+      .get(tenantId, sessionId) as Row | undefined;
     return row === undefined ? null : uploadRow(row);
   }
 
