@@ -17,10 +17,12 @@ import {
   createTenantCommand,
   createUserCommand,
   nextLink,
+  revokeAdminDeviceCommand,
 } from '@ratsfach/client';
 import {
   createLoginProof,
   cryptoReady,
+  fingerprint,
   generateDeviceKeys,
   generateSigningKeyPair,
   hash512,
@@ -96,7 +98,7 @@ t.test('admin devices list the tenant chains; nobody else does', async (t) => {
     });
     await service.settle();
     const first1 = await logIn(api, tenantId, 'adm1', adm1);
-    await first1.call(submitRecord, {
+    const certified = await first1.call(submitRecord, {
       params: { tenantId },
       body: certifyAdminDeviceCommand({
         ...admin('office', 'adm2', adm2),
@@ -112,6 +114,21 @@ t.test('admin devices list the tenant chains; nobody else does', async (t) => {
       first: first1,
       second: await logIn(api, tenantId, 'adm2', adm2),
       asAdmin,
+      /** Revokes adm2 by the root; its token stays in the hands of whoever holds it. */
+      revokeSecond: async () => {
+        await first1.call(submitRecord, {
+          params: { tenantId },
+          body: revokeAdminDeviceCommand({
+            tenantId,
+            deviceId: 'adm2',
+            fingerprint: fingerprint(adm2.signing.publicKey),
+            reason: 'lost',
+            link: nextLink((certified as { head: { length: number; hash: string } }).head),
+            root,
+          }),
+        });
+        await service.settle();
+      },
     };
   };
 
@@ -181,4 +198,13 @@ t.test('admin devices list the tenant chains; nobody else does', async (t) => {
     'a member device is refused with 403',
   );
   t.equal(await codeOf(chains(api)), 'RATSFACH_API_UNAUTHENTICATED', 'no token');
+
+  // A revoked admin device with the token it got before the revocation.
+  await city.revokeSecond();
+  t.equal(
+    await codeOf(chains(city.second)),
+    'RATSFACH_API_DEVICE_NOT_IN_GOOD_STANDING',
+    "a revoked admin device's old token is refused",
+  );
+  t.same(await chains(city.first), expected, 'the other admin device still lists');
 });
