@@ -64,6 +64,13 @@ export default tseslint.config(
     },
   },
   {
+    // The storage packages depend on the kernel only, tests included: council rules never reach them.
+    files: ['packages/event-store/**/*.ts', 'packages/blob-store/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@ratsfach/domain*'] }],
+    },
+  },
+  {
     // The kernel sits under everything: no Node built-ins, no other package.
     files: ['packages/kernel/src/**/*.ts'],
     ignores: ['**/*.test.ts'],

@@ -19,7 +19,13 @@ import { constants as fsConstants } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOB_PART_SIZE, BlobHasher, BlobKind, hashBlobHex, type BlobStore } from '../src/index.js';
+import {
+  BLOB_PART_SIZE,
+  NodeBlobHasher,
+  BlobKind,
+  hashBlobHex,
+  type BlobStore,
+} from '../src/index.js';
 import { FsBlobStore } from '../src/fs/index.js';
 
 const MiB = 1024 * 1024;
@@ -46,7 +52,7 @@ function* bigSource(size = BIG): Generator<Buffer> {
 }
 
 const bigHash = (() => {
-  const h = new BlobHasher(BLOB_PART_SIZE);
+  const h = new NodeBlobHasher(BLOB_PART_SIZE);
   for (const c of bigSource()) h.update(c);
   return h.digestHex();
 })();
@@ -63,7 +69,7 @@ const time = async (fn: () => Promise<void>): Promise<number> => {
 async function rawWrite(path: string, chunks: Iterable<Uint8Array>): Promise<string> {
   const fh = await open(path, 'wx');
   try {
-    const h = new BlobHasher(BLOB_PART_SIZE);
+    const h = new NodeBlobHasher(BLOB_PART_SIZE);
     for (const c of chunks) {
       h.update(c);
       await fh.write(c);
@@ -85,7 +91,7 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 async function hashFile(body: AsyncIterable<Uint8Array>): Promise<number> {
-  const h = new BlobHasher(BLOB_PART_SIZE);
+  const h = new NodeBlobHasher(BLOB_PART_SIZE);
   for await (const c of body) h.update(c);
   h.digestHex();
   return h.size;

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { Readable, Transform } from 'node:stream';
-import { BlobHasher, BlobKind, hashBlobHex, type BlobRef } from '../src/index.js';
+import { NodeBlobHasher, BlobKind, hashBlobHex, type BlobRef } from '../src/index.js';
 import { openS3BlobStore, type S3BlobStore } from '../src/s3/index.js';
 import {
   randomBucket,
@@ -49,7 +49,7 @@ function* largeBytes(start = 0, end = largeSize): Generator<Buffer> {
     yield p;
   }
 }
-const largeHasher = new BlobHasher(P);
+const largeHasher = new NodeBlobHasher(P);
 for (const p of largeBytes()) largeHasher.update(p);
 const largeRef: BlobRef = { tenant, kind: BlobKind.blob, hash: largeHasher.digestHex() };
 
@@ -77,7 +77,7 @@ async function measure(run: () => Promise<void>): Promise<{ seconds: number; pea
 }
 
 async function hashBody(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const h = new BlobHasher(P);
+  const h = new NodeBlobHasher(P);
   for await (const c of body) h.update(c);
   return h.digestHex();
 }
@@ -112,7 +112,7 @@ const workloads = {
     await store.completeSession(tenant, session.id);
   },
   'large PUT raw': async () => {
-    const h = new BlobHasher(P);
+    const h = new NodeBlobHasher(P);
     const hashing = new Transform({
       transform(chunk: Buffer, _enc, done) {
         h.update(chunk);

@@ -1,4 +1,4 @@
-import { isValidId } from '@ratsfach/domain';
+import { isValidId } from '@ratsfach/kernel';
 import { BlobKeyInvalidError } from './errors.js';
 
 /**

@@ -5,7 +5,7 @@ import {
   UnavailableError,
   ValidationError,
   type RatsfachErrorOptions,
-} from '@ratsfach/domain';
+} from '@ratsfach/kernel';
 
 /**
  * The stable error codes of the blob store. Every adapter throws exactly these, so callers

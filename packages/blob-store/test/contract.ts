@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ErrorKind, RatsfachError } from '@ratsfach/domain';
+import { ErrorKind, RatsfachError } from '@ratsfach/kernel';
 import type { Test } from 'tap';
 import {
   BlobErrorCode,
-  BlobHasher,
+  NodeBlobHasher,
   BlobHashMismatchError,
   BlobKeyInvalidError,
   BlobKind,
@@ -118,7 +118,7 @@ export class Pattern {
 
   /** The blob hash of the whole pattern, computed by streaming it. */
   async hash(partSize: number): Promise<string> {
-    const h = new BlobHasher(partSize);
+    const h = new NodeBlobHasher(partSize);
     for await (const c of this.range()) h.update(c);
     return h.digestHex();
   }
@@ -141,7 +141,7 @@ export async function hashStream(
   body: Readable | AsyncIterable<Uint8Array>,
   partSize: number,
 ): Promise<{ hash: string; size: number }> {
-  const h = new BlobHasher(partSize);
+  const h = new NodeBlobHasher(partSize);
   for await (const c of body) h.update(c as Uint8Array);
   return { size: h.size, hash: h.digestHex() };
 }

@@ -3,18 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type tap from 'tap';
-import {
-  ConflictError,
-  decodeEvent,
-  deliveryDecider,
-  encodeEvent,
-  ValidationError,
-  type Decider,
-  type DeliveryEvent,
-  type DomainContext,
-  type RecordDelivery,
-  type RecordVerifier,
-} from '@ratsfach/domain';
+import { ConflictError, ValidationError, type Decider } from '@ratsfach/kernel';
 import { CommandHandler, type EventSerializer } from './commandHandler.js';
 import { ConcurrencyError, InvalidCommandIdError } from './errors.js';
 import { ANY } from './expectedRevision.js';
@@ -211,46 +200,4 @@ t.test('refuses a command without a command id and a stream name of the wrong sh
   await t.rejects(handler.handle('counter', increment('x')), {
     code: 'RATSFACH_STREAM_NAME_INVALID',
   });
-});
-
-t.test('runs a real domain decider (deliveries) with the domain serialiser', async (t) => {
-  const store = await openStore(t);
-  const handler = new CommandHandler({
-    store,
-    decider: deliveryDecider,
-    serializer: {
-      encode: (event: DeliveryEvent) => encodeEvent(event),
-      decode: (recorded) => decodeEvent(recorded) as DeliveryEvent,
-    },
-    loadContext: (): DomainContext => ({ verifier: {} as RecordVerifier, day: '20260105' }),
-  });
-  const command = (commandId: string, deliveredAt: string): RecordDelivery => ({
-    type: 'RecordDelivery',
-    data: {
-      tenantId: 't1',
-      committeeId: 'c1',
-      documentId: 'd1',
-      version: 1,
-      userId: 'u1',
-      deviceId: 'dev1',
-      deliveredAt,
-    },
-    metadata: { commandId, now: '2026-01-05T10:00:00.000Z' },
-  });
-  const result = await handler.handle(
-    'delivery-t1-20260105',
-    command('del-1', '2026-01-05T09:59:00.000Z'),
-  );
-  t.same(result.state, { deliveries: 1 });
-  const replay = await handler.handle(
-    'delivery-t1-20260105',
-    command('del-1', '2026-01-05T09:59:00.000Z'),
-  );
-  t.equal(replay.replayed, true);
-  t.equal(replay.events[0]?.data.deviceId, 'dev1');
-  await t.rejects(
-    handler.handle('delivery-t1-20260105', command('del-2', '2026-01-06T00:00:01.000Z')),
-    ValidationError,
-  );
-  t.equal((await store.streamHead('delivery-t1-20260105'))?.revision, 0n);
 });

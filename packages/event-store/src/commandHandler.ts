@@ -1,4 +1,4 @@
-import { parseStreamName, type Decider } from '@ratsfach/domain';
+import { parseStreamName, type Decider } from '@ratsfach/kernel';
 import { ConcurrencyError, InvalidCommandIdError } from './errors.js';
 import { eventIdFor } from './shared/eventId.js';
 import type { AppendResult, EventStore, NewEvent, RecordedEvent } from './eventStore.js';

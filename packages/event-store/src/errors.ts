@@ -4,7 +4,7 @@ import {
   UnavailableError,
   ValidationError,
   type RatsfachErrorOptions,
-} from '@ratsfach/domain';
+} from '@ratsfach/kernel';
 
 /**
  * The typed errors of the event store. Every adapter throws exactly these (never a driver's own

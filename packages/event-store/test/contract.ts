@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type tap from 'tap';
-import { ValidationError } from '@ratsfach/domain';
+import { bytesEqual, ValidationError } from '@ratsfach/kernel';
 import {
   ANY,
   CommandIdReusedError,
@@ -14,7 +14,6 @@ import {
   NO_STREAM,
   STREAM_EXISTS,
   StoreUnavailableError,
-  bytesEqual,
   eventHash,
   eventIdFor,
   type AppendResult,

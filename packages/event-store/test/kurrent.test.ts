@@ -7,7 +7,7 @@ import {
   UnavailableError,
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 import t, { type Test as TapTest } from 'tap';
 import { validateAppend } from '../src/shared/appendValidation.js';
 import { chainEvents } from '../src/shared/chainEvents.js';

@@ -4,6 +4,7 @@
  * kurrentFakeServer.ts for what it reproduces. The real server is the contract suite's job
  * (kurrent.test.ts, with KURRENTDB_URL set).
  */
+import { bytesEqual } from '@ratsfach/kernel';
 import t, { type Test } from 'tap';
 import {
   ANY,
@@ -12,7 +13,6 @@ import {
   NO_STREAM,
   STREAM_EXISTS,
   StoreUnavailableError,
-  bytesEqual,
   eventIdFor,
   type EventStore,
   type NewEvent,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import t from 'tap';
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 import {
   binaryByteaArray,
   binaryInt4Array,

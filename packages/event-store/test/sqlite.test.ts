@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { isRatsfachError } from '@ratsfach/domain';
+import { isRatsfachError } from '@ratsfach/kernel';
 import { NO_STREAM, StoreUnavailableError } from '../src/index.js';
 import { openSqliteEventStore } from '../src/sqlite/index.js';
 import { runEventStoreContract } from './contract.js';

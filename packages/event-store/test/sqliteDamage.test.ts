@@ -17,12 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { isRatsfachError } from '@ratsfach/domain';
+import { bytesEqual, isRatsfachError } from '@ratsfach/kernel';
 import {
   ANY,
   NO_STREAM,
   StoreIntegrityError,
-  bytesEqual,
   type EventStore,
   type RecordedEvent,
 } from '../src/index.js';

@@ -3,7 +3,7 @@ import { mkdir, open, opendir, rename, rm, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { isValidId } from '@ratsfach/domain';
+import { isValidId } from '@ratsfach/kernel';
 import { assertBlobRef, assertKind, assertTenant, isBlobHash } from '../blobRef.js';
 import type { BlobKind, BlobRef } from '../blobRef.js';
 import type {

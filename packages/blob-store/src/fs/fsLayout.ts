@@ -1,7 +1,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { RatsfachError } from '@ratsfach/domain';
+import { RatsfachError } from '@ratsfach/kernel';
 import { blobObjectKey, type BlobRef } from '../blobRef.js';
 import type { BlobInfo } from '../blobStore.js';
 import { BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';

@@ -13,7 +13,7 @@ import {
 } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isValidId } from '@ratsfach/domain';
+import { isValidId } from '@ratsfach/kernel';
 import { assertTenant, isBlobHash, isBlobKind, type BlobKind } from '../blobRef.js';
 import type {
   BlobBody,

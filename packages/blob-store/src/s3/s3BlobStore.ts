@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
-import { isValidId } from '@ratsfach/domain';
+import { isValidId } from '@ratsfach/kernel';
 import {
   assertBlobRef,
   assertKind,

@@ -1,4 +1,4 @@
-import { NotFoundError } from '@ratsfach/domain';
+import { NotFoundError } from '@ratsfach/kernel';
 import t from 'tap';
 import { BlobErrorCode, BlobNotFoundError, BlobStoreUnavailableError } from '../errors.js';
 import { S3BlobErrorCode, S3CredentialsRefusedError, toBlobStoreError } from './s3Errors.js';

@@ -1,4 +1,4 @@
-import { RatsfachError, UnavailableError, type RatsfachErrorOptions } from '@ratsfach/domain';
+import { RatsfachError, UnavailableError, type RatsfachErrorOptions } from '@ratsfach/kernel';
 import { BlobStoreUnavailableError } from '../errors.js';
 
 /** Error codes only the S3 adapter throws (the common ones live in errors.ts). */

@@ -1,4 +1,4 @@
-import { isRatsfachError, ValidationError, type RatsfachError } from '@ratsfach/domain';
+import { isRatsfachError, ValidationError, type RatsfachError } from '@ratsfach/kernel';
 import { ConcurrencyError, StoreIntegrityError, StoreUnavailableError } from '../errors.js';
 
 /** What the adapter was doing when the client failed, for messages and ConcurrencyError. */

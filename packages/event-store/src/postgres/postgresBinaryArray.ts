@@ -1,4 +1,4 @@
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 
 /**
  * One-dimensional arrays in PostgreSQL's binary wire format (`array_recv`), as a Buffer, which

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 import { ConcurrencyError, StoreUnavailableError } from '../errors.js';
 import { isPostgresUnavailable, toPostgresStoreError } from './postgresErrors.js';
 

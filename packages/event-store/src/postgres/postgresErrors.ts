@@ -1,4 +1,4 @@
-import { isRatsfachError } from '@ratsfach/domain';
+import { isRatsfachError } from '@ratsfach/kernel';
 import { StoreUnavailableError } from '../errors.js';
 
 /** Node socket errors that mean the server cannot be reached at all. */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 import { validateAppend, validateReadAll, validateReadStream } from '../shared/appendValidation.js';
 import { verifyChain } from '../shared/chainVerifier.js';
 import { StoreUnavailableError } from '../errors.js';

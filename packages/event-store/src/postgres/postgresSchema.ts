@@ -1,4 +1,4 @@
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 
 /**
  * Schema names are plain lowercase identifiers, so they can be spliced into SQL unquoted-safe

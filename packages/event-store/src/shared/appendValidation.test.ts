@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 import { validateAppend, validateReadAll, validateReadStream } from './appendValidation.js';
 import {
   EmptyAppendError,

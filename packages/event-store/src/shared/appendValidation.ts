@@ -1,4 +1,4 @@
-import { parseStreamName } from '@ratsfach/domain';
+import { parseStreamName } from '@ratsfach/kernel';
 import {
   EmptyAppendError,
   EventTooLargeError,

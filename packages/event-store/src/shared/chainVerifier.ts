@@ -1,4 +1,5 @@
-import { eventHash, bytesEqual, GENESIS_PREV_HASH } from './eventHash.js';
+import { bytesEqual } from '@ratsfach/kernel';
+import { eventHash, GENESIS_PREV_HASH } from './eventHash.js';
 import type { RecordedEvent, VerifyProblem, VerifyReport } from '../eventStore.js';
 
 /**

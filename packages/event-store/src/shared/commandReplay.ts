@@ -1,6 +1,6 @@
+import { bytesEqual } from '@ratsfach/kernel';
 import type { ValidatedAppend } from './appendValidation.js';
 import { CommandIdReusedError } from '../errors.js';
-import { bytesEqual } from './eventHash.js';
 import { eventIdFor } from './eventId.js';
 import type { AppendResult, RecordedEvent } from '../eventStore.js';
 

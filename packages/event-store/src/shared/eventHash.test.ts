@@ -1,6 +1,7 @@
+import { bytesEqual } from '@ratsfach/kernel';
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import { bytesEqual, eventHash, GENESIS_PREV_HASH } from './eventHash.js';
+import { eventHash, GENESIS_PREV_HASH } from './eventHash.js';
 
 const base = {
   stream: 'document-t1-d1',

@@ -72,11 +72,3 @@ const writeString = (target: Buffer, offset: number, value: string): number => {
   target.writeUInt32BE(length, offset);
   return offset + 4 + length;
 };
-
-/** Constant-shape byte comparison for hashes and stored bytes. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.length),
-  );
-}

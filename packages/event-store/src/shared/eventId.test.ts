@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ValidationError } from '@ratsfach/domain';
+import { ValidationError } from '@ratsfach/kernel';
 import { eventIdFor, eventIdsFor } from './eventId.js';
 
 const uuidV5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

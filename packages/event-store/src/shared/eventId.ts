@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { parseStreamName } from '@ratsfach/domain';
+import { parseStreamName } from '@ratsfach/kernel';
 
 /**
  * Namespace of ratsfach event ids (UUIDv5, RFC 9562). Fixed forever: changing it would change

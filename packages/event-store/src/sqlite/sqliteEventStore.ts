@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { isRatsfachError } from '@ratsfach/domain';
+import { isRatsfachError } from '@ratsfach/kernel';
 import { StoreIntegrityError, StoreUnavailableError } from '../errors.js';
 import {
   defaultLimits,

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { isRatsfachError } from '@ratsfach/domain';
+import { isRatsfachError } from '@ratsfach/kernel';
 import { ConcurrencyError } from '../errors.js';
 import type { AppendResult, StreamHead } from '../eventStore.js';
 import { describeExpected, satisfiesExpected } from '../expectedRevision.js';

@@ -1,4 +1,4 @@
-import { isRatsfachError, ValidationError } from '@ratsfach/domain';
+import { isRatsfachError, ValidationError } from '@ratsfach/kernel';
 import {
   CommandIdReusedError,
   ConcurrencyError,

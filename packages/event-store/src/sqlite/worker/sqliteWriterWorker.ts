@@ -4,7 +4,7 @@
  * caller's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRatsfachError } from '@ratsfach/domain';
+import { isRatsfachError } from '@ratsfach/kernel';
 import { SqliteEventStore, type SqliteEventStoreOptions } from '../sqliteEventStore.js';
 import type { WriterReply, WriterRequest } from './sqliteWorkerProtocol.js';
 import { serializeError } from './sqliteWorkerProtocol.js';
