@@ -73,7 +73,7 @@ export const fetchDocumentChain = async (
 };
 
 /** The encrypted content of a version, streamed (never trusted: the reader verifies it). */
-const contentStream = async (
+export const contentStream = async (
   fetch: DocumentFetch,
   documentId: string,
   version: number,
