@@ -95,6 +95,14 @@ export const usersNamedIn = (chain: readonly Uint8Array[]): string[] => {
   return [...users];
 };
 
+/** The committees `ratsfach committees --select` keeps (null: every committee it can read). */
+export const selectedCommittees = (
+  state: Pick<LocalState, 'setting'>,
+): ReadonlySet<string> | null => {
+  const text = state.setting('selectedCommittees');
+  return text === undefined ? null : new Set(JSON.parse(text) as string[]);
+};
+
 /**
  * One pass of the sync: asks the manifest what changed, folds the trust chains from the pinned
  * root and the committees this device's user may read, reads every changed document verified
@@ -162,7 +170,10 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
   const committeeStream = (committeeId: string) =>
     streamName(StreamKind.committee, device.tenantId, committeeId);
 
-  const committees = [...changed.keys()].filter((id) => !lost.has(id));
+  // Committees the person deselected are neither read nor planned (`ratsfach committees`).
+  const selected = selectedCommittees(state);
+  const kept = (committeeId: string) => selected === null || selected.has(committeeId);
+  const committees = [...changed.keys()].filter((id) => !lost.has(id) && kept(id));
   const committeeChains = new Map<string, readonly Uint8Array[]>();
   const userIds = new Set([device.userId]);
   // A user chain holds device confirmations signed by staff of other users, whose chains the
@@ -271,17 +282,17 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
 
   for (const committeeId of lost) writable.delete(committeeId);
   state.setSetting('writableCommittees', JSON.stringify([...writable].sort()));
-  const known = new Set([...state.remote().map((d) => d.committeeId), ...writable]);
+  const known = new Set([...state.remote().map((d) => d.committeeId), ...writable].filter(kept));
   const scan = await options.fs.scan();
   const decided = plan({
-    index: state.index(),
+    index: state.index().filter((e) => kept(e.committeeId)),
     local: scan.files,
-    remote: state.remote(),
+    remote: state.remote().filter((d) => kept(d.committeeId)),
     committeeOf: (path) => {
       const top = path.split('/')[0] ?? '';
       return known.has(top) ? top : null;
     },
-    writable,
+    writable: new Set([...writable].filter(kept)),
     lostCommittees: lost,
     deviceName: device.name,
     now: options.now,
