@@ -3,7 +3,15 @@
 // stores. A proxy between a device and the service plays the attacker: it changes or withholds
 // a record of the document chain, and the command must refuse what it serves.
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -13,6 +21,7 @@ import { documentWorld } from '../../../services/api/test/helpers/documentWorld.
 import { buildTestApp } from '../../../services/api/test/helpers/buildTestApp.js';
 import { SqliteServiceState } from '../../../services/api/src/state/sqliteServiceState.js';
 import { createProfile, ProfileKind } from '../src/cli/profile.js';
+import { openSyncState } from '../src/sync/syncStateFile.js';
 import { cli, tempDir } from './support/cliHarness.js';
 
 const passphrase = 'a device passphrase';
@@ -421,4 +430,100 @@ t.test('devices lists the verified devices of the person; confirm signs a record
   const repeat = await as('devices', 'confirm', 'b2', '--yes');
   t.equal(repeat.exitCode, 0);
   t.match(repeat.stdout, /confirmed already/);
+});
+
+t.test('committees lists what the device reads; select limits the sync', async (t) => {
+  const { w, anna, bert, profileOf } = await setup(t);
+  await w.createCommittee('t1', 'bau');
+  await w.addMember(anna, 'bau', 'staff');
+  await w.addMember(bert, 'bau', 'reader', anna);
+  await w.startEpoch(anna, 'bau', 0, [anna, bert]);
+  await w.heartbeat('t1');
+  const annaProfile = await profileOf('anna', 'a1', anna.keys);
+  const bertProfile = await profileOf('bert', 'b1', bert.keys);
+  const annaFolder = mkdtempSync(join(tmpdir(), 'ratsfach-anna-'));
+  const bertFolder = mkdtempSync(join(tmpdir(), 'ratsfach-bert-'));
+  const as = (profile: string, ...args: string[]) => cli(['--profile', profile, ...args], { env });
+  t.equal((await as(annaProfile, 'sync', annaFolder)).exitCode, 0);
+  for (const [committee, name] of [
+    ['finanz', 'Haushalt.txt'],
+    ['bau', 'Plan.txt'],
+    ['bau', 'Gutachten.txt'],
+  ] as const) {
+    mkdirSync(join(annaFolder, committee), { recursive: true });
+    writeFileSync(join(annaFolder, committee, name), `${committee} ${name}`);
+  }
+  const sent = await as(annaProfile, 'sync', annaFolder);
+  t.equal(sent.exitCode, 0, sent.stderr);
+  await w.settled();
+  t.equal((await as(bertProfile, 'sync', bertFolder)).exitCode, 0);
+
+  const listed = await as(bertProfile, '--json', 'committees');
+  t.equal(listed.exitCode, 0, listed.stdout);
+  t.match(listed.json(), {
+    committees: [
+      { committeeId: 'bau', role: 'reader', documents: 2, selected: true },
+      { committeeId: 'finanz', role: 'reader', documents: 1, selected: true },
+    ],
+    removed: [],
+  });
+  t.match((await as(bertProfile, 'committees')).stdout, /\[x\] bau +reader +2 documents/);
+
+  // Bad selections: nothing changes.
+  const unknown = await as(bertProfile, 'committees', '--select', 'finanz,geheim');
+  t.equal(unknown.exitCode, 1);
+  t.match(unknown.stderr, /cannot read geheim \(RATSFACH_CLI_USAGE\)/);
+  t.match(unknown.stderr, /hint: Choose among the committees .*: bau, finanz/);
+  const both = await as(bertProfile, 'committees', '--select', 'finanz', '--all');
+  t.equal(both.exitCode, 2);
+  const empty = await as(bertProfile, 'committees', '--select', ' , ');
+  t.equal(empty.exitCode, 2);
+  t.ok(existsSync(join(bertFolder, 'bau', 'Plan.txt')));
+
+  // Deselecting bau removes its synced files, keeps one edited here, and says so.
+  writeFileSync(join(bertFolder, 'bau', 'Gutachten.txt'), 'meine Notizen');
+  const selected = await as(bertProfile, 'committees', '--select', 'finanz');
+  t.equal(selected.exitCode, 0, selected.stderr);
+  t.match(selected.stdout, /\[ \] bau/);
+  t.match(selected.stdout, /removed 1 synced files of deselected committees .*bau\/Plan\.txt/);
+  t.match(selected.stdout, /kept bau\/Gutachten\.txt: it has changes made here/);
+  t.notOk(existsSync(join(bertFolder, 'bau', 'Plan.txt')));
+  t.equal(readFileSync(join(bertFolder, 'bau', 'Gutachten.txt'), 'utf8'), 'meine Notizen');
+
+  // The sync keeps finanz only: a new bau document does not come.
+  writeFileSync(join(annaFolder, 'bau', 'Neu.txt'), 'bau neu');
+  writeFileSync(join(annaFolder, 'finanz', 'Neu.txt'), 'finanz neu');
+  t.equal((await as(annaProfile, 'sync', annaFolder)).exitCode, 0);
+  await w.settled();
+  const partial = await as(bertProfile, 'sync', bertFolder);
+  t.equal(partial.exitCode, 0, partial.stderr);
+  t.equal(readFileSync(join(bertFolder, 'finanz', 'Neu.txt'), 'utf8'), 'finanz neu');
+  t.notOk(existsSync(join(bertFolder, 'bau', 'Neu.txt')), 'a deselected committee is not fetched');
+  t.notOk(existsSync(join(bertFolder, 'bau', 'Plan.txt')));
+
+  // Selecting everything again: the next sync brings bau back; the edited file is not lost.
+  const all = await as(bertProfile, 'committees', '--all');
+  t.equal(all.exitCode, 0);
+  t.match(all.stdout, /\[x\] bau/);
+  t.equal((await as(bertProfile, 'sync', bertFolder)).exitCode, 0);
+  t.equal(readFileSync(join(bertFolder, 'bau', 'Neu.txt'), 'utf8'), 'bau neu');
+  t.equal(readFileSync(join(bertFolder, 'bau', 'Plan.txt'), 'utf8'), 'bau Plan.txt');
+  const notes = readdirSync(join(bertFolder, 'bau')).filter((n) => n.startsWith('Gutachten'));
+  t.ok(
+    notes.some((n) => readFileSync(join(bertFolder, 'bau', n), 'utf8') === 'meine Notizen'),
+    'the edit made here survives the round trip',
+  );
+
+  // A staff device with a change of bau waiting to be sent cannot deselect bau.
+  const state = openSyncState(annaProfile);
+  state.enqueue({
+    commandId: 'waiting-change',
+    kind: 'create',
+    payload: { kind: 'create', committeeId: 'bau', path: 'bau/Entwurf.txt' },
+  });
+  state.close();
+  const busy = await as(annaProfile, 'committees', '--select', 'finanz');
+  t.equal(busy.exitCode, 1);
+  t.match(busy.stderr, /1 changes of bau wait to be sent; nothing was deselected/);
+  t.ok(existsSync(join(annaFolder, 'bau', 'Plan.txt')));
 });

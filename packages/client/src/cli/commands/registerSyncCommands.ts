@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cliContext.js';
+import { registerCommittees } from './committees.js';
 import { registerConfirm } from './confirm.js';
 import { registerDelete, registerUndelete } from './deleteFile.js';
 import { registerDevices } from './devices.js';
@@ -24,4 +25,5 @@ export const registerSyncCommands = (program: Command, context: CliContext): voi
   registerDelete(program, context);
   registerUndelete(program, context);
   registerDevices(program, context);
+  registerCommittees(program, context);
 };
