@@ -313,6 +313,10 @@ t.test('history, restore, delete and undelete of a synced file', async (t) => {
   const deletedHistory = await as(bertProfile, 'history', bertFile);
   t.equal(deletedHistory.exitCode, 0, deletedHistory.stderr);
   t.match(deletedHistory.stdout, /\(deleted, 5 versions, verified\)/);
+  const restoreDeleted = await as(annaProfile, 'restore', annaFile, '1');
+  t.equal(restoreDeleted.exitCode, 1);
+  t.match(restoreDeleted.stderr, /is deleted \(RATSFACH_FILES_WRONG_STATE\)/);
+  t.match(restoreDeleted.stderr, /hint: Bring it back first with ratsfach undelete <file>/);
   const twice = await as(annaProfile, 'delete', annaFile);
   t.equal(twice.exitCode, 1);
   t.match(twice.stderr, /deleted already \(RATSFACH_FILES_WRONG_STATE\)/);
