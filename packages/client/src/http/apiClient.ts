@@ -98,7 +98,7 @@ export class ApiClient {
 }
 
 /** The problem of an error answer; a body that is not one (a proxy's page) still gets a code. */
-function parseProblem(status: number, text: string): Problem {
+export function parseProblem(status: number, text: string): Problem {
   try {
     const parsed = JSON.parse(text) as Partial<Problem>;
     if (typeof parsed.code === 'string' && typeof parsed.detail === 'string') {
