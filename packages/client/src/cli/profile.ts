@@ -57,6 +57,9 @@ export function defaultProfileDir(
   return join(data, 'ratsfach', 'default');
 }
 
+/** The sealed key file of the profile in `dir` (deleted when the device is proven revoked). */
+export const profileKeysPath = (dir: string): string => join(dir, keysFile);
+
 /** The path of a file of this profile (local state of the areas: invites, sync state). */
 export const profilePath = (dir: string, name: string): string => join(dir, name);
 
