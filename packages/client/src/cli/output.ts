@@ -9,6 +9,8 @@ export const ExitCode = {
   usage: 2,
   /** Held for confirmation, or the person has to do something first. */
   needsUser: 3,
+  /** This device was proven revoked (a verified signed record) and wiped its synced plaintext. */
+  revoked: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -31,6 +33,15 @@ export class Output {
   result(value: unknown, lines: readonly string[]): void {
     if (this.json) this.#stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     else for (const line of lines) this.#stdout.write(`${line}\n`);
+  }
+
+  /**
+   * One event of a long-running command: a JSON line on stdout with `--json` (a script reads
+   * them as they come), else a status line for a person on stderr.
+   */
+  event(value: unknown, line: string): void {
+    if (this.json) this.#stdout.write(`${JSON.stringify(value)}\n`);
+    else this.#stderr.write(`${line}\n`);
   }
 
   /** A progress or warning line for a person; never mixed into `--json` output. */
