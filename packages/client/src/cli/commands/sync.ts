@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UnavailableError } from '@ratsfach/kernel';
+import { UnavailableError, ValidationError } from '@ratsfach/kernel';
 import { cryptoReady } from '@ratsfach/crypto';
 import { ApiClient } from '../../http/apiClient.js';
 import { logInDevice } from '../../http/deviceLogin.js';
@@ -14,10 +14,12 @@ import { SendSpool } from '../../sync/sendSpool.js';
 import { syncAndSend } from '../../sync/sendSync.js';
 import { openSyncState, SyncSetting } from '../../sync/syncStateFile.js';
 import type { CliContext } from '../cliContext.js';
+import { CliErrorCode } from '../cliErrorCode.js';
 import { commandAction } from '../commandAction.js';
 import { ExitCode } from '../output.js';
 import { readPassphrase } from '../passphrase.js';
 import { openProfileKeys, ProfileKind, readProfile } from '../profile.js';
+import { runSyncWatch } from './syncWatch.js';
 
 const fromHex = (hex: string): Uint8Array =>
   Uint8Array.from({ length: hex.length / 2 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
@@ -40,9 +42,10 @@ const offlineError = (serverUrl: string, profileDir: string, cause: unknown): Un
 
 /**
  * `ratsfach sync <dir>`: one verified sync of the folder with the service, then what this device
- * changed is sent (a staff device's queue: see `syncAndSend`). Exit 3 when a mass deletion is
- * held (`--confirm-deletions` lets it through), 1 when a file, document or change failed or the
- * service could not be reached (the others were synced; the next run tries again).
+ * changed is sent (a staff device's queue: see `syncAndSend`); `--watch` keeps doing so until
+ * stopped (see `runSyncWatch`). Exit 3 when a mass deletion is held (`--confirm-deletions` lets
+ * it through), 1 when a file, document or change failed or the service could not be reached
+ * (the others were synced; the next run tries again).
  */
 export const registerSync = (program: Command, context: CliContext): void => {
   program
@@ -50,21 +53,39 @@ export const registerSync = (program: Command, context: CliContext): void => {
     .description('sync a folder with your committees: verify, decrypt and write, keep conflicts')
     .argument('<dir>', 'the folder to keep in sync')
     .option('--confirm-deletions', 'let a held mass deletion through')
+    .option('--watch', 'keep the folder in sync until Ctrl-C (live push, folder watcher, polling)')
+    .option('--poll-seconds <n>', 'with --watch: pass this often while push is down', '30')
     .action(
       commandAction(context, async (run) => {
         await cryptoReady();
         const [dir] = run.command.args as [string];
-        const options = run.command.opts<{ confirmDeletions?: boolean }>();
+        const options = run.command.opts<{
+          confirmDeletions?: boolean;
+          watch?: boolean;
+          pollSeconds: string;
+        }>();
+        const pollSeconds = Number(options.pollSeconds);
+        if (!Number.isFinite(pollSeconds) || pollSeconds < 0.1) {
+          throw new ValidationError(
+            CliErrorCode.usage,
+            '--poll-seconds takes a number of seconds',
+            {
+              hint: 'e.g. --poll-seconds 30',
+            },
+          );
+        }
         const profile = await readProfile(run.profileDir, ProfileKind.member);
         const keys = await openProfileKeys(
           run.profileDir,
           await readPassphrase(run.devicePassphrase, 'device passphrase'),
         );
-        const { api, token } = await logInDevice(new ApiClient({ baseUrl: profile.serverUrl }), {
-          tenantId: profile.tenantId,
-          deviceId: profile.deviceId,
-          signing: keys.signing,
-        }).catch((error: unknown) => {
+        const logIn = () =>
+          logInDevice(new ApiClient({ baseUrl: profile.serverUrl }), {
+            tenantId: profile.tenantId,
+            deviceId: profile.deviceId,
+            signing: keys.signing,
+          });
+        let session = await logIn().catch((error: unknown) => {
           throw isOffline(error) ? offlineError(profile.serverUrl, run.profileDir, error) : error;
         });
         const folder = resolve(dir);
@@ -73,50 +94,75 @@ export const registerSync = (program: Command, context: CliContext): void => {
         const state = openSyncState(run.profileDir);
         try {
           state.setSetting(SyncSetting.folder, folder);
-          const { tenantId, userId, deviceId } = profile;
-          const keyNotes = await syncKeyUpkeep({
-            api,
-            chains: recordsChainSource(api, tenantId),
-            device: {
-              tenantId,
-              userId,
-              deviceId,
-              keys,
-              rootPin: fromHex(profile.rootFingerprint.slice(0, 40)),
-            },
-            state,
-            now: context.now(),
-          });
-          for (const line of keyNotes) run.output.note(line);
-          // Long uploads show a progress line on a terminal; never with --json or in a pipe.
+          const rootPin = fromHex(profile.rootFingerprint.slice(0, 40));
+          const spool = new SendSpool(join(run.profileDir, 'outgoing'));
+          // Long uploads show a progress line on a terminal; never with --json, in a pipe or
+          // between the status lines of --watch.
           const progress =
-            !run.output.json && (context.stderr as { isTTY?: boolean }).isTTY === true
+            options.watch !== true &&
+            !run.output.json &&
+            (context.stderr as { isTTY?: boolean }).isTTY === true
               ? sendProgressLine(
                   (text) => context.stderr.write(text),
                   () => Date.now(),
                 )
               : undefined;
-          const report = await syncAndSend({
-            fetch: { api, baseUrl: profile.serverUrl, token, tenantId: profile.tenantId },
-            chains: recordsChainSource(api, profile.tenantId),
-            device: {
-              tenantId: profile.tenantId,
-              userId: profile.userId,
-              deviceId: profile.deviceId,
+          const pass = async () => {
+            const { tenantId, userId, deviceId } = profile;
+            const keyNotes = await syncKeyUpkeep({
+              api: session.api,
+              chains: recordsChainSource(session.api, tenantId),
+              device: { tenantId, userId, deviceId, keys, rootPin },
+              state,
+              now: context.now(),
+            });
+            for (const line of keyNotes) run.output.note(line);
+            return syncAndSend({
+              fetch: {
+                api: session.api,
+                baseUrl: profile.serverUrl,
+                token: session.token,
+                tenantId: profile.tenantId,
+              },
+              chains: recordsChainSource(session.api, profile.tenantId),
+              device: {
+                tenantId: profile.tenantId,
+                userId: profile.userId,
+                deviceId: profile.deviceId,
+                keys,
+                rootPin,
+                name: state.setting('deviceName') ?? profile.deviceId,
+              },
+              state,
+              fs,
+              hash: plaintextHash,
+              now: context.now(),
+              deletionGuard: defaultDeletionGuard,
+              confirmDeletions: options.confirmDeletions === true,
+              root: folder,
+              spool,
+              ...(progress === undefined ? {} : { onProgress: progress.update }),
+            });
+          };
+          if (options.watch === true) {
+            return await runSyncWatch({
+              run,
+              profile,
               keys,
-              rootPin: fromHex(profile.rootFingerprint.slice(0, 40)),
-              name: state.setting('deviceName') ?? profile.deviceId,
-            },
-            state,
-            fs,
-            hash: plaintextHash,
-            now: context.now(),
-            deletionGuard: defaultDeletionGuard,
-            confirmDeletions: options.confirmDeletions === true,
-            root: folder,
-            spool: new SendSpool(join(run.profileDir, 'outgoing')),
-            ...(progress === undefined ? {} : { onProgress: progress.update }),
-          });
+              rootPin,
+              folder,
+              fs,
+              state,
+              session: () => session,
+              relogin: async () => {
+                session = await logIn();
+              },
+              pass,
+              pollMs: pollSeconds * 1000,
+              safetyMs: 300_000,
+            });
+          }
+          const report = await pass();
           progress?.end();
           state.setSetting(SyncSetting.lastSync, context.now().toISOString());
           const { send } = report;
