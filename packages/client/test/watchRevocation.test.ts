@@ -23,7 +23,9 @@ t.test('only a revocation signed under the pinned root counts', async (t) => {
   };
   const tenant = await w.chain('tenant-t1');
   const user = await w.chain('user-t1-bob');
-  t.match(judgeRevocation({ tenant, user }, device), {
+  // Alice (staff) confirmed bob's first device: her chain verifies that record.
+  const signers = { alice: await w.chain('user-t1-alice') };
+  t.match(judgeRevocation({ tenant, user, signers }, device), {
     revoked: false,
     why: /no signed revocation of this device/,
   });
@@ -43,29 +45,40 @@ t.test('only a revocation signed under the pinned root counts', async (t) => {
       link: nextLink(head),
     }),
   );
-  t.match(judgeRevocation({ tenant, user: [...user, forged] }, device), {
+  t.match(judgeRevocation({ tenant, user: [...user, forged], signers }, device), {
     revoked: false,
     why: /do not verify from the pinned root/,
   });
   // Another root: the whole tenant chain is refused.
-  t.match(judgeRevocation({ tenant, user }, { ...device, rootPin: new Uint8Array(20).fill(7) }), {
-    revoked: false,
-    why: /do not verify/,
-  });
+  t.match(
+    judgeRevocation({ tenant, user, signers }, { ...device, rootPin: new Uint8Array(20).fill(7) }),
+    {
+      revoked: false,
+      why: /do not verify/,
+    },
+  );
   // Another device's key: the chains do not certify it.
   t.match(
-    judgeRevocation({ tenant, user }, { ...device, signingKey: alice.keys.signing.publicKey }),
+    judgeRevocation(
+      { tenant, user, signers },
+      { ...device, signingKey: alice.keys.signing.publicKey },
+    ),
     { revoked: false, why: /do not certify this device/ },
   );
 
   await w.revokeDevice(bob, 'stolen');
   const revokedChain = await w.chain('user-t1-bob');
-  t.match(judgeRevocation({ tenant: await w.chain('tenant-t1'), user: revokedChain }, device), {
-    revoked: true,
-    deviceId: 'b1',
-  });
+  t.match(
+    judgeRevocation({ tenant: await w.chain('tenant-t1'), user: revokedChain, signers }, device),
+    {
+      revoked: true,
+      deviceId: 'b1',
+    },
+  );
   // The revocation withheld (the chain cut before it) proves nothing either way.
-  t.match(judgeRevocation({ tenant, user: revokedChain.slice(0, -1) }, device), { revoked: false });
+  t.match(judgeRevocation({ tenant, user: revokedChain.slice(0, -1), signers }, device), {
+    revoked: false,
+  });
 });
 
 t.test('the wipe deletes what the index names, edited or not, and keeps the rest', async (t) => {

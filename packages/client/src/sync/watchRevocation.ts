@@ -6,6 +6,8 @@ import type { LocalState } from '../ports/localState.js';
 export interface OwnChains {
   readonly tenant: readonly Uint8Array[];
   readonly user: readonly Uint8Array[];
+  /** The chains of other users whose devices signed in these (device confirmations). */
+  readonly signers?: Readonly<Record<string, readonly Uint8Array[]>>;
 }
 
 /** What this device's chains prove about it. */
@@ -42,7 +44,7 @@ export const judgeRevocation = (
     trust = TrustView.build({
       rootPin: device.rootPin,
       tenantChain: chains.tenant,
-      userChains: { [device.userId]: chains.user },
+      userChains: { ...chains.signers, [device.userId]: chains.user },
     });
   } catch (error) {
     return {

@@ -124,6 +124,12 @@ const checkRevocation = async (setup: SyncWatchSetup): Promise<RevocationVerdict
       {
         tenant: chains.tenant.map((r) => base64urlDecode(r.record)),
         user: chains.user.map((r) => base64urlDecode(r.record)),
+        signers: Object.fromEntries(
+          Object.entries(chains.signers).map(([userId, records]) => [
+            userId,
+            records.map((r) => base64urlDecode(r.record)),
+          ]),
+        ),
       },
       { rootPin: setup.rootPin, userId: profile.userId, signingKey: keys.signing.publicKey },
     );
