@@ -9,13 +9,17 @@ import { ApiProblemError } from '../src/http/apiClient.js';
 import { EventStream, type EventStreamOptions, type StreamEvent } from '../src/http/eventStream.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
-const until = async (what: () => boolean, ms = 10_000) => {
+const until = async (what: () => boolean, ms = 10_000, state: () => unknown = () => '') => {
   for (let i = 0; i < ms / 10 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!what()) throw new Error('timed out');
+  if (!what()) throw new Error(`timed out ${JSON.stringify(state())}`);
 };
 
-/** A stream that records what it is told. */
+/**
+ * A stream that records what it is told. It is closed in the test's teardown whatever happens:
+ * a stream left open by a failed assertion reconnects for ever and the file never ends.
+ */
 const record = (
+  t: { teardown(fn: () => unknown): void },
   options: Omit<EventStreamOptions, 'onEvent' | 'onLive' | 'onDown' | 'onRefused'>,
 ) => {
   const events: StreamEvent[] = [];
@@ -29,7 +33,14 @@ const record = (
     onDown: (error, retryInMs) => downs.push({ error, retryInMs }),
     onRefused: (error) => refused.push(error),
   });
-  return { stream, events, downs, refused, lives: () => lives };
+  t.teardown(() => stream.close());
+  const seen = () => ({
+    lives,
+    events: events.map((e) => e.type),
+    downs: downs.map((d) => d.error.message),
+    refused: refused.map((e) => e.message),
+  });
+  return { stream, events, downs, refused, lives: () => lives, seen };
 };
 
 /** A raw HTTP server the test scripts request by request. */
@@ -54,30 +65,32 @@ const rawServer = async (
 t.test('the push route: ready, feeds after a commit, resume with Last-Event-ID', async (t) => {
   const { w, alice, bob, epochKey } = await councilWorld(t);
   const url = `${w.baseUrl}${fillPath(pushEvents.url, { tenantId: 't1' })}`;
-  const first = record({
+  const first = record(t, {
     url,
     token: async () => bob.token,
     refreshToken: async () => undefined,
     heartbeatMs: 15_000,
   });
-  await until(() => first.events.length === 1);
+  // More events may come at once (the projector still folding the world's set-up): the first
+  // one counts.
+  await until(() => first.events.length >= 1, 10_000, first.seen);
   t.equal(first.lives(), 1);
   t.equal(first.events[0]?.type, 'ready');
   const before = first.stream.lastEventId;
   await w.createDocumentAs(alice, 'council', 'doc1');
   await w.commitPlaintext(alice, 'council', 'doc1', 1, null, 0, epochKey, text('Haushalt'));
-  await until(() => first.events.some((e) => e.type === 'feeds'));
+  await until(() => first.events.some((e) => e.type === 'feeds'), 10_000, first.seen);
   t.not(first.stream.lastEventId, before, 'the stream moved on');
   await first.stream.close();
 
-  const resumed = record({
+  const resumed = record(t, {
     url,
     token: async () => bob.token,
     refreshToken: async () => undefined,
     heartbeatMs: 15_000,
     lastEventId: before,
   });
-  await until(() => resumed.events.length === 1);
+  await until(() => resumed.events.length >= 1, 10_000, resumed.seen);
   t.equal(resumed.events[0]?.type, 'feeds', 'what moved while away is told at once');
   await resumed.stream.close();
 });
@@ -87,7 +100,7 @@ t.test('a 401 logs in again; a revoked device is refused and the stream stops', 
   const url = `${w.baseUrl}${fillPath(pushEvents.url, { tenantId: 't1' })}`;
   let token = 'A'.repeat(43);
   let refreshes = 0;
-  const s = record({
+  const s = record(t, {
     url,
     token: async () => token,
     refreshToken: async () => {
@@ -102,7 +115,7 @@ t.test('a 401 logs in again; a revoked device is refused and the stream stops', 
   await s.stream.close();
 
   await w.revokeDevice(bob);
-  const refused = record({
+  const refused = record(t, {
     url,
     token: async () => bob.token,
     refreshToken: async () => undefined,
@@ -120,7 +133,7 @@ t.test('a refresh that fails is an outage; a refresh refused with 403 stops', as
     res.end(JSON.stringify({ code: ApiErrorCode.unauthenticated, detail: 'expired' }));
   });
   let calls = 0;
-  const s = record({
+  const s = record(t, {
     url: server.url,
     token: async () => 'x',
     refreshToken: async () => {
@@ -144,13 +157,45 @@ t.test('a refresh that fails is an outage; a refresh refused with 403 stops', as
   await s.stream.done;
 });
 
+t.test('close() while a refresh runs ends the stream at once, with no outage told', async (t) => {
+  const server = await rawServer(t, (res) => {
+    res.writeHead(401, { 'content-type': 'application/problem+json' });
+    res.end(JSON.stringify({ code: ApiErrorCode.unauthenticated, detail: 'expired' }));
+  });
+  let refreshing = false;
+  let fail: (error: Error) => void = () => undefined;
+  const s = record(t, {
+    url: server.url,
+    token: async () => 'x',
+    refreshToken: () =>
+      new Promise<void>((_resolve, reject) => {
+        refreshing = true;
+        fail = reject;
+      }),
+    heartbeatMs: 15_000,
+    // A failed refresh waits a backoff of 30 to 60 s: close() must not wait it out.
+    minDelayMs: 60_000,
+    maxDelayMs: 60_000,
+  });
+  await until(() => refreshing, 10_000, s.seen);
+  const closed = s.stream.close();
+  fail(new Error('ECONNREFUSED'));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('still open after 2 s'), 2_000);
+  });
+  t.equal(await Promise.race([closed.then(() => 'closed'), late]), 'closed');
+  clearTimeout(timer);
+  t.same(s.downs, [], 'a closed stream tells of no outage');
+});
+
 t.test('a silent server (half-open, buffering proxy) is left after 2.5 heartbeats', async (t) => {
   const server = await rawServer(t, (res, _headers, n) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     if (n === 0) res.write('retry: 2000\n\nid: 41\nevent: ready\ndata: {"position":"41"}\n\n');
     // and then nothing, not even a heartbeat
   });
-  const s = record({
+  const s = record(t, {
     url: server.url,
     token: async () => 'x',
     refreshToken: async () => undefined,
@@ -183,7 +228,7 @@ t.test('a proxy page, a 503 with Retry-After and an ended stream all reconnect',
       res.write(': hb\n\n');
     }
   });
-  const s = record({
+  const s = record(t, {
     url: server.url,
     token: async () => 'x',
     refreshToken: async () => undefined,
@@ -214,7 +259,7 @@ t.test('a dead server: reconnects back off with jitter up to the ceiling', async
   const server = await rawServer(t, () => undefined);
   const dead = server.url.replace(/:\d+\//, ':1/');
   let r = 0;
-  const s = record({
+  const s = record(t, {
     url: dead,
     token: async () => 'x',
     refreshToken: async () => undefined,

@@ -116,6 +116,9 @@ export class EventStream {
           } catch (refreshError) {
             cause = refreshError;
           }
+          // A `close()` during the refresh found no connection and no sleep to end: end here,
+          // not after a full backoff delay with the timer holding the process.
+          if (this.#closed) return;
         }
         if (cause instanceof ApiProblemError && cause.status === 403) {
           this.#options.onRefused(cause);
