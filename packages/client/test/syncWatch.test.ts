@@ -172,8 +172,17 @@ interface WatchLine {
   readonly [key: string]: unknown;
 }
 
-/** `ratsfach --json sync <folder> --watch` in-process, its JSON lines as they come. */
-function startWatch(profile: string, folder: string, extra: string[] = []) {
+/**
+ * `ratsfach --json sync <folder> --watch` in-process, its JSON lines as they come. Stopped in the
+ * test's teardown whatever happens: a watch left running by a failed assertion never lets the
+ * file end.
+ */
+function startWatch(
+  t: { teardown(fn: () => unknown): void },
+  profile: string,
+  folder: string,
+  extra: string[] = [],
+) {
   const controller = new AbortController();
   const lines: WatchLine[] = [];
   let buffer = '';
@@ -202,6 +211,10 @@ function startWatch(profile: string, folder: string, extra: string[] = []) {
     ['--profile', profile, '--json', 'sync', folder, '--watch', '--poll-seconds', '0.3', ...extra],
     context,
   );
+  t.teardown(async () => {
+    controller.abort();
+    await exit;
+  });
   const find = (what: (line: WatchLine) => boolean, from = 0) => lines.slice(from).find(what);
   return {
     lines,
@@ -223,7 +236,7 @@ t.test(
   'a watch writes staff commits as they come, sees local files, restarts, stops on SIGINT',
   async (t) => {
     const world = await watchWorld(t);
-    const watch = startWatch(world.profile, world.folder);
+    const watch = startWatch(t, world.profile, world.folder);
     const first = await watch.waitFor(passWith('start'), 0, 'the first pass');
     t.match(first, { fetched: 1, applied: 1 });
     t.equal(fileText(join(world.folder, docPath(1))), 'Fassung 1');
@@ -279,7 +292,7 @@ for (const mode of ['noStream', 'buffer'] as const) {
   t.test(`push unavailable (${mode}): the watch polls and still gets every change`, async (t) => {
     const world = await watchWorld(t);
     world.setMode(mode);
-    const watch = startWatch(world.profile, world.folder);
+    const watch = startWatch(t, world.profile, world.folder);
     await watch.waitFor(passWith('start'), 0, 'the first pass');
     await world.commit('Fassung 2');
     await watch.waitFor(passWith('poll'), 0, 'a polling pass');
@@ -307,7 +320,7 @@ t.test(
   'revoked by an admin: the watch wipes synced plaintext and keys, keeps own files',
   async (t) => {
     const world = await watchWorld(t);
-    const watch = startWatch(world.profile, world.folder);
+    const watch = startWatch(t, world.profile, world.folder);
     await watch.waitFor(passWith('start'), 0, 'the first pass');
     const own = join(world.folder, 'council', 'meine Notizen.txt');
     writeFileSync(own, 'nur für mich');
@@ -333,7 +346,7 @@ t.test(
 
 t.test('a server that says "revoked" without a signed revocation gets nothing wiped', async (t) => {
   const world = await watchWorld(t);
-  const watch = startWatch(world.profile, world.folder);
+  const watch = startWatch(t, world.profile, world.folder);
   await watch.waitFor(passWith('start'), 0, 'the first pass');
   world.setMode('liar');
   const refusal = await watch.waitFor((l) => l.event === 'refusalNotProven', 0, 'the refusal');
@@ -370,7 +383,7 @@ t.test('the ratsfach command: spawned, it watches and ends with 0 on SIGINT', as
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
   await until(() => /synced \(start\)/.test(stderr), 60_000, 'the spawned watch');
   t.match(stderr, /watching .* \(Ctrl-C to stop\)/);
-  t.match(stderr, /\d\d:\d\d:\d\d synced \(start\): 1 fetched, 1 applied, 0 queued/);
+  t.match(stderr, /\d\d:\d\d:\d\d synced \(start\): 1 fetched, 1 applied, 0 sent, 0 waiting/);
   await until(() => /live: the server pushes changes/.test(stderr), 20_000, 'push');
   const before = stderr.length;
   await world.commit('Fassung 2');

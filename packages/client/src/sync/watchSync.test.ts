@@ -11,8 +11,15 @@ const until = async (what: () => boolean) => {
   if (!what()) throw new Error('timed out');
 };
 
-/** A watch over fakes: a pass that waits on a gate, a stream and a watcher the test drives. */
-const fakeWatch = (overrides: { pass?: () => Promise<string>; pollMs?: number } = {}) => {
+/**
+ * A watch over fakes: a pass that waits on a gate, a stream and a watcher the test drives. It is
+ * stopped in the test's teardown whatever happens: a watch left running by a failed assertion
+ * keeps its timers and the file never ends.
+ */
+const fakeWatch = (
+  t: { teardown(fn: () => unknown): void },
+  overrides: { pass?: () => Promise<string>; pollMs?: number } = {},
+) => {
   const passes: WatchPass<string>[] = [];
   const notices: WatchNotice[] = [];
   let stream: EventStreamHandlers | undefined;
@@ -50,6 +57,11 @@ const fakeWatch = (overrides: { pass?: () => Promise<string>; pollMs?: number } 
     safetyMs: 60_000,
     signal: controller.signal,
   });
+  t.teardown(async () => {
+    controller.abort();
+    gate?.();
+    await done;
+  });
   return {
     passes,
     notices,
@@ -74,7 +86,7 @@ const fakeWatch = (overrides: { pass?: () => Promise<string>; pollMs?: number } 
 t.test(
   'one pass at start; stream and folder triggers during it give exactly one more',
   async (t) => {
-    const w = fakeWatch();
+    const w = fakeWatch(t);
     await until(() => w.started() === 1);
     w.stream().onLive();
     w.stream().onEvent({ type: 'feeds', data: '{}', id: '7' });
@@ -97,7 +109,7 @@ t.test(
 );
 
 t.test('SIGINT during a pass lets it finish, then ends the watch', async (t) => {
-  const w = fakeWatch();
+  const w = fakeWatch(t);
   await until(() => w.started() === 1);
   w.stream().onEvent({ type: 'feeds', data: '{}', id: '8' });
   w.stop();
@@ -115,7 +127,7 @@ t.test(
   'while the stream is down the watch polls; back live after a gap it catches up',
   async (t) => {
     let count = 0;
-    const w = fakeWatch({ pass: async () => `pass ${++count}`, pollMs: 20 });
+    const w = fakeWatch(t, { pass: async () => `pass ${++count}`, pollMs: 20 });
     await until(() => w.passes.length === 1);
     w.stream().onDown(new Error('ECONNREFUSED'), 1000);
     await until(() => w.passes.some((p) => p.reasons.includes('poll')));
@@ -144,7 +156,7 @@ t.test(
 
 t.test('a refusal is judged; unproven it goes on, proven it ends the watch', async (t) => {
   let mode: 'refuse' | 'fail' | 'ok' = 'refuse';
-  const w = fakeWatch({
+  const w = fakeWatch(t, {
     pass: async () => {
       if (mode === 'refuse') throw new Error('refused');
       if (mode === 'fail') throw new Error('ECONNRESET');
