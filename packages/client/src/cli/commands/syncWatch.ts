@@ -8,7 +8,7 @@ import {
   requestLoginChallenge,
 } from '@ratsfach/api-contract';
 import { createLoginProof, type DeviceKeys } from '@ratsfach/crypto';
-import { base64urlDecode, base64urlEncode } from '@ratsfach/kernel';
+import { base64urlDecode, base64urlEncode, RatsfachError } from '@ratsfach/kernel';
 import { ApiClient, ApiProblemError } from '../../http/apiClient.js';
 import type { DeviceSession } from '../../http/deviceLogin.js';
 import { EventStream } from '../../http/eventStream.js';
@@ -65,7 +65,12 @@ const passLine = (pass: WatchPass<SyncAndSendReport>, at: Date): string => {
   );
 };
 
-const noticeLine = (notice: WatchNotice): string => {
+/** The typed error's hint (what to do), if it has one. */
+const hintOf = (error: Error): string | undefined =>
+  error instanceof RatsfachError ? error.hint : undefined;
+
+/** The status line of a notice (exported for its test). */
+export const noticeLine = (notice: WatchNotice): string => {
   switch (notice.kind) {
     case 'live':
       return 'live: the server pushes changes';
@@ -74,7 +79,8 @@ const noticeLine = (notice: WatchNotice): string => {
     case 'streamRefused':
       return `the server refused the event stream (${notice.error.message}); polling`;
     case 'watcherFailed':
-      return `the folder is not watched: ${notice.error.message}; local changes are found by the periodic pass`;
+      // Say which setting to raise (out of inotify watches): the scan is slower than a watcher.
+      return `${notice.error.message}: ${hintOf(notice.error) ?? 'local changes are found by the periodic pass'}`;
     case 'refusalNotProven':
       return `the server refuses this device (${notice.error.message}) but showed no verified revocation: nothing was wiped`;
   }
@@ -210,6 +216,9 @@ export const runSyncWatch = async (setup: SyncWatchSetup): Promise<ExitCode> => 
         {
           event: notice.kind,
           ...('error' in notice ? { error: notice.error.message } : {}),
+          ...('error' in notice && notice.error instanceof RatsfachError
+            ? { code: notice.error.code, hint: notice.error.hint }
+            : {}),
           ...('retryInMs' in notice ? { retryInMs: notice.retryInMs } : {}),
           ...(why === undefined ? {} : { why }),
         },
