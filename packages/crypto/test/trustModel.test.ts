@@ -610,6 +610,10 @@ t.test(
       world.addUser('dave');
       world.enrol('dave', 'd1', 40 * day);
       world.cosign(world.addMember('dave', 'staff'), 'a1');
+      // Both writers are confirmed (document records need it), so what refuses them below is
+      // the revocation, the removal or the expiry.
+      world.confirm('alice', 'a2', 'a1');
+      world.confirm('dave', 'd1', 'a1', world.committeeId);
       world.heartbeat();
       world.wrapForNew('a1', epoch0);
       // A device keeps the floor of its last complete sync.

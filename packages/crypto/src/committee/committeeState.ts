@@ -234,6 +234,28 @@ export class CommitteeState {
   }
 
   /**
+   * `requireStaffDevice`, and the device is confirmed for this committee in this device's view
+   * (`requireConfirmedSigner`, with `staff` as the staff and without counting the folding
+   * device itself): how key records and document records are judged (FORMAT.md "Device
+   * confirmation"), so a device an admin certified alone for a staff member signs neither.
+   */
+  requireConfirmedStaffDevice(
+    record: OpenedRecord,
+    position: number,
+    staff: ReadonlySet<string>,
+  ): CertifiedDevice {
+    const device = this.requireStaffDevice(record, position, staff);
+    requireConfirmedSigner(
+      this.trust,
+      this,
+      device.fingerprint,
+      `${record.purpose} at ${record.sequence}`,
+      staff,
+    );
+    return device;
+  }
+
+  /**
    * Throws TrustError unless the device with `fingerprintHex` is certified and valid at tenant
    * position `position` and belongs to a current co-signed staff member: checked before this
    * device signs an epoch or wraps keys, so it never produces a record the fold would refuse.
@@ -249,6 +271,21 @@ export class CommitteeState {
         },
       );
     }
+    return device;
+  }
+
+  /**
+   * `requireStaffSigner`, and the device is confirmed for this committee (without counting
+   * itself): checked before this device signs a key record or writes a document record, so it
+   * never signs one the fold would refuse (`requireConfirmedStaffDevice`).
+   */
+  requireConfirmedStaffSigner(
+    fingerprintHex: string,
+    position: number,
+    what: string,
+  ): CertifiedDevice {
+    const device = this.requireStaffSigner(fingerprintHex, position);
+    requireConfirmedSigner(this.trust, this, fingerprintHex, what);
     return device;
   }
 
@@ -345,8 +382,7 @@ export class CommitteeState {
         return;
       }
       case 'key-epoch': {
-        this.requireStaffDevice(record, position, staff);
-        this.requireConfirmedKeySigner(record);
+        this.requireConfirmedStaffDevice(record, position, staff);
         const e = record.body as RecordBodies['key-epoch'];
         if (e.epoch !== this.current + 1 || (e.epoch === 0) !== (e.previousKey === null)) {
           throw new EncodingError(
@@ -367,8 +403,7 @@ export class CommitteeState {
         return;
       }
       case 'epoch-keys': {
-        this.requireStaffDevice(record, position, staff);
-        this.requireConfirmedKeySigner(record);
+        this.requireConfirmedStaffDevice(record, position, staff);
         const k = record.body as RecordBodies['epoch-keys'];
         const epoch = this.epochMap.get(k.epoch);
         if (epoch === undefined || k.epoch !== this.current) {
@@ -400,21 +435,6 @@ export class CommitteeState {
       default:
         throw misplacedRecord(record, 'a committee chain');
     }
-  }
-
-  /**
-   * A key record counts only from a device confirmed for this committee in this device's view
-   * (FORMAT.md "Device confirmation"), judged at this point of the fold (its founders and staff
-   * so far). The folding device never counts itself here: self-inclusion is for its own wrap
-   * decision, not for judging a record.
-   */
-  private requireConfirmedKeySigner(record: OpenedRecord): void {
-    requireConfirmedSigner(
-      this.trust,
-      this,
-      record.signerFingerprint,
-      `${record.purpose} at ${record.sequence}`,
-    );
   }
 
   /**

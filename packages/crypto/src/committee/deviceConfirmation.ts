@@ -14,15 +14,17 @@ import type { CommitteeState } from './committeeState.js';
  * member of this committee naming this committee. A device an admin certified and nobody
  * confirmed is not in the set, whatever the admin signs. Confirmations a device made before its
  * revocation keep counting (revoking an old phone does not cut off the laptop it confirmed).
+ * `staff` (default: the committee's staff now) is whose first-device confirmations count: a
+ * record is judged with the staff at the committee head it names.
  */
 export function confirmedDevices(
   trust: TrustView,
   committee: CommitteeState,
   selfFingerprint?: string,
+  staff: ReadonlySet<string> = new Set(committee.staff()),
 ): Set<string> {
   const confirmed = new Set<string>(committee.founders);
   if (selfFingerprint !== undefined) confirmed.add(selfFingerprint);
-  const staff = new Set(committee.staff());
   const counting = trust.confirmations.filter(
     (c) =>
       c.committeeId === null ||
@@ -42,23 +44,27 @@ export function confirmedDevices(
 /**
  * Throws TrustError `signerNotConfirmed` unless the device `signerFingerprint` is confirmed for
  * `committee` in this view (`confirmedDevices` without self-inclusion: a device never vouches
- * for itself, neither when judging another's key record nor before signing its own). A key
- * record (a new epoch, keys wrapped into one) from an unconfirmed device would let an admin,
- * through a device it certified alone for a staff member, choose the key every member uses.
+ * for itself, neither when judging another's record nor before signing its own), with `staff`
+ * as the committee's staff. The one rule for every record a staff device signs for the
+ * committee: a key record (a new epoch, keys wrapped into one) or a document record (a new
+ * document, a version, a move, a deletion, a restore, an erasure) from an unconfirmed device
+ * would let an admin, through a device it certified alone for a staff member, choose the key
+ * every member uses, or plant, move or delete documents on every member's device.
  */
 export function requireConfirmedSigner(
   trust: TrustView,
   committee: CommitteeState,
   signerFingerprint: string,
   what: string,
+  staff?: ReadonlySet<string>,
 ): void {
-  if (confirmedDevices(trust, committee).has(signerFingerprint)) return;
+  if (confirmedDevices(trust, committee, undefined, staff).has(signerFingerprint)) return;
   const device = trust.device(signerFingerprint);
   throw new TrustError(
     CryptoErrorCode.signerNotConfirmed,
     `${what} is signed by device ${device?.deviceId ?? signerFingerprint} of ${device?.userId ?? 'an unknown user'}, not confirmed for ${committee.committeeId}`,
     {
-      hint: "A staff device signs key records only once one of its person's confirmed devices confirmed it (`ratsfach confirm`); a person's first device is confirmed by a staff member of the committee.",
+      hint: "A staff device signs key and document records only once one of its person's confirmed devices confirmed it (`ratsfach confirm`); a person's first device is confirmed by a staff member of the committee.",
       details: {
         committeeId: committee.committeeId,
         ...(device === undefined ? {} : { userId: device.userId, deviceId: device.deviceId }),

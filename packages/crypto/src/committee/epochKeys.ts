@@ -17,7 +17,7 @@ import {
 } from './epochKeyWrap.js';
 import { requireHeadsReached, defaultStalenessSeconds } from './staleness.js';
 import { zeroizeKeys } from '../keys/zeroize.js';
-import { requireConfirmedSigner, splitConfirmed } from './deviceConfirmation.js';
+import { splitConfirmed } from './deviceConfirmation.js';
 
 /** What a staff device needs to wrap keys: the folded state, its keys and its clock. */
 export interface WrapContext {
@@ -74,8 +74,7 @@ export function startEpoch(
     ),
     self,
   );
-  committee.requireStaffSigner(self, trust.tenantHead.length);
-  requireConfirmedSigner(trust, committee, self, 'this key record');
+  committee.requireConfirmedStaffSigner(self, trust.tenantHead.length, 'this key record');
   const ref: EpochRef = {
     tenantId: committee.tenantId,
     committeeId: committee.committeeId,
@@ -125,8 +124,7 @@ export function wrapForNewDevices(
     ),
     self,
   );
-  committee.requireStaffSigner(self, trust.tenantHead.length);
-  requireConfirmedSigner(trust, committee, self, 'this key record');
+  committee.requireConfirmedStaffSigner(self, trust.tenantHead.length, 'this key record');
   const epoch = committee.epoch(committee.currentEpoch);
   if (epoch === undefined) {
     throw new KeyListError(CryptoErrorCode.noWrappedKey, 'the committee has no epoch yet');

@@ -81,8 +81,9 @@ export function requireHeadsReached(
  * Everything a device checks before it writes for a committee (a version, a new document, a
  * move, a deletion): the heads the newest fresh admin heartbeat names are reached
  * (`requireHeadsReached`: committee head and every key holder's user head), this device is a
- * staff device now, and no removal or revocation since the current epoch began (else
- * EpochDueError: start a new epoch first). Returns the epoch to write under.
+ * staff device now, confirmed for the committee (TrustError `signerNotConfirmed` otherwise), and
+ * no removal or revocation since the current epoch began (else EpochDueError: start a new epoch
+ * first). Returns the epoch to write under.
  */
 export function requireWritable(
   trust: TrustView,
@@ -92,7 +93,11 @@ export function requireWritable(
   boundSeconds: number = defaultStalenessSeconds,
 ): number {
   requireHeadsReached(trust, committee, now, boundSeconds);
-  committee.requireStaffSigner(selfFingerprint, trust.tenantHead.length);
+  committee.requireConfirmedStaffSigner(
+    selfFingerprint,
+    trust.tenantHead.length,
+    'this document record',
+  );
   if (committee.needsNewEpoch()) {
     throw new EpochDueError(
       `committee ${committee.committeeId}: a key holder left or a device was revoked since epoch ${committee.currentEpoch}`,

@@ -59,10 +59,11 @@ const refuse = (message: string, details: Record<string, unknown> = {}): TrustEr
   });
 
 /**
- * The fold of a document's chain: only records signed by a staff device of the committee, valid
- * at the positions they name, written against a committee head this device has verified. A
- * document, version, move, deletion or erasure the server made up never appears here; a device
- * changes or wipes local plaintext only on what this fold returns.
+ * The fold of a document's chain: only records signed by a staff device of the committee,
+ * confirmed for it (FORMAT.md "Device confirmation"), valid at the positions they name, written
+ * against a committee head this device has verified. A document, version, move, deletion or
+ * erasure the server made up never appears here; a device changes or wipes local plaintext only
+ * on what this fold returns.
  */
 export class DocumentState {
   readonly documentId: string;
@@ -174,7 +175,7 @@ export class DocumentState {
         { hint: 'Sync the tenant chain, then verify again.', details: { position } },
       );
     }
-    const signer = c.requireStaffDevice(record, position, staffAt);
+    const signer = c.requireConfirmedStaffDevice(record, position, staffAt);
     switch (record.purpose) {
       case 'document-created':
         if (record.sequence !== 0) throw refuse('document created twice');
