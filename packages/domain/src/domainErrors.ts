@@ -135,7 +135,7 @@ export const domainErrorCatalogue = {
   },
   signerNotConfirmed: {
     kind: forbidden,
-    hint: "sign key records from a confirmed device: one of the person's confirmed devices confirms a new one (`ratsfach confirm`); a staff device of the committee confirms a person's first device",
+    hint: "sign key and document records from a confirmed device: one of the person's confirmed devices confirms a new one (`ratsfach confirm`); a staff device of the committee confirms a person's first device",
   },
   certificateNotValid: {
     kind: forbidden,
@@ -412,7 +412,7 @@ export const domainErrors = {
   signerNotConfirmed: (userId: string, deviceId: string, committeeId: string) =>
     domainError(
       'signerNotConfirmed',
-      `device ${deviceId} of user ${userId} is not confirmed for committee ${committeeId}: it signs no key record`,
+      `device ${deviceId} of user ${userId} is not confirmed for committee ${committeeId}: it signs no key or document record`,
       { userId, deviceId, committeeId },
     ),
   certificateNotValid: (deviceId: string, position: number, time: number) =>

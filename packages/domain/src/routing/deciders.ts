@@ -184,8 +184,9 @@ export interface ContextRequirements {
   readonly keyHolders: boolean;
   /**
    * Also load, into `context.users`, the user stream of every co-signed staff member of the
-   * command's committee (`data.committeeId`, for key records the command's own stream): their
-   * devices' confirmations decide which devices may receive keys (`confirmedDevices`).
+   * command's committee (the committee loaded above; for key records the command's own stream):
+   * their devices' confirmations decide which devices may receive keys and which may sign key
+   * and document records (`confirmedDevices`).
    */
   readonly staff: boolean;
   /** Pass the delivery stream's day as `context.day`. */
@@ -255,6 +256,7 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
         userIds: [command.data.signerUserId],
         committee: { committeeId: command.data.committeeId },
         keyHolders: true,
+        staff: true,
       };
     case 'CommitVersion':
     case 'MoveDocument':
@@ -264,6 +266,7 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
         userIds: [command.data.signerUserId],
         committee: 'ofDocument',
         keyHolders: true,
+        staff: true,
       };
     case 'DeleteDocument':
     case 'RestoreDocument':
@@ -273,6 +276,7 @@ export function contextRequirements(command: DomainCommand): ContextRequirements
         tenant: true,
         userIds: [command.data.signerUserId],
         committee: 'ofDocument',
+        staff: true,
       };
     case 'RecordDelivery':
       return { ...none, day: deliveryDay(command.data.deliveredAt) };

@@ -59,14 +59,19 @@ export async function loadContext(
     more.push(...committee.keyHolders.map(({ userId }) => userId));
   }
   if (needs.staff) {
-    const own = (await loadState(
-      streamName(
-        StreamKind.committee,
-        tenantId,
-        (command.data as { committeeId: string }).committeeId,
-      ),
-    )) as CommitteeState;
-    more.push(...staffOf(own));
+    // A document command's committee is loaded above (none for an unknown document); a key
+    // record's is its own stream.
+    const own =
+      needs.committee === null
+        ? ((await loadState(
+            streamName(
+              StreamKind.committee,
+              tenantId,
+              (command.data as { committeeId: string }).committeeId,
+            ),
+          )) as CommitteeState)
+        : committee;
+    if (own !== undefined) more.push(...staffOf(own));
   }
   for (const userId of more) {
     if (!Object.hasOwn(users, userId)) {

@@ -147,8 +147,12 @@ export class Scenario {
         if (!userIds.includes(userId)) userIds.push(userId);
     }
     if (needs.staff) {
-      const own = this.committee((command.data as { committeeId: string }).committeeId);
-      for (const userId of staffOf(own)) if (!userIds.includes(userId)) userIds.push(userId);
+      const own =
+        needs.committee === null
+          ? this.committee((command.data as { committeeId: string }).committeeId)
+          : committee;
+      for (const userId of own === undefined ? [] : staffOf(own))
+        if (!userIds.includes(userId)) userIds.push(userId);
     }
     return {
       verifier: this.verifier,

@@ -1,3 +1,4 @@
+import { domainErrors } from '../../domainErrors.js';
 import type { ActiveCommittee } from '../contextState.js';
 import type { UserState } from '../user/userStream.js';
 import type { CommitteeState, KeyRecipientRef } from './committeeStream.js';
@@ -64,3 +65,21 @@ export function confirmedDevices(
 /** Whether `device` is in `confirmed` (`confirmedDevices`'s answer). */
 export const isConfirmed = (confirmed: ReadonlySet<string>, device: KeyRecipientRef): boolean =>
   confirmed.has(keyOf(device));
+
+/**
+ * Refuses (`signerNotConfirmed`) a record whose signing device is not confirmed for `committee`,
+ * judged without counting itself (crypto `requireConfirmedSigner`, FORMAT.md "Device
+ * confirmation"): the one rule for key records and document records. Else an admin, through a
+ * device it certified alone for a staff member, would choose the key of a new epoch, or plant,
+ * move or delete documents on every member's device. Confirmation chains to a staff signer run
+ * through staff members' devices only: the caller loads them (`contextRequirements` `staff`).
+ */
+export function requireConfirmedSigner(
+  committee: ActiveCommittee,
+  users: Readonly<Record<string, UserState>>,
+  signer: KeyRecipientRef,
+): void {
+  if (!isConfirmed(confirmedDevices(committee, users), signer)) {
+    throw domainErrors.signerNotConfirmed(signer.userId, signer.deviceId, committee.committeeId);
+  }
+}

@@ -19,7 +19,7 @@ import type {
   WrapEpochKeys,
 } from './committeeStream.js';
 import { requireCommittee } from './requireCommittee.js';
-import { confirmedDevices, isConfirmed } from './confirmedDevices.js';
+import { confirmedDevices, isConfirmed, requireConfirmedSigner } from './confirmedDevices.js';
 
 type KeyPurpose = typeof RecordPurpose.keyEpoch | typeof RecordPurpose.epochKeys;
 
@@ -43,13 +43,7 @@ function checkRecipients(
   const seen = new Set<string>();
   // contextRequirements loaded the signer's, the recipients' and the staff members' streams.
   const users = context.users ?? {};
-  // The signer itself must be confirmed, judged without counting itself (FORMAT.md "Device
-  // confirmation"): else an admin, through a device it certified alone for a staff member,
-  // would choose the key of a new epoch. Confirmation chains to a staff signer run through
-  // staff members' devices only, all loaded.
-  if (!isConfirmed(confirmedDevices(committee, users), self)) {
-    throw domainErrors.signerNotConfirmed(self.userId, self.deviceId, committee.committeeId);
-  }
+  requireConfirmedSigner(committee, users, self);
   const confirmed = confirmedDevices(committee, users, self);
   for (const { userId, deviceId } of refs) {
     checkId('recipients.userId', userId);

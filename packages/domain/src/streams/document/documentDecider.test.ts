@@ -679,3 +679,57 @@ t.test("refuses a command naming another document than the stream's", async (t) 
     .when(bad, s.context(command))
     .thenRefuses(t, ValidationError, DomainErrorCode.commandMalformed);
 });
+
+t.test('document records count only from a signer confirmed for the committee', async (t) => {
+  const notConfirmed = DomainErrorCode.signerNotConfirmed;
+  t.test(
+    "an admin's own device for a staff member creates, writes, moves, deletes, restores and erases nothing",
+    async (t) => {
+      // The admin alone certifies a2 for alice (staff) and holds its keys.
+      const s = new Scenario().withDocument();
+      s.exec(s.certifyDevice('alice', 'a2'));
+      s.gwt(s.createDocument('doc2', 'council', 'alice', 'a2')).thenRefuses(
+        t,
+        ForbiddenError,
+        notConfirmed,
+      );
+      s.gwt(s.commitVersion('doc1', 'alice', 'a2')).thenRefuses(t, ForbiddenError, notConfirmed);
+      s.gwt(s.moveDocument('doc1', 'alice', 'a2')).thenRefuses(t, ForbiddenError, notConfirmed);
+      s.gwt(s.deleteDocument('doc1', 'alice', 'a2')).thenRefuses(t, ForbiddenError, notConfirmed);
+      s.gwt(s.eraseDocument('doc1', 'alice', 'a2')).thenRefuses(t, ForbiddenError, notConfirmed);
+      s.exec(s.deleteDocument('doc1', 'alice', 'a1'));
+      s.gwt(s.restoreDocument('doc1', 'alice', 'a2')).thenRefuses(t, ForbiddenError, notConfirmed);
+      // Vouched for by another unconfirmed device of alice: still refused.
+      s.exec(s.certifyDevice('alice', 'a3'));
+      s.exec(s.confirmDevice('alice', 'a3', 'alice', 'a2'));
+      s.gwt(s.restoreDocument('doc1', 'alice', 'a3')).thenRefuses(t, ForbiddenError, notConfirmed);
+      // alice's own confirmed a1 confirms a2: the chain a1 → a2 → a3 holds.
+      s.exec(s.confirmDevice('alice', 'a2', 'alice', 'a1'));
+      t.equal(s.exec(s.restoreDocument('doc1', 'alice', 'a3'))[0]?.type, 'DocumentRestored');
+      t.equal(
+        s.exec(s.createDocument('doc2', 'council', 'alice', 'a2'))[0]?.type,
+        'DocumentCreated',
+      );
+    },
+  );
+  t.test(
+    "a staff member's first device writes once the committee's staff confirmed it",
+    async (t) => {
+      const s = new Scenario().withDocument();
+      s.exec(s.changeMembership('council', 'add', 'carol', 'staff'));
+      s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+      s.gwt(s.createDocument('doc2', 'council', 'carol', 'cr1')).thenRefuses(
+        t,
+        ForbiddenError,
+        notConfirmed,
+      );
+      s.exec(s.confirmDevice('carol', 'cr1', 'alice', 'a1', 'council'));
+      s.exec(s.wrapEpochKeys('council', 0, [{ userId: 'carol', deviceId: 'cr1' }], 'alice', 'a1'));
+      t.equal(
+        s.exec(s.createDocument('doc2', 'council', 'carol', 'cr1'))[0]?.type,
+        'DocumentCreated',
+      );
+      t.equal(s.exec(s.deleteDocument('doc1', 'carol', 'cr1'))[0]?.type, 'DocumentDeleted');
+    },
+  );
+});

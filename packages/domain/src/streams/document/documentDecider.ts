@@ -16,6 +16,7 @@ import { recordTail, requireOwnStream } from '../carried.js';
 import { contextUser, requireCommitteeContext, requireTenantContext } from '../contextState.js';
 import type { ActiveCommittee } from '../contextState.js';
 import { Right } from '../committee/roles.js';
+import { requireConfirmedSigner } from '../committee/confirmedDevices.js';
 import { assertNever, checkId, checkMetadata, checkRecordBytes } from '../../validate.js';
 import { wholeCommittee } from '../committee/committeeStream.js';
 import type { ChainHeadView } from '../../recordViews.js';
@@ -105,7 +106,8 @@ const requireCurrentEpoch = (
 
 /**
  * Verifies a writer's record on the document chain: its purpose and fields, its signer's right
- * to write documents in the committee, and that it names the committee's current state.
+ * to write documents in the committee, the signing device confirmed for the committee (as key
+ * records need), and that it names the committee's current state.
  */
 function authorizeWrite<P extends DocumentPurpose>(
   data: WriterCommand,
@@ -129,6 +131,11 @@ function authorizeWrite<P extends DocumentPurpose>(
     Right.writeDocuments,
     requireTenantContext(context, tenantId),
   );
+  // contextRequirements loaded the staff members' streams: their devices confirm the signer's.
+  requireConfirmedSigner(committee, context.users ?? {}, {
+    userId: signerUserId,
+    deviceId: signerDeviceId,
+  });
   requireCurrentCommittee(committee, checked.fields.committeeHead);
   return checked;
 }
