@@ -93,3 +93,25 @@ t.test(
     t.equal(show(context), show(s.context(command)), 'as the in-memory scenario loads it');
   },
 );
+
+t.test(
+  "a document record loads the staff, whose devices confirm the signer's device",
+  async (t) => {
+    const s = new Scenario().withDocument();
+    s.exec(s.changeMembership('council', 'add', 'carol', 'staff'));
+    s.exec(s.coSignMembership('council', 'carol', 'alice', 'a1'));
+    for (const command of [
+      s.deleteDocument('doc1', 'alice', 'a1'),
+      s.createDocument('doc2', 'council', 'alice', 'a1'),
+    ]) {
+      const context = await loadContext(command, s.verifier, async (stream) =>
+        foldStream(stream, s.events(stream)),
+      );
+      t.ok(
+        ['alice', 'carol'].every((u) => Object.hasOwn(context.users ?? {}, u)),
+        `${command.type}: the signer and every co-signed staff member`,
+      );
+      t.equal(show(context), show(s.context(command)), 'as the in-memory scenario loads it');
+    }
+  },
+);
