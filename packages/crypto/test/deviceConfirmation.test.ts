@@ -218,6 +218,73 @@ t.test('item 6: a revoked device confirms nothing after its revocation', async (
   expectError(t, () => world.trust(), TrustError, CryptoErrorCode.revoked);
 });
 
+t.test(
+  'item 6: a revoked staff device cannot back-date a confirmation of a first device',
+  async (t) => {
+    // The stolen staff device a1 is revoked, and the admin agent's heartbeat after it names the
+    // revocation. A (rogue) admin device certifies erin's first device e1 and, with the server,
+    // a1 confirms it naming a tenant position from before its revocation, where it was valid.
+    const scene = async () => {
+      const { world } = await World.scene();
+      world.addUser('erin');
+      world.enrol('erin', 'e1');
+      world.enrol('alice', 'a2');
+      world.confirm('alice', 'a2', 'a1');
+      world.heartbeat();
+      return { world, before: world.tenantPosition };
+    };
+    const backDated = (world: World, at: number) =>
+      world.appendUser(
+        'erin',
+        'device-confirmation',
+        {
+          tenantId: world.tenantId,
+          userId: 'erin',
+          deviceId: 'e1',
+          fingerprint: fp(world.devices.e1!),
+          tenantPosition: at,
+          committeeId: world.committeeId,
+        },
+        world.devices.a1!.signing,
+      );
+    const { world, before } = await scene();
+    world.revoke('alice', 'a1');
+    world.heartbeat();
+    backDated(world, before);
+    expectError(t, () => world.trust(), TrustError, CryptoErrorCode.revoked);
+    // A user created after the revocation: the back-dated position breaks that user's chain.
+    const late = await scene();
+    late.world.revoke('alice', 'a1');
+    late.world.heartbeat();
+    late.world.addUser('fay');
+    late.world.enrol('fay', 'f1');
+    late.world.appendUser(
+      'fay',
+      'device-confirmation',
+      {
+        tenantId: late.world.tenantId,
+        userId: 'fay',
+        deviceId: 'f1',
+        fingerprint: fp(late.world.devices.f1!),
+        tenantPosition: late.before,
+        committeeId: late.world.committeeId,
+      },
+      late.world.devices.a1!.signing,
+    );
+    expectError(t, () => late.world.trust(), ChainError, CryptoErrorCode.chainBroken);
+    // The neighbour: a1 confirmed e1 before its revocation; it keeps counting.
+    const honest = await scene();
+    backDated(honest.world, honest.before);
+    honest.world.revoke('alice', 'a1');
+    honest.world.heartbeat();
+    const seen = view(honest.world, 'a2');
+    t.ok(
+      confirmedDevices(seen.trust, seen.committee).has(fp(honest.world.devices.e1!)),
+      'a confirmation made before the revocation counts',
+    );
+  },
+);
+
 t.test('item 6: a confirmation for a device of another tenant or chain is refused', async (t) => {
   const { world } = await World.scene();
   const other = await World.scene();

@@ -112,6 +112,8 @@ export class TrustView {
   /** Confirmations to judge once every user chain is folded (their signer may be in a later one). */
   private readonly pendingConfirmations: { userId: string; record: OpenedRecord }[] = [];
   private heartbeat: HeartbeatState | undefined;
+  /** Every counted heartbeat, oldest first: what they name orders records across user chains. */
+  private readonly heartbeats: HeartbeatState[] = [];
 
   private constructor(input: TrustInput) {
     const tenant = input.tenantChain.map((bytes) => openAnyRecord(bytes));
@@ -324,6 +326,7 @@ export class TrustView {
           userHeads: body.userHeads,
           committeeHeads: body.committeeHeads,
         };
+        this.heartbeats.push(this.heartbeat);
         break;
       }
       case 'checkpoint-countersignature': {
@@ -491,6 +494,15 @@ export class TrustView {
           { ...details, earlier: earlier.map((d) => d.deviceId) },
         );
       }
+      // The signer's revocation sits in another chain, so the position the confirmation names
+      // (which its signer picks) cannot show it came before. A heartbeat can show it came after.
+      if (this.namedAfterRevocation(signer, userId, record.sequence)) {
+        throw untrusted(
+          CryptoErrorCode.revoked,
+          `device ${signer.deviceId} confirms ${userId}'s device ${target.deviceId} after its revocation`,
+          details,
+        );
+      }
     }
     this.confirmationList.push({
       userId,
@@ -502,6 +514,32 @@ export class TrustView {
       tenantPosition: body.tenantPosition,
       userSequence: record.sequence,
     });
+  }
+
+  /**
+   * Whether a heartbeat names a head of `signer`'s user chain that contains its revocation and a
+   * head of `userId`'s chain that does not yet contain the record at `sequence`: proof that the
+   * record was appended after the revocation, whatever position it names.
+   */
+  private namedAfterRevocation(signer: CertifiedDevice, userId: string, sequence: number): boolean {
+    const revoked = signer.revokedUserSequence;
+    if (revoked === undefined) return false;
+    // A head this view does not hold (a longer chain than ours) proves nothing either way.
+    return this.heartbeats.some(
+      (h) =>
+        (this.namedLength(signer.userId, h.userHeads[signer.userId]) ?? 0) > revoked &&
+        (this.namedLength(userId, h.userHeads[userId]) ?? Infinity) <= sequence,
+    );
+  }
+
+  /**
+   * The length of `userId`'s chain at the head `hash` a heartbeat names: 0 when it names none
+   * (the chain did not exist yet), undefined when this view holds no such head.
+   */
+  private namedLength(userId: string, hash: Uint8Array | undefined): number | undefined {
+    if (hash === undefined) return 0;
+    const at = (this.userHashes.get(userId) ?? []).findIndex((h) => constantTimeEqual(h, hash));
+    return at < 0 ? undefined : at + 1;
   }
 
   private requireRoot(record: OpenedRecord): void {
