@@ -6,7 +6,9 @@
  */
 import t from 'tap';
 import type { CommitteeRole } from '@ratsfach/kernel';
-import { World, headOf } from './support/world.js';
+import { World, day, headOf } from './support/world.js';
+import { createEnrolmentCode } from '../src/identity/enrolmentCode.js';
+import { certifyEnrolledDevice, createEnrolmentRequest } from '../src/identity/enrolment.js';
 import { expectError } from './support/expectError.js';
 import {
   ChainError,
@@ -15,6 +17,7 @@ import {
   TrustError,
   confirmedDevices,
   fingerprint,
+  generateDeviceKeys,
   openAnyRecord,
   openEpochKeys,
   signDeviceConfirmation,
@@ -272,6 +275,47 @@ t.test(
       late.world.devices.a1!.signing,
     );
     expectError(t, () => late.world.trust(), ChainError, CryptoErrorCode.chainBroken);
+    // The rogue admin back-dates a whole new user's chain too, which no heartbeat names yet.
+    const hidden = await scene();
+    hidden.world.revoke('alice', 'a1');
+    hidden.world.heartbeat();
+    const w = hidden.world;
+    w.appendUser(
+      'gus',
+      'user-created',
+      { tenantId: w.tenantId, userId: 'gus', tenantPosition: hidden.before },
+      w.admin.signing,
+    );
+    const g1 = generateDeviceKeys();
+    const code = createEnrolmentCode(w.root.publicKey);
+    const issuedFor = { tenantId: w.tenantId, userId: 'gus' };
+    w.users.gus!.push(
+      certifyEnrolledDevice(
+        createEnrolmentRequest(code, { ...issuedFor, deviceId: 'g1' }, g1),
+        code,
+        {
+          issuedFor,
+          notBefore: w.now,
+          notAfter: w.now + day,
+          tenantPosition: hidden.before,
+          link: headOf(w.users.gus!),
+        },
+        w.admin.signing,
+      ),
+    );
+    w.appendUser(
+      'gus',
+      'device-confirmation',
+      {
+        ...issuedFor,
+        deviceId: 'g1',
+        fingerprint: fp(g1),
+        tenantPosition: hidden.before,
+        committeeId: w.committeeId,
+      },
+      w.devices.a1!.signing,
+    );
+    expectError(t, () => w.trust(), TrustError, CryptoErrorCode.revoked);
     // The neighbour: a1 confirmed e1 before its revocation; it keeps counting.
     const honest = await scene();
     backDated(honest.world, honest.before);
