@@ -267,3 +267,28 @@ t.test('a stream serialiser decodes only its own kind of event', async (t) => {
     );
   }
 });
+
+t.test('reads a Heartbeat v1 from the bytes a v1 writer stored', async (t) => {
+  // As stored before committee heads existed: a format-1 heartbeat record, no committeeHeads.
+  const userHead =
+    '7HQe9xB2ljo4eRPJXHuLDFRqNVN4bKyWoG8qJcRxoWgch_I_QIppgmiM5xGMj15UhH4Im6iAf97Qgv1t9IV0sA';
+  const bytes = (json: string) => new TextEncoder().encode(json);
+  const v1 = {
+    type: 'Heartbeat.v1',
+    data: bytes(
+      '{"record":{"$bytes":"eyJmaWVsZHMiOnsic2lnbmVyRGV2aWNlSWQiOiJhZG0xIiwidGVuYW50SWQiOiJ0MSIsInRpbWUiOjE3NjgwMDAwMDAsInVzZXJIZWFkcyI6eyJhbGljZSI6eyIkYnl0ZXMiOiI3SFFlOXhCMmxqbzRlUlBKWEh1TERGUnFOVk40Ykt5V29HOHFKY1J4b1dnY2hfSV9RSXBwZ21pTTV4R01qMTVVaEg0SW02aUFmOTdRZ3YxdDlJVjBzQSJ9fX0sImxhYmVsIjoicmF0c2ZhY2gvdjEvaGVhcnRiZWF0IiwicHJldmlvdXNIYXNoIjp7IiRieXRlcyI6Im82Q05LV2xFS2pEY1lvN1hyRVZ5bnJ3cFJmMXhPakhrWXBWbzYxbTZVcUpaQVVsQlcxczFpUHViTEU4XzltZjJXU096bFM5Sjlfd1kxcUdqcWEwYVdnIn0sInNlcXVlbmNlIjoyLCJzaWduYXR1cmUiOiJ2YWxpZCIsInNpZ25lciI6IjFjMzA0YTllZGI4NjQ5YTk4ZTI1MTViMDlmODE0ZmMzZDU5MDRjNGE2ZDVlMjRlNWI5NzFkNjljODQ3ZDA0ZmYifQ"},' +
+        '"recordHash":{"$bytes":"75teGKl7tefMofUuufm2HRJZsuQ_zJWz0PcA-kzdZInVMxOQUb1Zn1K32yYS4J1VNb-y_DNhXetSUC_yYCCEAQ"},' +
+        `"sequence":2,"signerDeviceId":"adm1","time":1768000000,"userHeads":{"alice":{"$bytes":"${userHead}"}}}`,
+    ),
+    metadata: bytes('{"commandId":"cmd_19","occurredAt":"2026-01-10T10:00:00.000Z"}'),
+  };
+  const decoded = decodeEvent(v1);
+  t.equal(decoded.type, 'Heartbeat');
+  const data = decoded.data as { committeeHeads: unknown; sequence: number; time: number };
+  t.same(data.committeeHeads, {}, 'a v1 heartbeat named no committee heads');
+  t.equal(data.sequence, 2);
+  t.equal(data.time, 1768000000);
+  const again = encodeEvent(decoded);
+  t.equal(again.type, 'Heartbeat.v2', 'written back at the current version');
+  t.same(decodeEvent(again), decoded, 'and reads back the same');
+});
