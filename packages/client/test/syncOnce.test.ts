@@ -22,6 +22,12 @@ const logChains = (w: World): ChainSource => ({ chain: w.chain });
 
 const text = (s: string) => new TextEncoder().encode(s);
 
+/** What waits in the tree's engine folder (staged plaintext): nothing once a pass ended. */
+const staged = (folder: string): string[] => {
+  const tmp = join(folder, '.ratsfach', 'tmp');
+  return existsSync(tmp) ? readdirSync(tmp) : [];
+};
+
 t.test(
   'a staff document reaches a member folder; a concurrent edit becomes a conflict copy',
   async (t) => {
@@ -69,6 +75,7 @@ t.test(
 
     const first = await pass(bob);
     t.match(first, { fetched: 1, applied: 1, failed: [], unreadable: [] });
+    t.same(staged(folder), [], 'the verified plaintext was placed, nothing left staged');
     const path = join(folder, 'council', 'Protokolle', 'Protokoll 1.txt');
     t.equal(
       readFileSync(path, 'utf8'),
@@ -99,6 +106,42 @@ t.test(
     t.equal(readFileSync(copy, 'utf8'), 'Bob’s notes', 'the local edit is kept as a conflict copy');
     t.notOk(existsSync(path), 'the old name went with the new version');
     t.match(second.skipped, [{ reason: 'readOnly' }], 'a reader keeps the copy here, unsent');
+    t.same(staged(folder), []);
+
+    // A second device of Bob's whose folder already holds version 2's bytes: the pass adopts
+    // the file and the content it fetched and staged is removed, not left beside the tree.
+    const other = mkdtempSync(join(tmpdir(), 'ratsfach-member-2-'));
+    const otherState = new SqliteLocalState(
+      join(mkdtempSync(join(tmpdir(), 'ratsfach-member-2-state-')), 's.sqlite'),
+    );
+    t.teardown(() => otherState.close());
+    const adoptedPath = join(other, 'council', 'Protokolle', 'Protokoll 2.txt');
+    await new NodeFileSystem(other).writeAtomic(
+      'council/Protokolle/Protokoll 2.txt',
+      text('Tagesordnung v2'),
+    );
+    const adopted = await syncOnce({
+      fetch: { api: bob.api, baseUrl: w.baseUrl, token: bob.token, tenantId: 't1' },
+      chains,
+      device: {
+        tenantId: 't1',
+        userId: bob.userId,
+        deviceId: bob.deviceId,
+        keys: bob.keys,
+        rootPin,
+        name: 'bobs-phone',
+      },
+      state: otherState,
+      fs: new NodeFileSystem(other),
+      hash: plaintextHash,
+      now: new Date('2026-12-03T12:00:00Z'),
+      deletionGuard: defaultDeletionGuard,
+      confirmDeletions: false,
+    });
+    t.match(adopted, { fetched: 1, failed: [], unreadable: [] });
+    t.equal(otherState.indexEntry('doc1')?.version, 2, 'the file there is taken as version 2');
+    t.equal(readFileSync(adoptedPath, 'utf8'), 'Tagesordnung v2');
+    t.same(staged(other), [], 'the staged copy it did not need is gone');
   },
 );
 

@@ -53,6 +53,52 @@ t.test('a failed write leaves the old file and no temp file', async (t) => {
   t.same(readdirSync(join(root, engineFolder, 'tmp')), []);
 });
 
+t.test('a staged file is hashed as written, placed once, and discarded otherwise', async (t) => {
+  const root = tree();
+  const fs = new NodeFileSystem(root);
+  const tmp = join(root, engineFolder, 'tmp');
+  const staged = await fs.stage();
+  await staged.write(bytes('Tages'));
+  await staged.write(bytes('ordnung'));
+  t.throws(() => staged.hash, { code: 'RATSFACH_SYNC_FILE_SYSTEM' }, 'no hash before commit');
+  await t.rejects(staged.place('A/early.txt'), { code: 'RATSFACH_SYNC_FILE_SYSTEM' });
+  t.notOk(existsSync(join(root, 'A/early.txt')), 'nothing placed before commit');
+  await staged.commit();
+  t.equal(staged.hash, plaintextHash(bytes('Tagesordnung')));
+  t.equal(staged.size, 12);
+  await t.rejects(staged.write(bytes('more')), { code: 'RATSFACH_SYNC_FILE_SYSTEM' });
+  t.equal(readdirSync(tmp).length, 1, 'it waits in the engine folder, not in the tree');
+  t.same((await fs.scan()).files, [], 'the scan does not see it');
+  await staged.place('A/b/agenda.txt', Date.UTC(2026, 0, 2));
+  t.equal(readFileSync(join(root, 'A/b/agenda.txt'), 'utf8'), 'Tagesordnung');
+  t.equal(statSync(join(root, 'A/b/agenda.txt')).mtimeMs, Date.UTC(2026, 0, 2));
+  await t.rejects(staged.place('A/again.txt'), { code: 'RATSFACH_SYNC_FILE_SYSTEM' });
+  await staged.discard();
+  t.equal(readFileSync(join(root, 'A/b/agenda.txt'), 'utf8'), 'Tagesordnung', 'placed stays');
+  t.same(readdirSync(tmp), []);
+
+  const dropped = await fs.stage();
+  await dropped.write(bytes('never placed'));
+  await dropped.commit();
+  await dropped.discard();
+  await dropped.discard();
+  t.same(readdirSync(tmp), [], 'a discarded file is gone');
+  const aborted = await fs.stage();
+  await aborted.write(bytes('half'));
+  await aborted.abort(new Error('chunk 2 did not verify'));
+  t.same(readdirSync(tmp), [], 'an aborted file is gone');
+  await t.rejects(aborted.write(bytes('x')), { code: 'RATSFACH_SYNC_FILE_SYSTEM' });
+  const stray = await fs.stage();
+  await stray.commit();
+  await t.rejects(
+    stray.place('../out.txt'),
+    { code: 'RATSFACH_SYNC_PATH_OUTSIDE_TREE' },
+    'a staged file never leaves the tree',
+  );
+  await stray.discard();
+  t.same(readdirSync(tmp), []);
+});
+
 t.test('refuses paths out of the tree and names a file system cannot hold', async (t) => {
   const root = tree();
   const fs = new NodeFileSystem(root);

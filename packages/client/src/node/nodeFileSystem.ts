@@ -14,7 +14,13 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { isRatsfachError } from '@ratsfach/kernel';
-import type { FileSystem, ScanProblem, ScanResult, StableRead } from '../ports/fileSystem.js';
+import type {
+  FileSystem,
+  ScanProblem,
+  ScanResult,
+  StableRead,
+  StagedFile,
+} from '../ports/fileSystem.js';
 import {
   fileSystemError,
   fileUnstableError,
@@ -170,44 +176,101 @@ export class NodeFileSystem implements FileSystem {
     bytes: Uint8Array | AsyncIterable<Uint8Array>,
     modifiedAt?: number,
   ): Promise<string> {
-    const absolute = resolveInside(this.root, path);
-    const tmpDir = join(this.root, engineFolder, 'tmp');
-    const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
-    const hasher = createHash('blake2b512');
+    resolveInside(this.root, path);
+    const staged = await this.stage();
     try {
-      await mkdir(tmpDir, { recursive: true });
-      await mkdir(dirname(absolute), { recursive: true });
-      const handle = await open(
-        tmp,
-        constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY,
-        0o600,
-      );
-      try {
-        const chunks = bytes instanceof Uint8Array ? [bytes] : bytes;
-        for await (const chunk of chunks) {
-          hasher.update(chunk);
-          let offset = 0;
-          while (offset < chunk.length) {
-            const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-            offset += bytesWritten;
-          }
-        }
-        await handle.sync();
-      } finally {
-        await handle.close();
+      for await (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes) {
+        await staged.write(chunk);
       }
-      if (modifiedAt !== undefined) {
-        const at = new Date(modifiedAt);
-        await utimes(tmp, at, at);
-      }
-      await rename(tmp, absolute);
-      await syncFolder(dirname(absolute));
-      this.#hashCache.delete(path);
-      return hasher.digest('hex');
+      await staged.commit();
+      await staged.place(path, modifiedAt);
+      return staged.hash;
     } catch (error) {
-      await rm(tmp, { force: true });
+      await staged.abort(error);
       throw isRatsfachError(error) ? error : fileSystemError(path, error);
     }
+  }
+
+  async stage(): Promise<StagedFile> {
+    const tmpDir = join(this.root, engineFolder, 'tmp');
+    const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const staged = `${engineFolder}/tmp`;
+    let handle;
+    try {
+      await mkdir(tmpDir, { recursive: true });
+      handle = await open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+    } catch (error) {
+      throw fileSystemError(staged, error);
+    }
+    const open_ = handle;
+    const hasher = createHash('blake2b512');
+    let size = 0;
+    let hash: string | undefined;
+    let closed = false;
+    let placed = false;
+    const close = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
+      await open_.close();
+    };
+    const discard = async (): Promise<void> => {
+      await close().catch(() => undefined);
+      if (!placed) await rm(tmp, { force: true });
+    };
+    return {
+      write: async (chunk) => {
+        if (hash !== undefined || closed)
+          throw fileSystemError(staged, new Error('write after commit'));
+        hasher.update(chunk);
+        let offset = 0;
+        try {
+          while (offset < chunk.length) {
+            const { bytesWritten } = await open_.write(chunk, offset, chunk.length - offset);
+            offset += bytesWritten;
+          }
+        } catch (error) {
+          throw fileSystemError(staged, error);
+        }
+        size += chunk.length;
+      },
+      commit: async () => {
+        try {
+          await open_.sync();
+          await close();
+        } catch (error) {
+          throw fileSystemError(staged, error);
+        }
+        hash = hasher.digest('hex');
+      },
+      abort: discard,
+      get hash() {
+        if (hash === undefined) throw fileSystemError(staged, new Error('hash read before commit'));
+        return hash;
+      },
+      get size() {
+        return size;
+      },
+      place: async (path, modifiedAt) => {
+        const absolute = resolveInside(this.root, path);
+        if (hash === undefined || placed) {
+          throw fileSystemError(path, new Error(placed ? 'placed twice' : 'placed before commit'));
+        }
+        try {
+          await mkdir(dirname(absolute), { recursive: true });
+          if (modifiedAt !== undefined) {
+            const at = new Date(modifiedAt);
+            await utimes(tmp, at, at);
+          }
+          await rename(tmp, absolute);
+          placed = true;
+          await syncFolder(dirname(absolute));
+        } catch (error) {
+          throw fileSystemError(path, error);
+        }
+        this.#hashCache.delete(path);
+      },
+      discard,
+    };
   }
 
   async rename(from: string, to: string): Promise<void> {

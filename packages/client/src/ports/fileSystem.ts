@@ -21,6 +21,27 @@ export interface StableRead {
 }
 
 /**
+ * Plaintext on its way into the tree: written chunk by chunk into the engine's own folder (so a
+ * download of any size costs a buffer, not its size in memory), then placed at its path in one
+ * atomic rename. It takes the part of a decryption's sink: `commit` when every chunk verified,
+ * `abort` when one did not (the staged bytes are removed). A crash leaves it to `recover`.
+ */
+export interface StagedFile {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes and closes: the content is complete and verified. */
+  commit(): Promise<void>;
+  /** Closes and removes what was written. */
+  abort(reason: unknown): Promise<void>;
+  /** Hex plaintext hash (the scan's) of what was written; read it after `commit`. */
+  readonly hash: string;
+  readonly size: number;
+  /** Moves the committed content to `path` atomically, creating folders; once. */
+  place(path: string, modifiedAt?: number): Promise<void>;
+  /** Removes the staged content unless it was placed; safe to call more than once. */
+  discard(): Promise<void>;
+}
+
+/**
  * The synced folder as the engine sees it: paths relative to its root, `/`-separated. Every
  * write is atomic (a reader sees the old file or the new one, never half of either) and nothing
  * is written outside the root.
@@ -36,6 +57,8 @@ export interface FileSystem {
     bytes: Uint8Array | AsyncIterable<Uint8Array>,
     modifiedAt?: number,
   ): Promise<string>;
+  /** A new staged file in the engine's own folder (see `StagedFile`). */
+  stage(): Promise<StagedFile>;
   /** Renames within the tree, creating folders; refuses to replace an existing file. */
   rename(from: string, to: string): Promise<void>;
   /** Removes a file and the folders it leaves empty; a missing file is no error. */

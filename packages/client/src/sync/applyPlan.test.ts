@@ -8,6 +8,13 @@ import { applyPlan, type ContentSource } from './applyPlan.js';
 import { defaultDeletionGuard, plan, type RemoteDocument } from './plan.js';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+/** Bytes staged in the tree's engine folder, as the pull leaves verified content. */
+const stagedIn = async (fs: NodeFileSystem, bytes: Uint8Array) => {
+  const staged = await fs.stage();
+  await staged.write(bytes);
+  await staged.commit();
+  return staged;
+};
 const h = (value: string): string => plaintextHash(text(value));
 
 const world = () => {
@@ -18,10 +25,10 @@ const world = () => {
   );
   const versions = new Map<string, string>();
   const content: ContentSource = {
-    plaintext: async (documentId, version) => {
+    staged: async (documentId, version) => {
       const value = versions.get(`${documentId}@${version}`);
       if (value === undefined) throw new Error(`no content for ${documentId}@${version}`);
-      return text(value);
+      return stagedIn(fs, text(value));
     },
   };
   const remote = (
@@ -169,7 +176,8 @@ t.test('a file edited after the scan is not overwritten; the rest goes on', asyn
   });
   w.write('A/x.txt', 'typed in between');
   const content: ContentSource = {
-    plaintext: async (id, version) => text(id === 'd1' ? 'remote' : version === 2 ? 'y2' : 'y'),
+    staged: async (id, version) =>
+      stagedIn(w.fs, text(id === 'd1' ? 'remote' : version === 2 ? 'y2' : 'y')),
   };
   const report = await applyPlan(decided, {
     fs: w.fs,
@@ -205,7 +213,7 @@ t.test('content that does not match the planned hash is not written', async (t) 
   const report = await applyPlan(decided, {
     fs: w.fs,
     state: w.state,
-    content: { plaintext: async () => text('something else') },
+    content: { staged: async () => stagedIn(w.fs, text('something else')) },
     hash: plaintextHash,
   });
   t.equal(report.failed.length, 1);
@@ -213,7 +221,7 @@ t.test('content that does not match the planned hash is not written', async (t) 
   const broken = await applyPlan(decided, {
     fs: w.fs,
     state: w.state,
-    content: { plaintext: async () => Promise.reject('offline') },
+    content: { staged: async () => Promise.reject('offline') },
     hash: plaintextHash,
   });
   t.match(broken.failed, [
@@ -281,7 +289,7 @@ t.test('lost access deletes the plaintext and the remote head of that committee'
   const report = await applyPlan(decided, {
     fs: w.fs,
     state: w.state,
-    content: { plaintext: async () => text('') },
+    content: { staged: async () => stagedIn(w.fs, text('')) },
     hash: plaintextHash,
   });
   t.equal(report.applied, 1);

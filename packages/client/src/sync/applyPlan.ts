@@ -4,13 +4,19 @@ import type { LocalState } from '../ports/localState.js';
 import type { IndexEntry, SyncAction, SyncPlan } from './plan.js';
 import { fileUnstableError } from './syncErrors.js';
 
+/** Verified plaintext ready to go into the tree: its hash, and a one-time atomic move there. */
+export interface PlaceableContent {
+  readonly hash: string;
+  place(path: string): Promise<void>;
+}
+
 /**
  * Where verified plaintext of a version comes from: the pull fetched, verified and decrypted it
- * before the plan was made (nothing unverified reaches this interface), and the hash is the
- * one the plan was made with.
+ * before the plan was made (nothing unverified reaches this interface; in the engine it waits
+ * as a staged file), and the hash is the one the plan was made with.
  */
 export interface ContentSource {
-  plaintext(documentId: string, version: number): Promise<Uint8Array>;
+  staged(documentId: string, version: number): Promise<PlaceableContent>;
 }
 
 /** An action that did not go through, and why; the others went on. */
@@ -113,11 +119,11 @@ export const applyPlan = async (plan: SyncPlan, options: ApplyOptions): Promise<
           // The file there now must be the synced one (or none): never overwrite an edit.
           const atTarget = state.indexEntryAt(action.path);
           await unchangedOrThrow(action.path, atTarget?.hash ?? null);
-          const bytes = await content.plaintext(action.documentId, action.version);
-          if (hash(bytes) !== action.hash) {
+          const staged = await content.staged(action.documentId, action.version);
+          if (staged.hash !== action.hash) {
             throw fileUnstableError(`${action.path} (version ${action.version})`, 1);
           }
-          await fs.writeAtomic(action.path, bytes);
+          await staged.place(action.path);
           if (action.replaces !== null && action.replaces !== action.path) {
             await unchangedOrThrow(action.replaces, entry?.hash ?? null);
             await fs.remove(action.replaces);

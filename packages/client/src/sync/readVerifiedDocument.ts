@@ -10,6 +10,7 @@ import {
   type CommitteeState,
   type DocumentMetadata,
   type JudgingFloor,
+  type PlaintextSink,
   type SeenHeads,
 } from '@ratsfach/crypto';
 import { base64urlDecode, streamName, StreamKind } from '@ratsfach/kernel';
@@ -117,6 +118,37 @@ export const readVerifiedDocument = async (
   documentId: string,
   known: DocumentKnown,
 ): Promise<VerifiedDocument> => {
+  const read = await readVerifiedDocumentInto(
+    fetch,
+    committee,
+    epochKeys,
+    documentId,
+    known,
+    async () => new MemorySink(),
+  );
+  const { content, ...rest } = read;
+  return { ...rest, plaintext: content === null ? null : content.bytes() };
+};
+
+/** A document head read verified, its content in the sink the caller gave (null without one). */
+export type VerifiedDocumentInto<S> = Omit<VerifiedDocument, 'plaintext'> & {
+  readonly content: S | null;
+};
+
+/**
+ * `readVerifiedDocument` with the head version's plaintext decrypted into a sink of the caller's
+ * (a staged file in the synced folder, so memory stays flat in the size of the document): the
+ * sink is committed only when every chunk, the size and the hash verified, and aborted
+ * otherwise; the caller owns a committed sink.
+ */
+export const readVerifiedDocumentInto = async <S extends PlaintextSink>(
+  fetch: DocumentFetch,
+  committee: CommitteeState,
+  epochKeys: ReadonlyMap<number, Uint8Array>,
+  documentId: string,
+  known: DocumentKnown,
+  sinkFor: () => Promise<S>,
+): Promise<VerifiedDocumentInto<S>> => {
   const stream = streamName(StreamKind.document, fetch.tenantId, documentId);
   const chain = await fetchDocumentChain(fetch, documentId);
   if (chain.length < known.atLeast) {
@@ -140,7 +172,7 @@ export const readVerifiedDocument = async (
       version: latest?.body.version ?? 0,
       deleted: state.deleted || state.erased,
       metadata: null,
-      plaintext: null,
+      content: null,
     };
   }
   const version = latest.body.version;
@@ -160,9 +192,17 @@ export const readVerifiedDocument = async (
     epoch: latest.body.epoch,
   };
   const epochKey = requireEpochKey(epochKeys, latest.body.epoch);
-  const sink = new MemorySink();
+  const body = await contentStream(fetch, documentId, version);
+  let sink: S;
+  try {
+    sink = await sinkFor();
+  } catch (error) {
+    // Leaving the iteration at once closes the download instead of leaving it to the socket.
+    for await (const _ of body) break;
+    throw error;
+  }
   await openVersionContent(
-    await contentStream(fetch, documentId, version),
+    body,
     {
       record: {
         contentHash: latest.body.contentHash,
@@ -177,12 +217,19 @@ export const readVerifiedDocument = async (
   );
   // A move signs metadata bound to the head version it names, so the head's key opens it.
   const signed = state.metadata;
-  if (signed.binding.version !== version)
-    throw serverWithheldError(`the metadata of version ${version}`);
-  const metadata = openSignedMetadata(signed.encryptedMetadata, {
-    signed: signed.encryptedMetadata,
-    contentKey: openKeySlot(keySlot, { epochKey, binding }),
-    binding: signed.binding,
-  });
-  return { ...base, version, deleted: false, metadata, plaintext: sink.bytes() };
+  let metadata: DocumentMetadata;
+  try {
+    if (signed.binding.version !== version)
+      throw serverWithheldError(`the metadata of version ${version}`);
+    metadata = openSignedMetadata(signed.encryptedMetadata, {
+      signed: signed.encryptedMetadata,
+      contentKey: openKeySlot(keySlot, { epochKey, binding }),
+      binding: signed.binding,
+    });
+  } catch (error) {
+    // The content verified but what names it did not: nothing of the version is released.
+    await sink.abort(error);
+    throw error;
+  }
+  return { ...base, version, deleted: false, metadata, content: sink };
 };

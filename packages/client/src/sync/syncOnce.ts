@@ -11,7 +11,7 @@ import {
   type JudgingFloor,
 } from '@ratsfach/crypto';
 import { isRatsfachError, streamName, StreamKind } from '@ratsfach/kernel';
-import type { FileSystem } from '../ports/fileSystem.js';
+import type { FileSystem, StagedFile } from '../ports/fileSystem.js';
 import type { LocalState } from '../ports/localState.js';
 import { applyPlan, type ApplyReport } from './applyPlan.js';
 import {
@@ -22,7 +22,7 @@ import {
   type SkippedFile,
 } from './plan.js';
 import {
-  readVerifiedDocument,
+  readVerifiedDocumentInto,
   type DocumentFetch,
   type VerifiedDocument,
 } from './readVerifiedDocument.js';
@@ -79,7 +79,11 @@ export interface SyncReport extends ApplyReport {
 /** The folder a committee's documents live in, below the synced folder. */
 export const committeeFolder = (committeeId: string): string => committeeId;
 
-const pathOf = (committeeId: string, read: VerifiedDocument, fallback: string): string =>
+const pathOf = (
+  committeeId: string,
+  read: Pick<VerifiedDocument, 'metadata'>,
+  fallback: string,
+): string =>
   read.metadata === null
     ? fallback
     : [committeeFolder(committeeId), ...read.metadata.folderPath, read.metadata.name].join('/');
@@ -201,121 +205,130 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
   for (const [userId, hashes] of trust.userHashes) seen.accept(userStream(userId), hashes);
   const floors = JSON.parse(state.setting('judgingFloors') ?? '{}') as Record<string, JudgingFloor>;
 
-  const contents = new Map<string, Uint8Array>();
-  const unreadable: { documentId: string; code: string; message: string }[] = [];
-  // Committees this device may write to, kept across passes (a pass folds only changed ones).
-  const writable = new Set<string>(
-    JSON.parse(state.setting('writableCommittees') ?? '[]') as string[],
-  );
-  // Every committee is folded and its head checked before any document is read, so a rolled
-  // back or forked committee chain stops the pass before anything local changes.
-  const folded = committees.map((committeeId) => {
-    const stream = committeeStream(committeeId);
-    const floor = floors[committeeId] ?? null;
-    const committee = CommitteeState.fold(trust, committeeChains.get(committeeId) ?? [], {
-      accepted: seen.head(stream)?.length ?? 0,
-      floor,
+  // Verified plaintext of this pass, staged in the tree's engine folder until the plan places it.
+  const contents = new Map<string, StagedFile>();
+  try {
+    const unreadable: { documentId: string; code: string; message: string }[] = [];
+    // Committees this device may write to, kept across passes (a pass folds only changed ones).
+    const writable = new Set<string>(
+      JSON.parse(state.setting('writableCommittees') ?? '[]') as string[],
+    );
+    // Every committee is folded and its head checked before any document is read, so a rolled
+    // back or forked committee chain stops the pass before anything local changes.
+    const folded = committees.map((committeeId) => {
+      const stream = committeeStream(committeeId);
+      const floor = floors[committeeId] ?? null;
+      const committee = CommitteeState.fold(trust, committeeChains.get(committeeId) ?? [], {
+        accepted: seen.head(stream)?.length ?? 0,
+        floor,
+      });
+      seen.accept(stream, committee.hashes);
+      return { committeeId, committee, floor };
     });
-    seen.accept(stream, committee.hashes);
-    return { committeeId, committee, floor };
-  });
-  const remoteById = new Map(state.remote().map((d) => [d.documentId, d]));
-  const complete = new Set<string>();
-  let fetched = 0;
-  for (const { committeeId, committee, floor } of folded) {
-    const me = committee.members.get(device.userId);
-    if (me?.role === 'staff') writable.add(committeeId);
-    else writable.delete(committeeId);
-    // A committee without a key for this device yet (no epoch, or not wrapped for it): its
-    // documents stay unread (each with the typed error) and the rest of the pass goes on.
-    let epochKeys: Map<number, Uint8Array>;
-    try {
-      epochKeys = openEpochKeys(committee, device.keys);
-    } catch (error) {
-      if (!(error instanceof KeyListError)) throw error;
-      epochKeys = new Map();
-    }
-    let allRead = true;
-    for (const documentId of changed.get(committeeId) ?? []) {
+    const remoteById = new Map(state.remote().map((d) => [d.documentId, d]));
+    const complete = new Set<string>();
+    let fetched = 0;
+    for (const { committeeId, committee, floor } of folded) {
+      const me = committee.members.get(device.userId);
+      if (me?.role === 'staff') writable.add(committeeId);
+      else writable.delete(committeeId);
+      // A committee without a key for this device yet (no epoch, or not wrapped for it): its
+      // documents stay unread (each with the typed error) and the rest of the pass goes on.
+      let epochKeys: Map<number, Uint8Array>;
       try {
-        const atLeast =
-          announced.get(streamName(StreamKind.document, device.tenantId, documentId)) ?? 0;
-        const read = await readVerifiedDocument(fetch, committee, epochKeys, documentId, {
-          seen,
-          floor,
-          atLeast,
-        });
-        if (read.version === 0) continue;
-        const known = remoteById.get(documentId);
-        const hash = read.plaintext === null ? (known?.hash ?? '') : options.hash(read.plaintext);
-        const remote: RemoteDocument = {
-          documentId,
-          committeeId,
-          path: pathOf(
-            committeeId,
-            read,
-            known?.path ?? `${committeeFolder(committeeId)}/${documentId}`,
-          ),
-          version: read.version,
-          hash,
-          size: read.plaintext?.length ?? 0,
-          modifiedAt: read.metadata?.modifiedAt ?? 0,
-          deleted: read.deleted,
-        };
-        state.putRemote(remote);
-        remoteById.set(documentId, remote);
-        if (read.plaintext !== null) contents.set(`${documentId}@${read.version}`, read.plaintext);
-        fetched += 1;
+        epochKeys = openEpochKeys(committee, device.keys);
       } catch (error) {
-        allRead = false;
-        unreadable.push({
-          documentId,
-          code: isRatsfachError(error) ? error.code : 'RATSFACH_SYNC_UNEXPECTED',
-          message: (error as Error).message,
-        });
+        if (!(error instanceof KeyListError)) throw error;
+        epochKeys = new Map();
       }
+      let allRead = true;
+      for (const documentId of changed.get(committeeId) ?? []) {
+        try {
+          const atLeast =
+            announced.get(streamName(StreamKind.document, device.tenantId, documentId)) ?? 0;
+          const read = await readVerifiedDocumentInto(
+            fetch,
+            committee,
+            epochKeys,
+            documentId,
+            { seen, floor, atLeast },
+            () => options.fs.stage(),
+          );
+          if (read.content !== null) contents.set(`${documentId}@${read.version}`, read.content);
+          if (read.version === 0) continue;
+          const known = remoteById.get(documentId);
+          const hash = read.content === null ? (known?.hash ?? '') : read.content.hash;
+          const remote: RemoteDocument = {
+            documentId,
+            committeeId,
+            path: pathOf(
+              committeeId,
+              read,
+              known?.path ?? `${committeeFolder(committeeId)}/${documentId}`,
+            ),
+            version: read.version,
+            hash,
+            size: read.content?.size ?? 0,
+            modifiedAt: read.metadata?.modifiedAt ?? 0,
+            deleted: read.deleted,
+          };
+          state.putRemote(remote);
+          remoteById.set(documentId, remote);
+          fetched += 1;
+        } catch (error) {
+          allRead = false;
+          unreadable.push({
+            documentId,
+            code: isRatsfachError(error) ? error.code : 'RATSFACH_SYNC_UNEXPECTED',
+            message: (error as Error).message,
+          });
+        }
+      }
+      if (allRead) complete.add(committeeId);
     }
-    if (allRead) complete.add(committeeId);
-  }
-  // What was verified in this pass is kept: the next pass refuses anything older.
-  state.saveSeenHeads(seen);
+    // What was verified in this pass is kept: the next pass refuses anything older.
+    state.saveSeenHeads(seen);
 
-  for (const committeeId of lost) writable.delete(committeeId);
-  state.setSetting('writableCommittees', JSON.stringify([...writable].sort()));
-  const known = new Set([...state.remote().map((d) => d.committeeId), ...writable].filter(kept));
-  const scan = await options.fs.scan();
-  const decided = plan({
-    index: state.index().filter((e) => kept(e.committeeId)),
-    local: scan.files,
-    remote: state.remote().filter((d) => kept(d.committeeId)),
-    committeeOf: (path) => {
-      const top = path.split('/')[0] ?? '';
-      return known.has(top) ? top : null;
-    },
-    writable: new Set([...writable].filter(kept)),
-    lostCommittees: lost,
-    deviceName: device.name,
-    now: options.now,
-    deletionGuard: options.deletionGuard,
-    confirmDeletions: options.confirmDeletions,
-  });
-  const report = await applyPlan(decided, {
-    fs: options.fs,
-    state,
-    hash: options.hash,
-    content: {
-      plaintext: async (documentId, version) => {
-        const bytes = contents.get(`${documentId}@${version}`);
-        if (bytes === undefined)
-          throw new Error(`version ${version} of ${documentId} was not fetched in this pass`);
-        return bytes;
+    for (const committeeId of lost) writable.delete(committeeId);
+    state.setSetting('writableCommittees', JSON.stringify([...writable].sort()));
+    const known = new Set([...state.remote().map((d) => d.committeeId), ...writable].filter(kept));
+    const scan = await options.fs.scan();
+    const decided = plan({
+      index: state.index().filter((e) => kept(e.committeeId)),
+      local: scan.files,
+      remote: state.remote().filter((d) => kept(d.committeeId)),
+      committeeOf: (path) => {
+        const top = path.split('/')[0] ?? '';
+        return known.has(top) ? top : null;
       },
-    },
-  });
-  state.setSetting('heldDeletions', JSON.stringify(decided.held));
-  // A committee whose documents were all read verified is judged from this view's floor next.
-  for (const committeeId of complete) floors[committeeId] = trust.judgingFloor(committeeId);
-  state.setSetting('judgingFloors', JSON.stringify(floors));
-  if (report.failed.length === 0 && unreadable.length === 0) state.setCursor(cursor);
-  return { ...report, fetched, held: decided.held, skipped: decided.skipped, unreadable };
+      writable: new Set([...writable].filter(kept)),
+      lostCommittees: lost,
+      deviceName: device.name,
+      now: options.now,
+      deletionGuard: options.deletionGuard,
+      confirmDeletions: options.confirmDeletions,
+    });
+    const report = await applyPlan(decided, {
+      fs: options.fs,
+      state,
+      hash: options.hash,
+      content: {
+        staged: async (documentId, version) => {
+          const staged = contents.get(`${documentId}@${version}`);
+          if (staged === undefined)
+            throw new Error(`version ${version} of ${documentId} was not fetched in this pass`);
+          return staged;
+        },
+      },
+    });
+    state.setSetting('heldDeletions', JSON.stringify(decided.held));
+    // A committee whose documents were all read verified is judged from this view's floor next.
+    for (const committeeId of complete) floors[committeeId] = trust.judgingFloor(committeeId);
+    state.setSetting('judgingFloors', JSON.stringify(floors));
+    if (report.failed.length === 0 && unreadable.length === 0) state.setCursor(cursor);
+    return { ...report, fetched, held: decided.held, skipped: decided.skipped, unreadable };
+  } finally {
+    // What the plan did not place (held, skipped, failed) leaves no plaintext behind.
+    for (const staged of contents.values()) await staged.discard();
+  }
 };
