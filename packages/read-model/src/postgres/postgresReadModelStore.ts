@@ -28,6 +28,7 @@ import {
   sqlTable,
 } from '../sql/sqlSchema.js';
 import { eventsToApply, SqlReadModelStore, type DbRow } from '../sql/sqlReadModelStore.js';
+import { checkpointChannel } from './checkpointChannel.js';
 
 export interface PostgresReadModelStoreOptions {
   /**
@@ -112,13 +113,16 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
 /**
  * The read models on PostgreSQL (`pg`); see `ReadModelStore`. A batch is written as one
  * statement per table (`unnest` arrays) after folding its changes to the last one per row, and
- * the checkpoint row is locked for the transaction, so two projectors cannot interleave.
+ * the checkpoint row is locked for the transaction, so two projectors cannot interleave. Each
+ * committed batch NOTIFYs `checkpointChannel(schema)` with the new checkpoint (see
+ * `PostgresCheckpointListener`).
  */
 export class PostgresReadModelStore extends SqlReadModelStore {
   readonly #pool: pg.Pool;
   readonly #owned: boolean;
   readonly #schema: string;
   readonly #projections: readonly Projection[];
+  readonly #channel: string;
   readonly #sql = new Map<string, string>();
   #state: ProjectionState | null = null;
   #stateCheckpoint: bigint | null = null;
@@ -130,6 +134,7 @@ export class PostgresReadModelStore extends SqlReadModelStore {
     this.#owned = owned;
     this.#schema = options.schema;
     this.#projections = options.projections ?? allProjections;
+    this.#channel = checkpointChannel(options.schema);
   }
 
   /** `?` to `$n`, and every `rm_` table into this store's schema. */
@@ -189,6 +194,8 @@ export class PostgresReadModelStore extends SqlReadModelStore {
       projecting = false;
       for (const statement of batchStatements(changes)) await run(statement.sql, statement.params);
       await run('UPDATE rm_checkpoint SET position = ? WHERE id = 1', [checkpoint.toString()]);
+      // Delivered on COMMIT only, to every API process listening (scale-out live push).
+      await run('SELECT pg_notify(?, ?)', [this.#channel, checkpoint.toString()]);
       await run('COMMIT');
       this.#stateCheckpoint = checkpoint;
       client.release();
