@@ -7,6 +7,9 @@ t.test(
   async (t) => {
     const config = loadConfig({}, '/srv/ratsfach');
     t.same(config, {
+      mode: 'embedded',
+      database: null,
+      s3: null,
       host: '127.0.0.1',
       port: 8480,
       dataDir: '/srv/ratsfach/.data',
@@ -79,5 +82,83 @@ t.test('refuses timeouts below their floor', async (t) => {
   t.throws(() => loadConfig({ RATSFACH_IDLE_TIMEOUT_MS: '5' }, '/'), {
     code: 'RATSFACH_CONFIG_INVALID',
     details: { variable: 'RATSFACH_IDLE_TIMEOUT_MS' },
+  });
+});
+
+const scaleOut = {
+  RATSFACH_MODE: 'scale-out',
+  RATSFACH_DATABASE_URL: 'postgres://ratsfach@db.internal/ratsfach',
+  RATSFACH_S3_ENDPOINT: 's3.internal',
+  RATSFACH_S3_BUCKET: 'ratsfach-blobs',
+  RATSFACH_S3_ACCESS_KEY: 'AK',
+  RATSFACH_S3_SECRET_KEY: 'SK',
+};
+
+t.test('scale-out reads PostgreSQL and S3 settings, with their defaults', async (t) => {
+  const config = loadConfig(scaleOut, '/');
+  t.equal(config.mode, 'scale-out');
+  t.same(config.database, {
+    url: 'postgres://ratsfach@db.internal/ratsfach',
+    eventStoreSchema: 'ratsfach_events',
+    readModelSchema: 'ratsfach_read_model',
+    serviceStateSchema: 'ratsfach_service',
+  });
+  t.same(config.s3, {
+    endPoint: 's3.internal',
+    useSSL: true,
+    region: 'us-east-1',
+    bucket: 'ratsfach-blobs',
+    accessKey: 'AK',
+    secretKey: 'SK',
+  });
+  const local = loadConfig(
+    {
+      ...scaleOut,
+      RATSFACH_S3_PORT: '7480',
+      RATSFACH_S3_USE_SSL: 'false',
+      RATSFACH_READ_MODEL_SCHEMA: 'rm_two',
+    },
+    '/',
+  );
+  t.equal(local.s3?.port, 7480);
+  t.equal(local.s3?.useSSL, false);
+  t.equal(local.database?.readModelSchema, 'rm_two');
+  t.equal(loadConfig({ RATSFACH_DATABASE_URL: 'x' }, '/').database, null, 'embedded ignores them');
+});
+
+t.test('scale-out refuses missing or malformed settings, naming the variable', async (t) => {
+  for (const variable of [
+    'RATSFACH_DATABASE_URL',
+    'RATSFACH_S3_ENDPOINT',
+    'RATSFACH_S3_BUCKET',
+    'RATSFACH_S3_ACCESS_KEY',
+    'RATSFACH_S3_SECRET_KEY',
+  ]) {
+    t.throws(() => loadConfig({ ...scaleOut, [variable]: undefined }, '/'), {
+      code: 'RATSFACH_CONFIG_INVALID',
+      message: new RegExp(`^${variable}: is needed in scale-out mode`),
+    });
+  }
+  t.throws(() => loadConfig({ ...scaleOut, RATSFACH_DATABASE_URL: 'mysql://secret@x/y' }, '/'), {
+    code: 'RATSFACH_CONFIG_INVALID',
+    message: /^RATSFACH_DATABASE_URL: is not a postgres/,
+  });
+  try {
+    loadConfig({ ...scaleOut, RATSFACH_DATABASE_URL: 'mysql://secret@x/y' }, '/');
+  } catch (error) {
+    t.notMatch(
+      (error as Error).message,
+      /secret/,
+      'the URL (it may hold a password) is not echoed',
+    );
+  }
+  t.throws(() => loadConfig({ ...scaleOut, RATSFACH_EVENT_STORE_SCHEMA: 'x"; DROP' }, '/'), {
+    message: /^RATSFACH_EVENT_STORE_SCHEMA:/,
+  });
+  t.throws(() => loadConfig({ ...scaleOut, RATSFACH_S3_USE_SSL: 'yes' }, '/'), {
+    message: /^RATSFACH_S3_USE_SSL:.*true, false/,
+  });
+  t.throws(() => loadConfig({ RATSFACH_MODE: 'cluster' }, '/'), {
+    message: /^RATSFACH_MODE:.*embedded, scale-out/,
   });
 });

@@ -6,6 +6,8 @@ import { ValidationError } from '@ratsfach/domain';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const logFormats = ['auto', 'json', 'pretty'] as const;
+const modes = ['embedded', 'scale-out'] as const;
+const schemaName = '^[a-z_][a-z0-9_]{0,62}$';
 
 /**
  * Every environment variable the API reads, with its default and meaning: validation, defaults
@@ -82,11 +84,89 @@ export const ConfigSchema = Type.Object({
     description:
       'secret an operator hands to whoever creates a tenant (`ratsfach admin init`); empty: tenants may be created from this host (loopback) only',
   }),
+  RATSFACH_MODE: Type.String({
+    enum: modes,
+    default: 'embedded',
+    description:
+      '`embedded`: one process, everything under the data directory; `scale-out`: log, read models and service state in PostgreSQL, blobs on S3, the projector a process of its own, push across processes by LISTEN/NOTIFY',
+  }),
+  RATSFACH_DATABASE_URL: Type.String({
+    default: '',
+    description: 'scale-out: PostgreSQL connection URL (`postgres://…`)',
+  }),
+  RATSFACH_EVENT_STORE_SCHEMA: Type.String({
+    pattern: schemaName,
+    default: 'ratsfach_events',
+    description: 'scale-out: PostgreSQL schema of the log (the projector must name the same)',
+  }),
+  RATSFACH_READ_MODEL_SCHEMA: Type.String({
+    pattern: schemaName,
+    default: 'ratsfach_read_model',
+    description:
+      'scale-out: PostgreSQL schema of the read models (the projector must name the same)',
+  }),
+  RATSFACH_SERVICE_STATE_SCHEMA: Type.String({
+    pattern: schemaName,
+    default: 'ratsfach_service',
+    description:
+      'scale-out: PostgreSQL schema of enrolment codes, directory, tokens and login challenges',
+  }),
+  RATSFACH_S3_ENDPOINT: Type.String({
+    default: '',
+    description: 'scale-out: S3 host name or address, without scheme or port',
+  }),
+  RATSFACH_S3_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 0,
+    description: 'scale-out: S3 port (0: 443 with TLS, 80 without)',
+  }),
+  RATSFACH_S3_USE_SSL: Type.String({
+    enum: ['true', 'false'],
+    default: 'true',
+    description: 'scale-out: talk to S3 over HTTPS',
+  }),
+  RATSFACH_S3_REGION: Type.String({
+    minLength: 1,
+    default: 'us-east-1',
+    description: 'scale-out: S3 region used for signing',
+  }),
+  RATSFACH_S3_BUCKET: Type.String({
+    default: '',
+    description: "scale-out: the bucket holding every tenant's blobs (created when missing)",
+  }),
+  RATSFACH_S3_ACCESS_KEY: Type.String({ default: '', description: 'scale-out: S3 access key' }),
+  RATSFACH_S3_SECRET_KEY: Type.String({ default: '', description: 'scale-out: S3 secret key' }),
 });
 type ConfigEnv = Static<typeof ConfigSchema>;
 
+/** Where scale-out keeps its state: PostgreSQL for the log, read models and service state. */
+export interface DatabaseConfig {
+  readonly url: string;
+  readonly eventStoreSchema: string;
+  readonly readModelSchema: string;
+  readonly serviceStateSchema: string;
+}
+
+/** Where scale-out keeps its blobs. */
+export interface S3Config {
+  readonly endPoint: string;
+  /** Absent: the scheme's default. */
+  readonly port?: number;
+  readonly useSSL: boolean;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+}
+
 /** The API's configuration, parsed once from the environment and frozen. */
 export interface ApiConfig {
+  readonly mode: (typeof modes)[number];
+  /** Scale-out only (null embedded). */
+  readonly database: DatabaseConfig | null;
+  /** Scale-out only (null embedded). */
+  readonly s3: S3Config | null;
   readonly host: string;
   readonly port: number;
   /** Absolute; everything the embedded stores keep lives under it. */
@@ -160,7 +240,39 @@ export function loadConfig(
       );
     }
   }
+  const mode = parsed.RATSFACH_MODE as ApiConfig['mode'];
+  let database: DatabaseConfig | null = null;
+  let s3: S3Config | null = null;
+  if (mode === 'scale-out') {
+    const required = (variable: keyof ConfigEnv, what: string): string => {
+      const value = String(parsed[variable]);
+      if (value === '') throw configError(variable, `is needed in scale-out mode (${what})`);
+      return value;
+    };
+    const url = required('RATSFACH_DATABASE_URL', 'the PostgreSQL URL');
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw configError('RATSFACH_DATABASE_URL', 'is not a postgres:// or postgresql:// URL');
+    }
+    database = Object.freeze({
+      url,
+      eventStoreSchema: parsed.RATSFACH_EVENT_STORE_SCHEMA,
+      readModelSchema: parsed.RATSFACH_READ_MODEL_SCHEMA,
+      serviceStateSchema: parsed.RATSFACH_SERVICE_STATE_SCHEMA,
+    });
+    s3 = Object.freeze({
+      endPoint: required('RATSFACH_S3_ENDPOINT', 'the S3 host'),
+      ...(parsed.RATSFACH_S3_PORT === 0 ? {} : { port: parsed.RATSFACH_S3_PORT }),
+      useSSL: parsed.RATSFACH_S3_USE_SSL === 'true',
+      region: parsed.RATSFACH_S3_REGION,
+      bucket: required('RATSFACH_S3_BUCKET', 'the bucket'),
+      accessKey: required('RATSFACH_S3_ACCESS_KEY', 'the access key'),
+      secretKey: required('RATSFACH_S3_SECRET_KEY', 'the secret key'),
+    });
+  }
   return Object.freeze({
+    mode,
+    database,
+    s3,
     host: parsed.RATSFACH_HOST,
     port: parsed.RATSFACH_PORT,
     dataDir: resolve(cwd, parsed.RATSFACH_DATA_DIR),
