@@ -52,7 +52,9 @@ import {
   type DocumentHead,
 } from '@ratsfach/api-contract';
 import { commandFromJson, decodeEvent, type ChainHead, type MemberRole } from '@ratsfach/domain';
+import type { EventStore } from '@ratsfach/event-store';
 import { openSqliteEventStore } from '@ratsfach/event-store/sqlite';
+import type { ReadModelStore } from '@ratsfach/read-model';
 import { openSqliteReadModelStore } from '@ratsfach/read-model/sqlite';
 import { runProjector } from '@ratsfach/projector';
 import { DomainCommands } from '../../src/commands/domainCommands.js';
@@ -79,12 +81,8 @@ interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
-export async function documentWorld(
-  t: Teardown,
-  tenantIds: readonly string[] = ['t1'],
-  /** The blob store to use (an S3 one, say); a filesystem store in the world's directory else. */
-  openBlobStore?: () => Promise<BlobStore>,
-) {
+/** The world's own stores in a temporary directory, its projector and its app over HTTP. */
+async function localBackend(t: Teardown, openBlobStore?: () => Promise<BlobStore>) {
   const dir = await mkdtemp(join(tmpdir(), 'ratsfach-docs-'));
   const eventStore = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
   const readModel = await openSqliteReadModelStore({ path: join(dir, 'read.sqlite') });
@@ -118,6 +116,31 @@ export async function documentWorld(
     await eventStore.close();
     await rm(dir, { recursive: true, force: true });
   });
+  return { eventStore, readModel, blobStore, baseUrl, app };
+}
+
+/**
+ * Stores and an API the world does not own (scale-out: PostgreSQL, S3, API processes and a
+ * projector process started by the test): the world runs no app and no projector of its own.
+ */
+export interface WorldBackend {
+  readonly eventStore: EventStore;
+  readonly readModel: ReadModelStore;
+  readonly blobStore: BlobStore;
+  /** The API devices of the world log in to. */
+  readonly baseUrl: string;
+}
+
+export async function documentWorld(
+  t: Teardown,
+  tenantIds: readonly string[] = ['t1'],
+  /** The blob store to use (an S3 one, say); a filesystem store in the world's directory else. */
+  openBlobStore?: () => Promise<BlobStore>,
+  backend?: WorldBackend,
+) {
+  const local = backend === undefined ? await localBackend(t, openBlobStore) : null;
+  const { eventStore, readModel, blobStore, baseUrl } = (backend ?? local)!;
+  const app = local?.app as FastifyInstance;
   const commands = new DomainCommands(eventStore);
   const nowSec = Math.floor(Date.now() / 1000);
   const validity = { notBefore: nowSec - 86400, notAfter: nowSec + 30 * 86400 };
@@ -145,8 +168,9 @@ export async function documentWorld(
 
   const head = async (stream: string): Promise<DocumentHead> => commands.head(stream);
 
-  const loginAs = async (device: Omit<WorldDevice, 'api' | 'token'>) => {
-    const anonymous = new ApiClient({ baseUrl });
+  /** Logs the device in at `at` (another API process, say); returns its token. */
+  const loginAt = async (device: Omit<WorldDevice, 'api' | 'token'>, at: string) => {
+    const anonymous = new ApiClient({ baseUrl: at });
     const challenge = await anonymous.call(requestLoginChallenge, {
       params: { tenantId: device.tenantId },
       body: { deviceId: device.deviceId },
@@ -169,6 +193,7 @@ export async function documentWorld(
     });
     return session.token;
   };
+  const loginAs = (device: Omit<WorldDevice, 'api' | 'token'>) => loginAt(device, baseUrl);
 
   const tenants = new Map<
     string,
@@ -568,6 +593,7 @@ export async function documentWorld(
     addDevice,
     revokeDevice,
     loginAs,
+    loginAt,
     createCommittee,
     heartbeat,
     addMember,
@@ -589,8 +615,12 @@ export async function documentWorld(
  * The scene most document tests start from: in tenant t1, alice (device a1) is staff and bob
  * (device b1) a reader of committee `council`; epoch 0 is wrapped for both.
  */
-export async function councilWorld(t: Teardown, openBlobStore?: () => Promise<BlobStore>) {
-  const w = await documentWorld(t, ['t1'], openBlobStore);
+export async function councilWorld(
+  t: Teardown,
+  openBlobStore?: () => Promise<BlobStore>,
+  backend?: WorldBackend,
+) {
+  const w = await documentWorld(t, ['t1'], openBlobStore, backend);
   const alice = await w.person('t1', 'alice', 'a1');
   const bob = await w.person('t1', 'bob', 'b1');
   await w.createCommittee('t1', 'council');
