@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from './errorHandler.js';
 import { limitsPlugin } from './plugins/limits.js';
+import { loadSheddingPlugin, type LoadSheddingOptions } from './plugins/loadShedding.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import type { ReadModelStore } from '@ratsfach/read-model';
 import { MemoryTokenStore, type TokenStore } from './auth/tokenStore.js';
@@ -84,6 +85,8 @@ export interface AppOptions {
   readonly loginsPerMinute?: number;
   /** The operator's bootstrap token; null or absent: tenants are created from loopback only. */
   readonly bootstrapToken?: string | null;
+  /** Refuse requests with 503 while the event loop is saturated; absent: never. */
+  readonly loadShedding?: LoadSheddingOptions;
 }
 
 export const defaultTimeouts: AppTimeouts = {
@@ -127,6 +130,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   await app.register(limitsPlugin, {
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
   });
+  if (options.loadShedding) await app.register(loadSheddingPlugin, options.loadShedding);
   if (deps.stores) await app.register(storesPlugin, { stores: deps.stores });
   const now = deps.now ?? Date.now;
   if (deps.readModel) {
