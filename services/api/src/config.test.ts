@@ -24,6 +24,8 @@ t.test(
       maxConnectionsPerAddress: 256,
       readyMaxLag: 1000,
       bootstrapToken: null,
+      maxEventLoopDelayMs: 1000,
+      maxEventLoopUtilization: 0.98,
     });
     t.ok(Object.isFrozen(config));
     t.ok(Object.isFrozen(config.trustedProxies));
@@ -160,5 +162,20 @@ t.test('scale-out refuses missing or malformed settings, naming the variable', a
   });
   t.throws(() => loadConfig({ RATSFACH_MODE: 'cluster' }, '/'), {
     message: /^RATSFACH_MODE:.*embedded, scale-out/,
+  });
+});
+
+t.test('load-shedding limits: numbers in range, 0 turns them off', async (t) => {
+  const config = loadConfig(
+    { RATSFACH_MAX_EVENT_LOOP_DELAY_MS: '0', RATSFACH_MAX_EVENT_LOOP_UTILIZATION: '0.9' },
+    '/',
+  );
+  t.equal(config.maxEventLoopDelayMs, 0);
+  t.equal(config.maxEventLoopUtilization, 0.9);
+  t.throws(() => loadConfig({ RATSFACH_MAX_EVENT_LOOP_UTILIZATION: '1.5' }, '/'), {
+    message: /^RATSFACH_MAX_EVENT_LOOP_UTILIZATION:/,
+  });
+  t.throws(() => loadConfig({ RATSFACH_MAX_EVENT_LOOP_DELAY_MS: 'fast' }, '/'), {
+    message: /^RATSFACH_MAX_EVENT_LOOP_DELAY_MS:/,
   });
 });

@@ -84,6 +84,19 @@ export const ConfigSchema = Type.Object({
     description:
       'secret an operator hands to whoever creates a tenant (`ratsfach admin init`); empty: tenants may be created from this host (loopback) only',
   }),
+  RATSFACH_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
+    minimum: 0,
+    default: 1000,
+    description:
+      'requests get 503 `RATSFACH_API_OVERLOADED` while the mean event-loop delay exceeds this (0: never)',
+  }),
+  RATSFACH_MAX_EVENT_LOOP_UTILIZATION: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.98,
+    description:
+      'requests get 503 `RATSFACH_API_OVERLOADED` while the event loop is busier than this share of the time (0: never)',
+  }),
   RATSFACH_MODE: Type.String({
     enum: modes,
     default: 'embedded',
@@ -185,6 +198,10 @@ export interface ApiConfig {
   readonly readyMaxLag: number;
   /** Null: bootstraps only from loopback. */
   readonly bootstrapToken: string | null;
+  /** Load shedding: 503 above this mean event-loop delay (ms; 0: off). */
+  readonly maxEventLoopDelayMs: number;
+  /** Load shedding: 503 above this event-loop utilisation (0 to 1; 0: off). */
+  readonly maxEventLoopUtilization: number;
 }
 
 const configError = (variable: string, message: string): ValidationError =>
@@ -287,5 +304,7 @@ export function loadConfig(
     maxConnectionsPerAddress: parsed.RATSFACH_MAX_CONNECTIONS_PER_ADDRESS,
     readyMaxLag: parsed.RATSFACH_READY_MAX_LAG,
     bootstrapToken: parsed.RATSFACH_BOOTSTRAP_TOKEN === '' ? null : parsed.RATSFACH_BOOTSTRAP_TOKEN,
+    maxEventLoopDelayMs: parsed.RATSFACH_MAX_EVENT_LOOP_DELAY_MS,
+    maxEventLoopUtilization: parsed.RATSFACH_MAX_EVENT_LOOP_UTILIZATION,
   });
 }

@@ -84,6 +84,10 @@ async function main(): Promise<void> {
       },
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       bootstrapToken: config.bootstrapToken,
+      loadShedding: {
+        maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+        maxEventLoopUtilization: config.maxEventLoopUtilization,
+      },
     },
   );
   // Each batch the projector commits tells the live-push notifier at once (embedded from the
