@@ -3,12 +3,8 @@
 // the first API is told over its event stream about a version committed through the second,
 // downloads it through the presigned URL, verifies and decrypts it; the first API's LISTEN
 // connection is killed by the server and the next version still reaches the device.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { join, resolve } from 'node:path';
-import pg from 'pg';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import {
   MemorySink,
   createLoginProof,
@@ -27,72 +23,12 @@ import {
   manifestDelta,
   requestLoginChallenge,
 } from '@ratsfach/api-contract';
-import { S3BlobStore } from '@ratsfach/blob-store/s3';
 import { base64urlDecode, decodeEvent } from '@ratsfach/domain';
-import { openPostgresEventStore } from '@ratsfach/event-store/postgres';
-import { openPostgresReadModelStore } from '@ratsfach/read-model/postgres';
 import { councilWorld, type WorldDevice } from './helpers/documentWorld.js';
+import { adminQuery, startScaleOut } from './helpers/scaleOutService.js';
 
-const env = process.env;
-const pgUrl = env['RATSFACH_TEST_PG_URL'];
-const s3 = {
-  endPoint: env['RATSFACH_TEST_S3_ENDPOINT'] ?? '',
-  port: Number(env['RATSFACH_TEST_S3_PORT']),
-  accessKey: env['RATSFACH_TEST_S3_ACCESS_KEY'] ?? '',
-  secretKey: env['RATSFACH_TEST_S3_SECRET_KEY'] ?? '',
-};
-if (!pgUrl || !s3.endPoint || !Number.isInteger(s3.port) || !s3.accessKey || !s3.secretKey) {
-  throw new Error(
-    'RATSFACH_TEST_PG_URL / RATSFACH_TEST_S3_* are not set: source /work/test-services.env',
-  );
-}
-const root = resolve(import.meta.dirname, '../../..');
-
-const admin = async (sql: string, params: unknown[] = []) => {
-  const client = new pg.Client({ connectionString: pgUrl });
-  await client.connect();
-  try {
-    return await client.query(sql, params);
-  } finally {
-    await client.end();
-  }
-};
-
-/** Starts `src/main.ts` of a service as its own process, as `npm run up` would. */
-async function startProcess(
-  t: Test,
-  service: string,
-  vars: Record<string, string>,
-  ready: RegExp | null,
-) {
-  const child: ChildProcess = spawn(
-    'bash',
-    [join(root, 'scripts/run-ts.sh'), join(root, `services/${service}/src/main.ts`)],
-    {
-      env: { ...process.env, RATSFACH_LOG_LEVEL: 'info', ...vars },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const exited = once(child, 'exit');
-  t.teardown(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const match = ready === null ? [] : ready.exec(output);
-    if (match) return { child, match, output: () => output };
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`${service} did not start: ${output}`);
-    }
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
+// Three processes transpile their sources at start: minutes on two busy shared cores.
+t.setTimeout(1_500_000);
 
 /** Reads a device's event stream (server-sent events) and keeps what arrives. */
 async function openStream(baseUrl: string, device: WorldDevice) {
@@ -146,67 +82,19 @@ async function openStream(baseUrl: string, device: WorldDevice) {
 t.test(
   'two API processes and a projector on PostgreSQL and S3: push, download, decrypt',
   async (t) => {
-    const id = randomBytes(5).toString('hex');
-    const schemas = {
-      RATSFACH_EVENT_STORE_SCHEMA: `so_ev_${id}`,
-      RATSFACH_READ_MODEL_SCHEMA: `so_rm_${id}`,
-      RATSFACH_SERVICE_STATE_SCHEMA: `so_st_${id}`,
-    };
-    t.teardown(async () => {
-      for (const schema of Object.values(schemas)) {
-        await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      }
-    });
-    const bucket = `${env['RATSFACH_TEST_S3_BUCKET_PREFIX'] ?? 'ratsfach-test-'}${id}`;
-
-    // The test's own connections, for the world's setup (what admin devices would do first).
-    const eventStore = await openPostgresEventStore({
-      connection: { connectionString: pgUrl, max: 4 },
-      schema: schemas.RATSFACH_EVENT_STORE_SCHEMA,
-    });
-    const readModel = await openPostgresReadModelStore({
-      connection: { connectionString: pgUrl, max: 2 },
-      schema: schemas.RATSFACH_READ_MODEL_SCHEMA,
-    });
-    const blobStore = await S3BlobStore.open({ ...s3, useSSL: false, bucket });
-    t.teardown(async () => {
-      await blobStore.close();
-      await readModel.close();
-      await eventStore.close();
-    });
-
-    const projector = await startProcess(
-      t,
-      'projector',
-      {
-        ...schemas,
-        RATSFACH_EVENT_STORE: 'postgres',
-        RATSFACH_READ_MODEL: 'postgres',
-        RATSFACH_DATABASE_URL: pgUrl,
-      },
-      null,
-    );
-    const apiVars = {
-      ...schemas,
-      RATSFACH_MODE: 'scale-out',
-      RATSFACH_PORT: '0',
-      RATSFACH_DATABASE_URL: pgUrl,
-      RATSFACH_S3_ENDPOINT: s3.endPoint,
-      RATSFACH_S3_PORT: String(s3.port),
-      RATSFACH_S3_USE_SSL: 'false',
-      RATSFACH_S3_BUCKET: bucket,
-      RATSFACH_S3_ACCESS_KEY: s3.accessKey,
-      RATSFACH_S3_SECRET_KEY: s3.secretKey,
-      // Nothing of this run may land in a data directory: point it where nothing can be written.
-      RATSFACH_DATA_DIR: '/nonexistent/ratsfach-scale-out',
-    };
-    const ready = /listening on (http:\/\/\S+) \(scale-out\)/;
-    const [first, second] = await Promise.all([
-      startProcess(t, 'api', apiVars, ready),
-      startProcess(t, 'api', apiVars, ready),
-    ]);
-    const api1 = first.match[1]!;
-    const api2 = second.match[1]!;
+    const {
+      s3,
+      schemas,
+      bucket,
+      eventStore,
+      readModel,
+      blobStore,
+      projector,
+      first,
+      second,
+      api1,
+      api2,
+    } = await startScaleOut(t);
     t.not(api1, api2, 'two processes');
 
     // The world's devices log in through the second API; bob logs in again at the first.
@@ -333,7 +221,7 @@ t.test(
     t.same(Buffer.from(sink.bytes()), plaintext, 'bob decrypts what alice wrote, hash checked');
 
     // The server ends both APIs' LISTEN connections; a version committed at once still arrives.
-    const killed = await admin(
+    const killed = await adminQuery(
       `SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
       WHERE application_name = 'ratsfach-api-push' AND query LIKE $1) AS k`,
       [`%${schemas.RATSFACH_READ_MODEL_SCHEMA}%`],
