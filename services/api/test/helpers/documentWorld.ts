@@ -116,7 +116,7 @@ async function localBackend(t: Teardown, openBlobStore?: () => Promise<BlobStore
     await eventStore.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { eventStore, readModel, blobStore, baseUrl, app };
+  return { eventStore, readModel, blobStore, baseUrl, app, serviceState };
 }
 
 /**
@@ -141,6 +141,8 @@ export async function documentWorld(
   const local = backend === undefined ? await localBackend(t, openBlobStore) : null;
   const { eventStore, readModel, blobStore, baseUrl } = (backend ?? local)!;
   const app = local?.app as FastifyInstance;
+  /** Who opened which upload session; null when the API processes are not the world's own. */
+  const serviceState = local?.serviceState ?? null;
   const commands = new DomainCommands(eventStore);
   const nowSec = Math.floor(Date.now() / 1000);
   const validity = { notBefore: nowSec - 86400, notAfter: nowSec + 30 * 86400 };
