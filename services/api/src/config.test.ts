@@ -24,8 +24,8 @@ t.test(
       maxConnectionsPerAddress: 256,
       readyMaxLag: 1000,
       bootstrapToken: null,
-      maxEventLoopDelayMs: 1000,
-      maxEventLoopUtilization: 0.98,
+      maxEventLoopDelayMs: 0,
+      maxEventLoopUtilization: 0,
     });
     t.ok(Object.isFrozen(config));
     t.ok(Object.isFrozen(config.trustedProxies));
@@ -125,6 +125,8 @@ t.test('scale-out reads PostgreSQL and S3 settings, with their defaults', async 
   t.equal(local.s3?.port, 7480);
   t.equal(local.s3?.useSSL, false);
   t.equal(local.database?.readModelSchema, 'rm_two');
+  t.equal(config.maxEventLoopDelayMs, 1000, 'scale-out sheds load by default');
+  t.equal(config.maxEventLoopUtilization, 0.98);
   t.equal(loadConfig({ RATSFACH_DATABASE_URL: 'x' }, '/').database, null, 'embedded ignores them');
 });
 
@@ -172,6 +174,19 @@ t.test('load-shedding limits: numbers in range, 0 turns them off', async (t) => 
   );
   t.equal(config.maxEventLoopDelayMs, 0);
   t.equal(config.maxEventLoopUtilization, 0.9);
+  const embedded = loadConfig({ RATSFACH_MAX_EVENT_LOOP_UTILIZATION: '0.95' }, '/');
+  t.equal(embedded.maxEventLoopUtilization, 0.95, 'embedded may turn it on');
+  t.equal(embedded.maxEventLoopDelayMs, 0, 'the other limit keeps its embedded default');
+  const off = loadConfig(
+    {
+      ...scaleOut,
+      RATSFACH_MAX_EVENT_LOOP_DELAY_MS: '0',
+      RATSFACH_MAX_EVENT_LOOP_UTILIZATION: '0',
+    },
+    '/',
+  );
+  t.equal(off.maxEventLoopDelayMs, 0, 'scale-out may turn it off');
+  t.equal(off.maxEventLoopUtilization, 0);
   t.throws(() => loadConfig({ RATSFACH_MAX_EVENT_LOOP_UTILIZATION: '1.5' }, '/'), {
     message: /^RATSFACH_MAX_EVENT_LOOP_UTILIZATION:/,
   });

@@ -84,19 +84,21 @@ export const ConfigSchema = Type.Object({
     description:
       'secret an operator hands to whoever creates a tenant (`ratsfach admin init`); empty: tenants may be created from this host (loopback) only',
   }),
-  RATSFACH_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
-    minimum: 0,
-    default: 1000,
-    description:
-      'requests get 503 `RATSFACH_API_OVERLOADED` while the mean event-loop delay exceeds this (0: never)',
-  }),
-  RATSFACH_MAX_EVENT_LOOP_UTILIZATION: Type.Number({
-    minimum: 0,
-    maximum: 1,
-    default: 0.98,
-    description:
-      'requests get 503 `RATSFACH_API_OVERLOADED` while the event loop is busier than this share of the time (0: never)',
-  }),
+  RATSFACH_MAX_EVENT_LOOP_DELAY_MS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'requests get 503 `RATSFACH_API_OVERLOADED` while the mean event-loop delay over the last second exceeds this (0: never)',
+    }),
+  ),
+  RATSFACH_MAX_EVENT_LOOP_UTILIZATION: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description:
+        'requests get 503 `RATSFACH_API_OVERLOADED` while the event loop was busier than this share of the last second (0: never)',
+    }),
+  ),
   RATSFACH_MODE: Type.String({
     enum: modes,
     default: 'embedded',
@@ -153,6 +155,21 @@ export const ConfigSchema = Type.Object({
 });
 type ConfigEnv = Static<typeof ConfigSchema>;
 
+/**
+ * Defaults that depend on `RATSFACH_MODE` (the README's table shows them per mode). Load
+ * shedding is on in scale-out only: there a load balancer sends a refused request to another
+ * process, so refusing keeps the saturated one from growing a backlog. Embedded, the process is
+ * the whole service: a refused request has nowhere else to go and comes back anyway, and the
+ * measure counts time the process waits for a CPU that neighbours hold, so a busy shared
+ * machine would turn slowness into errors.
+ */
+export const modeDefaults: Readonly<
+  Partial<Record<keyof ConfigEnv, Readonly<Record<(typeof modes)[number], number>>>>
+> = {
+  RATSFACH_MAX_EVENT_LOOP_DELAY_MS: { embedded: 0, 'scale-out': 1000 },
+  RATSFACH_MAX_EVENT_LOOP_UTILIZATION: { embedded: 0, 'scale-out': 0.98 },
+};
+
 /** Where scale-out keeps its state: PostgreSQL for the log, read models and service state. */
 export interface DatabaseConfig {
   readonly url: string;
@@ -198,7 +215,7 @@ export interface ApiConfig {
   readonly readyMaxLag: number;
   /** Null: bootstraps only from loopback. */
   readonly bootstrapToken: string | null;
-  /** Load shedding: 503 above this mean event-loop delay (ms; 0: off). */
+  /** Load shedding: 503 above this mean event-loop delay (ms; 0: off; see `modeDefaults`). */
   readonly maxEventLoopDelayMs: number;
   /** Load shedding: 503 above this event-loop utilisation (0 to 1; 0: off). */
   readonly maxEventLoopUtilization: number;
@@ -304,7 +321,11 @@ export function loadConfig(
     maxConnectionsPerAddress: parsed.RATSFACH_MAX_CONNECTIONS_PER_ADDRESS,
     readyMaxLag: parsed.RATSFACH_READY_MAX_LAG,
     bootstrapToken: parsed.RATSFACH_BOOTSTRAP_TOKEN === '' ? null : parsed.RATSFACH_BOOTSTRAP_TOKEN,
-    maxEventLoopDelayMs: parsed.RATSFACH_MAX_EVENT_LOOP_DELAY_MS,
-    maxEventLoopUtilization: parsed.RATSFACH_MAX_EVENT_LOOP_UTILIZATION,
+    maxEventLoopDelayMs:
+      parsed.RATSFACH_MAX_EVENT_LOOP_DELAY_MS ??
+      modeDefaults.RATSFACH_MAX_EVENT_LOOP_DELAY_MS![mode],
+    maxEventLoopUtilization:
+      parsed.RATSFACH_MAX_EVENT_LOOP_UTILIZATION ??
+      modeDefaults.RATSFACH_MAX_EVENT_LOOP_UTILIZATION![mode],
   });
 }

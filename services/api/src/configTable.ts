@@ -1,4 +1,4 @@
-import { ConfigSchema } from './config.js';
+import { ConfigSchema, modeDefaults } from './config.js';
 
 /** Variables the service does not parse but its start script or Node read; documented alongside. */
 const otherVariables: readonly (readonly [string, string, string])[] = [
@@ -26,7 +26,14 @@ export function configTable(): string {
         description?: string;
         enum?: readonly string[];
       };
-      const shown = fallback === '' ? 'empty' : `\`${String(fallback)}\``;
+      const byMode = modeDefaults[name as keyof typeof modeDefaults];
+      const shown = byMode
+        ? Object.entries(byMode)
+            .map(([mode, value]) => `${mode} \`${String(value)}\``)
+            .join(', ')
+        : fallback === ''
+          ? 'empty'
+          : `\`${String(fallback)}\``;
       const choices = allowed ? ` (${allowed.map((value) => `\`${value}\``).join(', ')})` : '';
       return [`\`${name}\``, shown, `${description ?? ''}${choices}`] as const;
     },
