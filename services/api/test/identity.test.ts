@@ -11,10 +11,8 @@ import {
   listEnrolmentCodes,
   listEnrolments,
   listRecords,
-  login,
   putDirectoryEntry,
   registerEnrolmentCode,
-  requestLoginChallenge,
   submitEnrolment,
   submitRecord,
   eraseDirectoryEntry,
@@ -37,14 +35,13 @@ import {
 import {
   createEnrolmentCode,
   createEnrolmentRequest,
-  createLoginProof,
   cryptoReady,
   fingerprint,
   generateDeviceKeys,
   generateSigningKeyPair,
   hash512,
-  type DeviceKeys,
 } from '@ratsfach/crypto';
+import { logIn } from './helpers/logIn.js';
 import { startTestService, type TestService } from './helpers/startTestService.js';
 
 await cryptoReady();
@@ -62,23 +59,6 @@ const codeOf = async (call: Promise<unknown>): Promise<string> =>
 async function listen(service: TestService): Promise<ApiClient> {
   const address = await service.app.listen({ host: '127.0.0.1', port: 0 });
   return new ApiClient({ baseUrl: address });
-}
-
-async function logIn(api: ApiClient, deviceId: string, keys: DeviceKeys): Promise<ApiClient> {
-  const params = { tenantId };
-  const { challengeId, challenge } = await api.call(requestLoginChallenge, {
-    params,
-    body: { deviceId },
-  });
-  const proof = createLoginProof(
-    { tenantId, deviceId, challenge: new Uint8Array(Buffer.from(challenge, 'base64url')) },
-    keys.signing,
-  );
-  const { token } = await api.call(login, {
-    params,
-    body: { deviceId, challengeId, proof: Buffer.from(proof).toString('base64url') },
-  });
-  return api.withToken(token);
 }
 
 /** A bootstrapped tenant with its admin device logged in. */
@@ -107,7 +87,7 @@ async function bootstrapped(t: Parameters<typeof startTestService>[0]) {
     body: { createTenant: genesis, certifyAdminDevice: certificate },
   });
   await service.settle();
-  const adminApi = await logIn(api, 'adm1', admin);
+  const adminApi = await logIn(api, tenantId, 'adm1', admin.signing);
   return { service, api, adminApi, root, admin, genesis, certificate, reply };
 }
 
@@ -253,7 +233,7 @@ t.test('a tenant from bootstrap to a member device that logs in, and its revocat
   );
   await service.settle();
 
-  const alice = await logIn(api, 'a1', tablet);
+  const alice = await logIn(api, tenantId, 'a1', tablet.signing);
   t.match(await alice.call(getSession, { params }), {
     userId: 'alice',
     deviceId: 'a1',
@@ -306,7 +286,7 @@ t.test('a tenant from bootstrap to a member device that logs in, and its revocat
     }),
   });
   await service.settle();
-  const bob = await logIn(api, 'b1', phone);
+  const bob = await logIn(api, tenantId, 'b1', phone.signing);
   t.equal(
     await codeOf(bob.call(listRecords, { params, query: { stream: 'committee-city-council' } })),
     'RATSFACH_API_NOT_FOUND',
@@ -337,7 +317,7 @@ t.test('a tenant from bootstrap to a member device that logs in, and its revocat
     'a revoked device is refused with a token issued before',
   );
   t.equal(
-    await codeOf(logIn(api, 'a1', tablet)),
+    await codeOf(logIn(api, tenantId, 'a1', tablet.signing)),
     'RATSFACH_API_DEVICE_NOT_IN_GOOD_STANDING',
     'and cannot log in again',
   );

@@ -6,9 +6,7 @@ import {
   listEnrolmentCodes,
   listEnrolments,
   listRecords,
-  login,
   registerEnrolmentCode,
-  requestLoginChallenge,
   submitEnrolment,
   submitRecord,
   withdrawEnrolmentCode,
@@ -29,14 +27,13 @@ import {
 import {
   createEnrolmentCode,
   createEnrolmentRequest,
-  createLoginProof,
   cryptoReady,
   generateDeviceKeys,
   generateSigningKeyPair,
   hash512,
-  type DeviceKeys,
 } from '@ratsfach/crypto';
 import { buildTestApp } from './helpers/buildTestApp.js';
+import { logIn } from './helpers/logIn.js';
 import { startTestService } from './helpers/startTestService.js';
 
 await cryptoReady();
@@ -51,22 +48,6 @@ const codeOf = async (call: Promise<unknown>): Promise<string> =>
     () => 'ok',
     (error: unknown) => (error instanceof ApiProblemError ? error.code : String(error)),
   );
-
-async function logIn(api: ApiClient, deviceId: string, keys: DeviceKeys): Promise<ApiClient> {
-  const { challengeId, challenge } = await api.call(requestLoginChallenge, {
-    params,
-    body: { deviceId },
-  });
-  const proof = createLoginProof(
-    { tenantId, deviceId, challenge: new Uint8Array(Buffer.from(challenge, 'base64url')) },
-    keys.signing,
-  );
-  const { token } = await api.call(login, {
-    params,
-    body: { deviceId, challengeId, proof: b64(proof) },
-  });
-  return api.withToken(token);
-}
 
 async function tenantWithAlice(t: Parameters<typeof startTestService>[0]) {
   const service = await startTestService(t);
@@ -98,7 +79,7 @@ async function tenantWithAlice(t: Parameters<typeof startTestService>[0]) {
     },
   });
   await service.settle();
-  const adminApi = await logIn(api, 'adm1', admin);
+  const adminApi = await logIn(api, tenantId, 'adm1', admin.signing);
   const asAdmin = { tenantId, tenantPosition: 2, signerDeviceId: 'adm1', signer: admin.signing };
   const alice = await adminApi.call(submitRecord, {
     params,
@@ -195,7 +176,7 @@ t.test('enrolment codes and submissions refuse what does not fit', async (t) => 
   const brief = createEnrolmentCode(root.publicKey);
   await register(b64(brief.codeId), 'alice', new Date(Date.now() + 1800_000).toISOString());
   service.setNow(Date.now() + 3600_000);
-  const later = await logIn(api, 'adm1', admin);
+  const later = await logIn(api, tenantId, 'adm1', admin.signing);
   t.match(
     (await later.call(listEnrolmentCodes, { params })).codes.find(
       (c) => c.codeId === b64(brief.codeId),
@@ -293,7 +274,7 @@ t.test('records and directory refuse what the device may not see or send', async
     'the certificate that landed used the code',
   );
   await service.settle();
-  const alice = await logIn(api, 'a1', phone);
+  const alice = await logIn(api, tenantId, 'a1', phone.signing);
   const asAlice = (body: unknown) =>
     codeOf(alice.call(submitRecord, { params, body: body as never }));
   t.equal(
@@ -392,9 +373,9 @@ t.test(
       'nothing more appended',
     );
     await service.settle();
-    t.ok(await logIn(api, winner, keys[winner]), 'the device that won logs in');
+    t.ok(await logIn(api, tenantId, winner, keys[winner].signing), 'the device that won logs in');
     t.equal(
-      await codeOf(logIn(api, loser, keys[loser])),
+      await codeOf(logIn(api, tenantId, loser, keys[loser].signing)),
       'RATSFACH_API_UNAUTHENTICATED',
       'the other is no device of the tenant',
     );
@@ -430,7 +411,7 @@ t.test('a removed member no longer reads the committee chain', async (t) => {
     }),
   );
   await service.settle();
-  const alice = await logIn(api, 'a1', phone);
+  const alice = await logIn(api, tenantId, 'a1', phone.signing);
   const query = { stream: 'committee-city-council' };
   t.equal((await alice.call(listRecords, { params, query })).length, 2, 'a member reads it');
   await submit(member('remove', added.head));

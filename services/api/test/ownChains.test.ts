@@ -1,42 +1,14 @@
 // POST …/login/chains: a device proves its key like a login and reads the tenant chain and its
 // own user chain whatever its standing, so a revoked device can verify its revocation itself.
 import t from 'tap';
-import {
-  ApiErrorCode,
-  login,
-  ownChains,
-  requestLoginChallenge,
-  type OwnChainsReply,
-} from '@ratsfach/api-contract';
+import { ApiErrorCode, login, ownChains, type OwnChainsReply } from '@ratsfach/api-contract';
 import { ApiClient, ApiProblemError } from '@ratsfach/client';
-import {
-  createLoginProof,
-  fingerprint,
-  openAnyRecord,
-  TrustView,
-  type SigningKeyPair,
-} from '@ratsfach/crypto';
+import { fingerprint, openAnyRecord, TrustView, type SigningKeyPair } from '@ratsfach/crypto';
 import { councilWorld } from './helpers/documentWorld.js';
+import { loginProofBody } from './helpers/logIn.js';
 
-const proofBody = async (api: ApiClient, deviceId: string, signing: SigningKeyPair) => {
-  const challenge = await api.call(requestLoginChallenge, {
-    params: { tenantId: 't1' },
-    body: { deviceId },
-  });
-  const proof = createLoginProof(
-    {
-      tenantId: 't1',
-      deviceId,
-      challenge: new Uint8Array(Buffer.from(challenge.challenge, 'base64url')),
-    },
-    signing,
-  );
-  return {
-    deviceId,
-    challengeId: challenge.challengeId,
-    proof: Buffer.from(proof).toString('base64url'),
-  };
-};
+const proofBody = (api: ApiClient, deviceId: string, signing: SigningKeyPair) =>
+  loginProofBody(api, 't1', deviceId, signing);
 
 const refusal = async (work: Promise<unknown>): Promise<ApiProblemError> => {
   try {

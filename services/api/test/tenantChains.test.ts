@@ -1,13 +1,7 @@
 // GET …/records/chains: the ids of a tenant's user and committee chains, for its admin devices
 // only. Another tenant's admin token and a member device's token learn nothing.
 import t from 'tap';
-import {
-  bootstrapTenant,
-  listTenantChains,
-  login,
-  requestLoginChallenge,
-  submitRecord,
-} from '@ratsfach/api-contract';
+import { bootstrapTenant, listTenantChains, submitRecord } from '@ratsfach/api-contract';
 import {
   ApiClient,
   ApiProblemError,
@@ -20,7 +14,6 @@ import {
   revokeAdminDeviceCommand,
 } from '@ratsfach/client';
 import {
-  createLoginProof,
   cryptoReady,
   fingerprint,
   generateDeviceKeys,
@@ -28,40 +21,18 @@ import {
   hash512,
   type DeviceKeys,
 } from '@ratsfach/crypto';
+import { logIn } from './helpers/logIn.js';
 import { startTestService } from './helpers/startTestService.js';
 
 await cryptoReady();
 
 const nowS = () => Math.floor(Date.now() / 1000);
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 const codeOf = async (call: Promise<unknown>): Promise<string> =>
   call.then(
     () => 'ok',
     (error: unknown) => (error instanceof ApiProblemError ? error.code : String(error)),
   );
-
-async function logIn(
-  api: ApiClient,
-  tenantId: string,
-  deviceId: string,
-  keys: DeviceKeys,
-): Promise<ApiClient> {
-  const params = { tenantId };
-  const { challengeId, challenge } = await api.call(requestLoginChallenge, {
-    params,
-    body: { deviceId },
-  });
-  const proof = createLoginProof(
-    { tenantId, deviceId, challenge: new Uint8Array(Buffer.from(challenge, 'base64url')) },
-    keys.signing,
-  );
-  const { token } = await api.call(login, {
-    params,
-    body: { deviceId, challengeId, proof: b64(proof) },
-  });
-  return api.withToken(token);
-}
 
 t.test('admin devices list the tenant chains; nobody else does', async (t) => {
   const service = await startTestService(t);
@@ -97,7 +68,7 @@ t.test('admin devices list the tenant chains; nobody else does', async (t) => {
       body: { createTenant: genesis, certifyAdminDevice: first },
     });
     await service.settle();
-    const first1 = await logIn(api, tenantId, 'adm1', adm1);
+    const first1 = await logIn(api, tenantId, 'adm1', adm1.signing);
     const certified = await first1.call(submitRecord, {
       params: { tenantId },
       body: certifyAdminDeviceCommand({
@@ -112,7 +83,7 @@ t.test('admin devices list the tenant chains; nobody else does', async (t) => {
     const asAdmin = { tenantId, tenantPosition: 3, signerDeviceId: 'adm1', signer: adm1.signing };
     return {
       first: first1,
-      second: await logIn(api, tenantId, 'adm2', adm2),
+      second: await logIn(api, tenantId, 'adm2', adm2.signing),
       asAdmin,
       /** Revokes adm2 by the root; its token stays in the hands of whoever holds it. */
       revokeSecond: async () => {
@@ -191,7 +162,7 @@ t.test('admin devices list the tenant chains; nobody else does', async (t) => {
     }),
   });
   await service.settle();
-  const alice = await logIn(api, 'city', 'a1', phone);
+  const alice = await logIn(api, 'city', 'a1', phone.signing);
   t.equal(
     await codeOf(chains(alice)),
     'RATSFACH_API_ADMIN_REQUIRED',

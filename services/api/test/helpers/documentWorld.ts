@@ -8,7 +8,6 @@ import type { BlobStore } from '@ratsfach/blob-store';
 import { FsBlobStore } from '@ratsfach/blob-store/fs';
 import {
   blobHash,
-  createLoginProof,
   cryptoReady,
   encryptContent,
   encryptMetadata,
@@ -47,8 +46,6 @@ import {
   completeUpload,
   createDocument,
   createUpload,
-  login,
-  requestLoginChallenge,
   type DocumentHead,
 } from '@ratsfach/api-contract';
 import { commandFromJson, decodeEvent, type ChainHead, type MemberRole } from '@ratsfach/domain';
@@ -60,6 +57,7 @@ import { runProjector } from '@ratsfach/projector';
 import { DomainCommands } from '../../src/commands/domainCommands.js';
 import { SqliteServiceState } from '../../src/state/sqliteServiceState.js';
 import { buildTestApp } from './buildTestApp.js';
+import { loginToken } from './logIn.js';
 
 await cryptoReady();
 
@@ -171,30 +169,13 @@ export async function documentWorld(
   const head = async (stream: string): Promise<DocumentHead> => commands.head(stream);
 
   /** Logs the device in at `at` (another API process, say); returns its token. */
-  const loginAt = async (device: Omit<WorldDevice, 'api' | 'token'>, at: string) => {
-    const anonymous = new ApiClient({ baseUrl: at });
-    const challenge = await anonymous.call(requestLoginChallenge, {
-      params: { tenantId: device.tenantId },
-      body: { deviceId: device.deviceId },
-    });
-    const proof = createLoginProof(
-      {
-        tenantId: device.tenantId,
-        deviceId: device.deviceId,
-        challenge: new Uint8Array(Buffer.from(challenge.challenge, 'base64url')),
-      },
+  const loginAt = async (device: Omit<WorldDevice, 'api' | 'token'>, at: string) =>
+    loginToken(
+      new ApiClient({ baseUrl: at }),
+      device.tenantId,
+      device.deviceId,
       device.keys.signing,
     );
-    const session = await anonymous.call(login, {
-      params: { tenantId: device.tenantId },
-      body: {
-        deviceId: device.deviceId,
-        challengeId: challenge.challengeId,
-        proof: Buffer.from(proof).toString('base64url'),
-      },
-    });
-    return session.token;
-  };
   const loginAs = (device: Omit<WorldDevice, 'api' | 'token'>) => loginAt(device, baseUrl);
 
   const tenants = new Map<
