@@ -4,16 +4,24 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { cryptoReady } from '@ratsfach/crypto';
+import { cryptoReady, CryptoErrorCode } from '@ratsfach/crypto';
 import { keyUpkeep, type CommitteeKeys } from '../src/keys/keyUpkeep.js';
 import { recordsChainSource } from '../src/http/recordsChainSource.js';
-import { cli } from './support/cliHarness.js';
+import type { ChainSource } from '../src/sync/syncOnce.js';
+import { openSyncState } from '../src/sync/syncStateFile.js';
+import { cli, tempDir } from './support/cliHarness.js';
 import { keysWorld, passphraseOf } from './support/keysWorld.js';
 
 await cryptoReady();
 const text = (s: string) => new TextEncoder().encode(s);
 const names = (devices: readonly { userId: string; deviceId: string }[]) =>
   devices.map((d) => `${d.userId}/${d.deviceId}`);
+/** A device's own local state (its seen heads), closed when the test ends. */
+const localState = async (t: Parameters<typeof tempDir>[0]) => {
+  const state = openSyncState(await tempDir(t));
+  t.teardown(() => state.close());
+  return state;
+};
 
 t.test(
   'a staff device starts epoch 0, wraps for confirmed devices only, and re-keys after a removal',
@@ -134,6 +142,7 @@ t.test('two staff devices racing to start an epoch start it once', async (t) => 
     api: aliceApi,
     chains: recordsChainSource(aliceApi, 't1'),
     device: device(alice),
+    state: await localState(t),
   });
   t.equal(aliceDid?.action, 'started');
   t.same(names(aliceDid?.wrappedFor ?? []), ['alice/a1', 'carol/c1']);
@@ -142,6 +151,7 @@ t.test('two staff devices racing to start an epoch start it once', async (t) => 
     api: carolApi,
     chains: racing,
     device: device(carol),
+    state: await localState(t),
   });
   t.equal(served, snapshot.size, 'carol decided on the stale chains first');
   t.equal(carolDid?.error, null);
@@ -156,6 +166,73 @@ t.test('two staff devices racing to start an epoch start it once', async (t) => 
     'one key-epoch record in the chain',
   );
 });
+
+t.test(
+  'the key work refuses chains rolled back behind what it saw: a hidden removal or revocation',
+  async (t) => {
+    const k = await keysWorld(t);
+    const alice = await k.person('alice', 'a1');
+    const bob = await k.person('bob', 'b1');
+    await k.createCommittee('council');
+    await k.addMember(alice, 'council', 'staff', alice);
+    await k.addMember(bob, 'council', 'reader', alice);
+    await k.confirmDirect(alice, bob, 'council');
+    await k.heartbeat();
+    const api = await k.login(alice);
+    const live = recordsChainSource(api, 't1');
+    // What the server held before bob left and before his device was revoked.
+    const before = new Map<string, readonly Uint8Array[]>();
+    for (const stream of ['committee-t1-council', 'user-t1-bob']) {
+      before.set(stream, await live.chain(stream));
+    }
+    const rolledBack = (stream: string): ChainSource => ({
+      chain: async (s) => (s === stream ? (before.get(s) ?? []) : live.chain(s)),
+    });
+    const options = {
+      api,
+      device: {
+        tenantId: 't1',
+        userId: 'alice',
+        deviceId: 'a1',
+        keys: alice.keys,
+        rootPin: k.rootPin,
+      },
+      state: await localState(t),
+      committees: ['council'],
+      now: new Date(),
+      projectionWaitMs: 5000,
+    };
+    const [first] = await keyUpkeep({ ...options, chains: live });
+    t.equal(first?.action, 'started');
+    t.same(names(first?.wrappedFor ?? []), ['alice/a1', 'bob/b1']);
+
+    // Bob leaves; alice's key work sees it and re-keys without him.
+    await k.removeMember(bob, 'council', 'reader');
+    await k.heartbeat();
+    const [second] = await keyUpkeep({ ...options, chains: live });
+    t.equal(second?.reason, 'removal');
+    t.same(names(second?.wrappedFor ?? []), ['alice/a1']);
+
+    // The server hides the removal again (and the epoch after it): the committee is refused.
+    const [hidden] = await keyUpkeep({
+      ...options,
+      chains: rolledBack('committee-t1-council'),
+      rotate: true,
+    });
+    t.match(hidden, { action: 'none', error: { code: CryptoErrorCode.rollback } });
+    const { committee } = await k.view('council');
+    t.equal(committee.currentEpoch, 1, 'nothing was written on the rolled-back chain');
+    t.equal(committee.epoch(1)?.wrapped.size, 1);
+
+    // Bob's device is revoked; alice's key work sees it. Hiding the revocation is refused too.
+    await k.revoke(bob);
+    await k.heartbeat();
+    t.equal((await keyUpkeep({ ...options, chains: live }))[0]?.error, null);
+    await t.rejects(keyUpkeep({ ...options, chains: rolledBack('user-t1-bob') }), {
+      code: CryptoErrorCode.rollback,
+    });
+  },
+);
 
 t.test('key work refuses what it cannot do, with a code and a hint, and rotates', async (t) => {
   const k = await keysWorld(t);

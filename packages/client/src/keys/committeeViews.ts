@@ -1,6 +1,7 @@
-import { CommitteeState, TrustView, type DeviceKeys } from '@ratsfach/crypto';
+import { CommitteeState, TrustView, type DeviceKeys, type JudgingFloor } from '@ratsfach/crypto';
 import { ApiProblemError } from '../http/apiClient.js';
-import { usersNamedIn, type ChainSource } from '../sync/syncOnce.js';
+import type { LocalState } from '../ports/localState.js';
+import { refuseRollback, usersNamedIn, type ChainSource } from '../sync/syncOnce.js';
 import { describeError, type DescribedError } from '../cli/output.js';
 import { KeysErrorCode } from './keysErrorCode.js';
 
@@ -41,20 +42,29 @@ const unreadable = (committeeId: string): DescribedError => ({
 /**
  * Fetches the tenant chain, the chains of `committeeIds` and the user chains they name, and
  * folds them from the pinned root: everything the key work decides on is verified here, nothing
- * is taken from the server's word. A committee this device may not read (404) or whose chain
- * fails to fold is reported in `failed`; the tenant or a user chain failing throws.
+ * is taken from the server's word. Every chain must extend the head this device saw of it (the
+ * sync pass's rule, on the key work's path too: a server rolling back a committee chain to hide
+ * a removal, or a user chain to hide a revocation, gets no key wrapped), and what was verified
+ * is kept in `heads`. Committee records past the seen head are judged from the sync's judging
+ * floor, as the sync pass judges them (it takes what is accepted here as judged). A committee
+ * this device may not read (404), whose chain was rolled back or fails to fold is reported in
+ * `failed`; the tenant or a user chain failing (a rollback too) throws.
  */
 export async function foldCommittees(
   chains: ChainSource,
   device: KeyDevice,
   committeeIds: readonly string[],
+  heads: Pick<LocalState, 'seenHeads' | 'saveSeenHeads' | 'setting'>,
 ): Promise<CommitteeViews> {
+  const seen = heads.seenHeads();
+  const chainOf = async (stream: string) =>
+    refuseRollback(stream, await chains.chain(stream), seen);
   const raw = new Map<string, readonly Uint8Array[]>();
   const failed = new Map<string, DescribedError>();
   const userIds = new Set([device.userId]);
   for (const committeeId of [...new Set(committeeIds)].sort()) {
     try {
-      const chain = await chains.chain(committeeStream(device.tenantId, committeeId));
+      const chain = await chainOf(committeeStream(device.tenantId, committeeId));
       raw.set(committeeId, chain);
       for (const userId of usersNamedIn(chain)) userIds.add(userId);
     } catch (error) {
@@ -65,20 +75,33 @@ export async function foldCommittees(
   }
   const userChains: Record<string, readonly Uint8Array[]> = {};
   for (const userId of [...userIds].sort()) {
-    userChains[userId] = await chains.chain(userStream(device.tenantId, userId));
+    userChains[userId] = await chainOf(userStream(device.tenantId, userId));
   }
+  const tenantStream = `tenant-${device.tenantId}`;
   const trust = TrustView.build({
     rootPin: device.rootPin,
-    tenantChain: await chains.chain(`tenant-${device.tenantId}`),
+    tenantChain: await chainOf(tenantStream),
     userChains,
   });
+  seen.accept(tenantStream, trust.tenantHashes);
+  for (const [userId, hashes] of trust.userHashes) {
+    seen.accept(userStream(device.tenantId, userId), hashes);
+  }
+  const floors = JSON.parse(heads.setting('judgingFloors') ?? '{}') as Record<string, JudgingFloor>;
   const committees = new Map<string, CommitteeView>();
   for (const [committeeId, chain] of raw) {
+    const stream = committeeStream(device.tenantId, committeeId);
     try {
-      committees.set(committeeId, { state: CommitteeState.fold(trust, chain), chain });
+      const state = CommitteeState.fold(trust, chain, {
+        accepted: seen.head(stream)?.length ?? 0,
+        floor: floors[committeeId] ?? null,
+      });
+      seen.accept(stream, state.hashes);
+      committees.set(committeeId, { state, chain });
     } catch (error) {
       failed.set(committeeId, describeError(error));
     }
   }
+  heads.saveSeenHeads(seen);
   return { trust, committees, failed };
 }

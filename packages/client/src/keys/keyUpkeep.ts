@@ -68,6 +68,8 @@ export interface KeyUpkeepOptions {
   readonly api: ApiClient;
   readonly chains: ChainSource;
   readonly device: KeyDevice;
+  /** Where the chain heads this device saw are kept: no chain may go back behind them. */
+  readonly state: Pick<LocalState, 'seenHeads' | 'saveSeenHeads' | 'setting'>;
   /** The committees to look at. */
   readonly committees: readonly string[];
   /** Start a new epoch in every staff committee even when none is due. */
@@ -206,7 +208,7 @@ function decide(
 export async function keyUpkeep(options: KeyUpkeepOptions): Promise<CommitteeKeys[]> {
   const { device } = options;
   const self = fingerprint(device.keys.signing.publicKey);
-  const views = await foldCommittees(options.chains, device, options.committees);
+  const views = await foldCommittees(options.chains, device, options.committees, options.state);
   const reports: CommitteeKeys[] = [];
   for (const committeeId of [...new Set(options.committees)].sort()) {
     const failure = views.failed.get(committeeId);
@@ -270,7 +272,12 @@ export async function keyUpkeep(options: KeyUpkeepOptions): Promise<CommitteeKey
       } catch (error) {
         if (stale(error) && attempt === 0) {
           // Another device extended the chain first: fold what it wrote and decide again.
-          const refolded = await foldCommittees(options.chains, device, [committeeId]);
+          const refolded = await foldCommittees(
+            options.chains,
+            device,
+            [committeeId],
+            options.state,
+          );
           const again = refolded.committees.get(committeeId);
           if (again === undefined) {
             reports.push(
@@ -319,7 +326,7 @@ export interface SyncKeyUpkeepOptions {
   readonly api: ApiClient;
   readonly chains: ChainSource;
   readonly device: KeyDevice;
-  readonly state: Pick<LocalState, 'setting' | 'setSetting'>;
+  readonly state: Pick<LocalState, 'setting' | 'setSetting' | 'seenHeads' | 'saveSeenHeads'>;
   readonly now: Date;
 }
 

@@ -5,6 +5,7 @@ import { awaitProjection, projectionWaitMs } from '../admin/adminSession.js';
 import { ApiProblemError, type ApiClient } from '../http/apiClient.js';
 import { coSignMembershipCommand } from '../records/committeeRecords.js';
 import { toCommandJson } from '../records/toCommandJson.js';
+import type { LocalState } from '../ports/localState.js';
 import type { ChainSource } from '../sync/syncOnce.js';
 import { foldCommittees, type CommitteeViews, type KeyDevice } from './committeeViews.js';
 import { KeysErrorCode } from './keysErrorCode.js';
@@ -14,6 +15,8 @@ export interface SubmitConfirmationOptions {
   readonly api: ApiClient;
   readonly chains: ChainSource;
   readonly device: KeyDevice;
+  /** Where the chain heads this device saw are kept (see `foldCommittees`). */
+  readonly state: Pick<LocalState, 'seenHeads' | 'saveSeenHeads' | 'setting'>;
   /** The committees folded (a refold folds the same). */
   readonly committees: readonly string[];
   readonly projectionWaitMs?: number;
@@ -109,7 +112,12 @@ export async function submitConfirmation(
           { hint: 'Another device keeps writing to the chain; run ratsfach confirm again.' },
         );
       }
-      current = await foldCommittees(options.chains, options.device, options.committees);
+      current = await foldCommittees(
+        options.chains,
+        options.device,
+        options.committees,
+        options.state,
+      );
     }
   }
 }

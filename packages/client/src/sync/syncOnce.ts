@@ -9,6 +9,7 @@ import {
   TrustView,
   type DeviceKeys,
   type JudgingFloor,
+  type SeenHeads,
 } from '@ratsfach/crypto';
 import { isRatsfachError, streamName, StreamKind } from '@ratsfach/kernel';
 import type { FileSystem, StagedFile } from '../ports/fileSystem.js';
@@ -108,6 +109,31 @@ export const selectedCommittees = (
 };
 
 /**
+ * Refuses `chain` of `stream` when it is shorter than the head this device saw (a rollback).
+ * Checked before folding as well as on acceptance: a truncated tenant chain would otherwise fail
+ * the trust fold as an untrusted key and hide the rollback. Every path that folds chains from
+ * the server (the sync pass, the key work, confirmations) checks it.
+ */
+export const refuseRollback = (
+  stream: string,
+  chain: readonly Uint8Array[],
+  seen: SeenHeads,
+): readonly Uint8Array[] => {
+  const saw = seen.head(stream)?.length ?? 0;
+  if (chain.length < saw) {
+    throw new ChainError(
+      CryptoErrorCode.rollback,
+      `${stream}: offered ${chain.length} records, this device already saw ${saw}`,
+      {
+        hint: 'The server replayed an older head (rollback); keep the newer state.',
+        details: { stream, offered: chain.length, seen: saw },
+      },
+    );
+  }
+  return chain;
+};
+
+/**
  * One pass of the sync: asks the manifest what changed, folds the trust chains from the pinned
  * root and the committees this device's user may read, reads every changed document verified
  * and decrypted, plans against the folder and the index, and applies the plan (outgoing changes
@@ -146,23 +172,11 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
 
   const seen = state.seenHeads();
   /**
-   * A chain from the source, refused when it is shorter than the head this device saw (checked
-   * here as well as on acceptance: a truncated tenant chain would otherwise fail the trust fold
-   * as an untrusted key and hide the rollback) or lacks a record the manifest announced.
+   * A chain from the source, refused when it is shorter than the head this device saw or lacks
+   * a record the manifest announced.
    */
   const chainOf = async (stream: string): Promise<readonly Uint8Array[]> => {
-    const chain = await options.chains.chain(stream);
-    const saw = seen.head(stream)?.length ?? 0;
-    if (chain.length < saw) {
-      throw new ChainError(
-        CryptoErrorCode.rollback,
-        `${stream}: offered ${chain.length} records, this device already saw ${saw}`,
-        {
-          hint: 'The server replayed an older head (rollback); keep the newer state.',
-          details: { stream, offered: chain.length, seen: saw },
-        },
-      );
-    }
+    const chain = refuseRollback(stream, await options.chains.chain(stream), seen);
     if (chain.length < (announced.get(stream) ?? 0)) {
       throw serverWithheldError(
         `record ${chain.length} of ${stream}, which the manifest announced`,

@@ -67,7 +67,7 @@ export const registerCommittees = (program: Command, context: CliContext): void 
         try {
           const { state, device } = work;
           const known = await knownCommittees(work.api, state, device.tenantId, device.userId);
-          const views = await foldCommittees(work.chains, device, [...known.keys()]);
+          const views = await foldCommittees(work.chains, device, [...known.keys()], state);
           const readable = [...views.committees.keys()]
             .filter((id) => views.committees.get(id)?.state.members.has(device.userId))
             .sort();

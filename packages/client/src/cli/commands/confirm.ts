@@ -144,7 +144,7 @@ export const registerConfirm = (program: Command, context: CliContext): void => 
             userId: device.userId,
             fingerprint: fingerprint(device.keys.signing.publicKey),
           };
-          let views = await foldCommittees(chains, device, committees);
+          let views = await foldCommittees(chains, device, committees, work.state);
           const failed = [...views.failed].map(([committeeId, error]) => ({ committeeId, error }));
           const selected = (item: PendingConfirmation): boolean => {
             const userId = item.kind === 'membership' ? item.userId : item.device.userId;
@@ -159,7 +159,7 @@ export const registerConfirm = (program: Command, context: CliContext): void => 
           const submit = async (item: PendingConfirmation, outcome: 'cosigned' | 'confirmed') => {
             try {
               const done = await submitConfirmation(
-                { api, chains, device, committees },
+                { api, chains, device, committees, state: work.state },
                 views,
                 item.key,
               );
@@ -201,7 +201,7 @@ export const registerConfirm = (program: Command, context: CliContext): void => 
               }
             }
             if (!signed) break;
-            views = await foldCommittees(chains, device, committees);
+            views = await foldCommittees(chains, device, committees, work.state);
           }
           for (const item of pendingConfirmations(views, self).filter(selected)) {
             if (item.kind !== 'device') continue;
@@ -242,6 +242,7 @@ export const registerConfirm = (program: Command, context: CliContext): void => 
                   api,
                   chains,
                   device,
+                  state: work.state,
                   committees: staffTouched,
                   now: context.now(),
                 });

@@ -41,7 +41,7 @@ export const DevicesErrorCode = {
 const personView = async (work: KeyWork): Promise<TrustView> => {
   const { api, state, device } = work;
   const known = await knownCommittees(api, state, device.tenantId, device.userId);
-  const { trust } = await foldCommittees(work.chains, device, [...known.keys()]);
+  const { trust } = await foldCommittees(work.chains, device, [...known.keys()], state);
   // A server that rolls a chain back (to hide a device certified since) is refused.
   const seen = state.seenHeads();
   seen.accept(streamName(StreamKind.tenant, device.tenantId), trust.tenantHashes);

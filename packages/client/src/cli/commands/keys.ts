@@ -85,6 +85,7 @@ export const registerKeys = (program: Command, context: CliContext): void => {
             api: work.api,
             chains: work.chains,
             device: work.device,
+            state: work.state,
             committees,
             rotate: options.rotate === true,
             now: context.now(),
