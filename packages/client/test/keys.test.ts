@@ -313,3 +313,60 @@ t.test('key work refuses what it cannot do, with a code and a hint, and rotates'
   t.same(names(after?.holders ?? []), ['alice/a1', 'carol/c1']);
   t.same(await k.epochsOf(bob, 'council'), [0, 1]);
 });
+
+t.test(
+  "a member of two committees, confirmed by each one's staff, gets keys in both",
+  async (t) => {
+    const k = await keysWorld(t);
+    const alice = await k.person('alice', 'a1');
+    const carol = await k.person('carol', 'c1');
+    const bob = await k.person('bob', 'b1');
+    await k.createCommittee('council');
+    await k.createCommittee('finance');
+    await k.addMember(alice, 'council', 'staff', alice);
+    await k.addMember(carol, 'finance', 'staff', carol);
+    await k.addMember(bob, 'council', 'reader', alice);
+    await k.addMember(bob, 'finance', 'reader', carol);
+    // Bob's first device, confirmed by the staff of each committee: alice's device never reads
+    // finance, so it knows carol only from the tenant's heartbeat (and carol alice likewise).
+    await k.confirmDirect(alice, bob, 'council');
+    await k.confirmDirect(carol, bob, 'finance');
+    // Before any heartbeat names carol, alice's device cannot find her certificate: refused
+    // with the trust view's code, nothing wrapped.
+    const aliceApi = await k.login(alice);
+    await t.rejects(
+      keyUpkeep({
+        api: aliceApi,
+        chains: recordsChainSource(aliceApi, 't1'),
+        device: {
+          tenantId: 't1',
+          userId: 'alice',
+          deviceId: 'a1',
+          keys: alice.keys,
+          rootPin: k.rootPin,
+        },
+        state: await localState(t),
+        committees: ['council'],
+        now: new Date(),
+      }),
+      { code: CryptoErrorCode.untrustedKey },
+    );
+    t.same(await k.epochsOf(bob, 'council'), []);
+    await k.heartbeat();
+    for (const [staff, committeeId, holders] of [
+      [alice, 'council', 'alice/a1, bob/b1'],
+      [carol, 'finance', 'bob/b1, carol/c1'],
+    ] as const) {
+      // `ratsfach sync` on the staff device: its key work and its pass both fold bob's chain.
+      const synced = await cli(['--profile', await k.profile(staff), 'sync', await tempDir(t)], {
+        env: { RATSFACH_PASSPHRASE: passphraseOf(staff) },
+      });
+      t.equal(synced.exitCode, 0, synced.stdout + synced.stderr);
+      t.match(
+        synced.stderr,
+        `${committeeId}: staff, epoch 0, started now (initial) for ${holders}`,
+      );
+      t.same(await k.epochsOf(bob, committeeId), [0], `bob reads ${committeeId}`);
+    }
+  },
+);

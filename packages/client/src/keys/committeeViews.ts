@@ -2,6 +2,7 @@ import { CommitteeState, TrustView, type DeviceKeys, type JudgingFloor } from '@
 import { ApiProblemError } from '../http/apiClient.js';
 import type { LocalState } from '../ports/localState.js';
 import { refuseRollback, usersNamedIn, type ChainSource } from '../sync/syncOnce.js';
+import { fetchTrustChains } from '../sync/trustChains.js';
 import { describeError, type DescribedError } from '../cli/output.js';
 import { KeysErrorCode } from './keysErrorCode.js';
 
@@ -73,15 +74,10 @@ export async function foldCommittees(
       } else failed.set(committeeId, describeError(error));
     }
   }
-  const userChains: Record<string, readonly Uint8Array[]> = {};
-  for (const userId of [...userIds].sort()) {
-    userChains[userId] = await chainOf(userStream(device.tenantId, userId));
-  }
   const tenantStream = `tenant-${device.tenantId}`;
   const trust = TrustView.build({
     rootPin: device.rootPin,
-    tenantChain: await chainOf(tenantStream),
-    userChains,
+    ...(await fetchTrustChains(chainOf, device.tenantId, userIds)),
   });
   seen.accept(tenantStream, trust.tenantHashes);
   for (const [userId, hashes] of trust.userHashes) {

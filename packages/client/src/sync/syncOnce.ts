@@ -28,6 +28,7 @@ import {
   type VerifiedDocument,
 } from './readVerifiedDocument.js';
 import { serverWithheldError } from './syncErrors.js';
+import { fetchTrustChains } from './trustChains.js';
 
 /**
  * Where the signed records of the tenant, user and committee chains come from (the records
@@ -206,12 +207,9 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
     committeeChains.set(committeeId, chain);
     for (const userId of usersNamedIn(chain)) userIds.add(userId);
   }
-  const userChains: Record<string, readonly Uint8Array[]> = {};
-  for (const userId of [...userIds].sort()) userChains[userId] = await chainOf(userStream(userId));
   const trust = TrustView.build({
     rootPin: device.rootPin,
-    tenantChain: await chainOf(streamName(StreamKind.tenant, device.tenantId)),
-    userChains,
+    ...(await fetchTrustChains(chainOf, device.tenantId, userIds)),
   });
   // Every chain must extend what this device saw of it: a rollback or a fork stops the pass
   // before anything is written.
