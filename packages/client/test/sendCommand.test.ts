@@ -1,7 +1,7 @@
 // `ratsfach sync` on a staff device sends: through the command, against the real service
 // (records, manifest, uploads and documents routes), real crypto and stores. A member's sync
 // gets the same bytes; `ratsfach status` shows what waits; an unreachable service loses nothing.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -65,9 +65,20 @@ t.test(
     const annaFolder = mkdtempSync(join(tmpdir(), 'ratsfach-anna-'));
     const bertFolder = mkdtempSync(join(tmpdir(), 'ratsfach-bert-'));
 
+    // The first sync makes a folder for each committee the device reads, and says so.
     const first = await cli(['--profile', annaProfile, 'sync', annaFolder], { env });
     t.equal(first.exitCode, 0, first.stderr);
-    mkdirSync(join(annaFolder, 'finanz', 'Haushalt'), { recursive: true });
+    t.match(first.stdout, `new folder for committee bau: ${join(annaFolder, 'bau')}`);
+    t.match(first.stdout, `new folder for committee finanz: ${join(annaFolder, 'finanz')}`);
+    t.same(
+      readdirSync(annaFolder)
+        .filter((name) => name !== '.ratsfach')
+        .sort(),
+      ['bau', 'finanz'],
+    );
+    const again = await cli(['--profile', annaProfile, 'sync', annaFolder], { env });
+    t.notMatch(again.stdout, /new folder/, 'made once');
+    mkdirSync(join(annaFolder, 'finanz', 'Haushalt'));
     writeFileSync(
       join(annaFolder, 'finanz', 'Haushalt', 'Entwurf 2027.txt'),
       'Haushalt 2027: Entwurf',
@@ -79,6 +90,12 @@ t.test(
 
     const got = await cli(['--profile', bertProfile, 'sync', bertFolder], { env });
     t.equal(got.exitCode, 0, got.stderr);
+    // Bert's folder came with the committee's first document; none for a committee not his.
+    t.notMatch(got.stdout, /new folder/);
+    t.same(
+      readdirSync(bertFolder).filter((name) => name !== '.ratsfach'),
+      ['finanz'],
+    );
     t.equal(
       readFileSync(join(bertFolder, 'finanz', 'Haushalt', 'Entwurf 2027.txt'), 'utf8'),
       'Haushalt 2027: Entwurf',
@@ -87,7 +104,6 @@ t.test(
 
     // A staff committee without an epoch yet: the key work of `ratsfach sync` starts it, then
     // the file goes out in the same run.
-    mkdirSync(join(annaFolder, 'bau'), { recursive: true });
     writeFileSync(join(annaFolder, 'bau', 'Plan.txt'), 'Bauplan');
     const json = await cli(['--profile', annaProfile, '--json', 'sync', annaFolder], { env });
     t.equal(json.exitCode, 0, json.stdout);

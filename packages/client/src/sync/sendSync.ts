@@ -1,3 +1,4 @@
+import { makeCommitteeFolders, type FolderProblem } from './committeeFolders.js';
 import { sendQueue, type SendOptions, type SendReport } from './sendQueue.js';
 import type { SendSpool } from './sendSpool.js';
 import { syncOnce, type SyncOnceOptions, type SyncReport } from './syncOnce.js';
@@ -15,6 +16,11 @@ export interface SyncAndSendOptions extends SyncOnceOptions {
 
 export interface SyncAndSendReport extends SyncReport {
   readonly send: SendReport;
+  /** Committee folders made in this sync (the first sync makes one per readable committee). */
+  readonly folders: {
+    readonly created: readonly string[];
+    readonly failed: readonly FolderProblem[];
+  };
 }
 
 /**
@@ -30,7 +36,19 @@ export interface SyncAndSendReport extends SyncReport {
  */
 export const syncAndSend = async (options: SyncAndSendOptions): Promise<SyncAndSendReport> => {
   const rounds = options.rounds ?? 3;
+  const folders = { created: [] as string[], failed: [] as FolderProblem[] };
+  const makeFolders = async (report: SyncReport) => {
+    const made = await makeCommitteeFolders(
+      options.root,
+      options.state,
+      report.readable,
+      report.lost,
+    );
+    folders.created.push(...made.created);
+    folders.failed.push(...made.failed);
+  };
   let pulled = await syncOnce(options);
+  await makeFolders(pulled);
   const totals = { fetched: pulled.fetched, applied: pulled.applied, queued: pulled.queued };
   const failed = [...pulled.failed];
   const send = (): Promise<SendReport> =>
@@ -52,6 +70,7 @@ export const syncAndSend = async (options: SyncAndSendOptions): Promise<SyncAndS
   const all = { ...sent, conflicts: [...sent.conflicts], refused: [...sent.refused] };
   for (let round = 1; round < rounds && sent.conflicts.length > 0 && !sent.offline; round += 1) {
     pulled = await syncOnce({ ...options, recheck: sent.conflicts });
+    await makeFolders(pulled);
     totals.fetched += pulled.fetched;
     totals.applied += pulled.applied;
     totals.queued += pulled.queued;
@@ -65,5 +84,5 @@ export const syncAndSend = async (options: SyncAndSendOptions): Promise<SyncAndS
     all.waiting = sent.waiting;
     all.offline = sent.offline;
   }
-  return { ...pulled, ...totals, failed, send: all };
+  return { ...pulled, ...totals, failed, send: all, folders };
 };

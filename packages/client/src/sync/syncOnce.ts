@@ -70,6 +70,10 @@ export interface SyncReport extends ApplyReport {
   readonly fetched: number;
   readonly held: readonly HeldDeletions[];
   readonly skipped: readonly SkippedFile[];
+  /** Committees the verified fold of this pass shows this device's person a member of. */
+  readonly readable: readonly string[];
+  /** Committees this device's person left, as the manifest of this pass says. */
+  readonly lost: readonly string[];
   /** Documents that could not be read verified; they stay as they were here. */
   readonly unreadable: readonly {
     readonly documentId: string;
@@ -239,9 +243,11 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
     });
     const remoteById = new Map(state.remote().map((d) => [d.documentId, d]));
     const complete = new Set<string>();
+    const readable: string[] = [];
     let fetched = 0;
     for (const { committeeId, committee, floor } of folded) {
       const me = committee.members.get(device.userId);
+      if (me !== undefined) readable.push(committeeId);
       if (me?.role === 'staff') writable.add(committeeId);
       else writable.delete(committeeId);
       // A committee without a key for this device yet (no epoch, or not wrapped for it): its
@@ -338,7 +344,15 @@ export const syncOnce = async (options: SyncOnceOptions): Promise<SyncReport> =>
     for (const committeeId of complete) floors[committeeId] = trust.judgingFloor(committeeId);
     state.setSetting('judgingFloors', JSON.stringify(floors));
     if (report.failed.length === 0 && unreadable.length === 0) state.setCursor(cursor);
-    return { ...report, fetched, held: decided.held, skipped: decided.skipped, unreadable };
+    return {
+      ...report,
+      fetched,
+      held: decided.held,
+      skipped: decided.skipped,
+      readable,
+      lost: [...lost].sort(),
+      unreadable,
+    };
   } finally {
     // What the plan did not place (held, skipped, failed) leaves no plaintext behind.
     for (const staged of contents.values()) await staged.discard();

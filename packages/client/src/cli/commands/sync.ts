@@ -12,6 +12,7 @@ import { sendProgressLine } from '../../sync/sendProgress.js';
 import { isOffline } from '../../sync/sendQueue.js';
 import { SendSpool } from '../../sync/sendSpool.js';
 import { syncAndSend } from '../../sync/sendSync.js';
+import { committeeFolder } from '../../sync/syncOnce.js';
 import { openSyncState, SyncSetting } from '../../sync/syncStateFile.js';
 import type { CliContext } from '../cliContext.js';
 import { CliErrorCode } from '../cliErrorCode.js';
@@ -165,9 +166,14 @@ export const registerSync = (program: Command, context: CliContext): void => {
           const report = await pass();
           progress?.end();
           state.setSetting(SyncSetting.lastSync, context.now().toISOString());
-          const { send } = report;
+          const { send, folders } = report;
           run.output.result(report, [
             `synced ${folder}: ${report.fetched} documents fetched, ${report.applied} changes applied here, ${send.sent} sent, ${send.waiting} waiting to be sent`,
+            ...folders.created.map(
+              (committeeId) =>
+                `  new folder for committee ${committeeId}: ${join(folder, committeeFolder(committeeId))}`,
+            ),
+            ...folders.failed.map((f) => `  not done: ${f.message} (${f.code}) - ${f.hint}`),
             ...(send.offline
               ? [
                   '  the service could not be reached: the waiting changes go out with the next sync',
@@ -191,6 +197,7 @@ export const registerSync = (program: Command, context: CliContext): void => {
           ]);
           if (report.held.length > 0) return ExitCode.needsUser;
           return report.failed.length +
+            folders.failed.length +
             report.unreadable.length +
             send.failed.length +
             send.refused.length >
