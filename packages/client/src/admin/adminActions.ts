@@ -4,6 +4,7 @@ import {
   listEnrolments,
   putDirectoryEntry,
   registerEnrolmentCode,
+  type SignedCommand,
   withdrawEnrolmentCode,
   type DirectoryEntry,
 } from '@ratsfach/api-contract';
@@ -536,6 +537,32 @@ export async function approveEnrolments(
   return results;
 }
 
+/** A user's device from their verified chain; not found (with the listing to run) otherwise. */
+async function requireUserDevice(
+  session: AdminSession,
+  userId: string,
+  target: string,
+): Promise<{ chain: VerifiedChain; device: DeviceView }> {
+  const chain = await requireUserChain(session, userId);
+  const device = userDevicesOf(chain.records).get(target);
+  if (device === undefined) {
+    throw new NotFoundError(AdminErrorCode.unknown, `${userId} has no device ${target}`, {
+      hint: `List their devices: ratsfach admin devices list ${userId}.`,
+    });
+  }
+  return { chain, device };
+}
+
+/** Signs a user-chain record at the tenant chain's current position, submits it and settles. */
+async function submitAtTenantPosition(
+  session: AdminSession,
+  command: (tenantPosition: number) => SignedCommand,
+): Promise<void> {
+  const tenant = await readTenantChain(session);
+  await submit(session, command(tenantPositionOf(tenant)));
+  await settle(session);
+}
+
 /** Renews a device in good standing: the same keys, a fresh validity. */
 export async function renewDevice(
   session: AdminSession,
@@ -544,13 +571,7 @@ export async function renewDevice(
   now: Date,
 ): Promise<DeviceView> {
   const { tenantId, deviceId } = session.profile;
-  const chain = await requireUserChain(session, userId);
-  const device = userDevicesOf(chain.records).get(deviceIdToRenew);
-  if (device === undefined) {
-    throw new NotFoundError(AdminErrorCode.unknown, `${userId} has no device ${deviceIdToRenew}`, {
-      hint: `List their devices: ratsfach admin devices list ${userId}.`,
-    });
-  }
+  const { chain, device } = await requireUserDevice(session, userId, deviceIdToRenew);
   if (device.revoked) {
     throw new ValidationError(
       AdminErrorCode.unknown,
@@ -560,9 +581,11 @@ export async function renewDevice(
       },
     );
   }
-  const tenant = await readTenantChain(session);
-  await submit(
-    session,
+  const validity = {
+    notBefore: unixSeconds(now),
+    notAfter: unixSeconds(now) + deviceCertificateSeconds,
+  };
+  await submitAtTenantPosition(session, (tenantPosition) =>
     certifyDeviceCommand(
       {
         tenantId,
@@ -570,10 +593,9 @@ export async function renewDevice(
         deviceId: deviceIdToRenew,
         signingKey: device.signingKey,
         kemKey: device.kemKey,
-        notBefore: unixSeconds(now),
-        notAfter: unixSeconds(now) + deviceCertificateSeconds,
+        ...validity,
         enrolmentCodeId: null,
-        tenantPosition: tenantPositionOf(tenant),
+        tenantPosition,
         signerDeviceId: deviceId,
         signer: session.keys.signing,
         link: nextLinkOf(chain),
@@ -581,12 +603,7 @@ export async function renewDevice(
       { now: now.getTime() },
     ),
   );
-  await settle(session);
-  return {
-    ...device,
-    notBefore: unixSeconds(now),
-    notAfter: unixSeconds(now) + deviceCertificateSeconds,
-  };
+  return { ...device, ...validity };
 }
 
 /** Revokes a user's device at once (a lost tablet); the next epochs exclude it. */
@@ -598,17 +615,9 @@ export async function revokeDevice(
   now: Date,
 ): Promise<DeviceView> {
   const { tenantId, deviceId } = session.profile;
-  const chain = await requireUserChain(session, userId);
-  const device = userDevicesOf(chain.records).get(deviceIdToRevoke);
-  if (device === undefined) {
-    throw new NotFoundError(AdminErrorCode.unknown, `${userId} has no device ${deviceIdToRevoke}`, {
-      hint: `List their devices: ratsfach admin devices list ${userId}.`,
-    });
-  }
+  const { chain, device } = await requireUserDevice(session, userId, deviceIdToRevoke);
   if (device.revoked) return device;
-  const tenant = await readTenantChain(session);
-  await submit(
-    session,
+  await submitAtTenantPosition(session, (tenantPosition) =>
     revokeDeviceCommand(
       {
         tenantId,
@@ -616,7 +625,7 @@ export async function revokeDevice(
         deviceId: deviceIdToRevoke,
         fingerprint: device.fingerprint,
         reason,
-        tenantPosition: tenantPositionOf(tenant),
+        tenantPosition,
         signerDeviceId: deviceId,
         signer: session.keys.signing,
         link: nextLinkOf(chain),
@@ -624,7 +633,6 @@ export async function revokeDevice(
       { now: now.getTime() },
     ),
   );
-  await settle(session);
   return { ...device, revoked: true };
 }
 
