@@ -1,3 +1,4 @@
+import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { submitEnrolment } from '@ratsfach/api-contract';
@@ -101,6 +102,10 @@ t.test("a municipality's first day through the real service and the real command
   );
 
   // committees
+  const none = await admin(['committees', 'list']);
+  t.same(none.json(), { committees: [] }, 'a new tenant has no committees');
+  const noneHuman = await cli(['--profile', adminDir, 'admin', 'committees', 'list'], { env });
+  t.match(noneHuman.stdout, /no committees yet: ratsfach admin committees create/);
   const created = await admin(['committees', 'create', 'bau', '--staff', 'schmidt']);
   t.equal(created.exitCode, 0, created.stdout);
   for (const [person, role] of [
@@ -296,6 +301,33 @@ t.test("a municipality's first day through the real service and the real command
   });
   t.equal(fromSecond.exitCode, 0, 'the second admin device logs in and works');
   t.equal(fromSecond.json<{ devices: unknown[] }>().devices.length, 2);
+  // The second admin device created nothing, yet it sees the tenant as the first does: the
+  // people and committees come from the service's listing and the verified chains.
+  const second = (args: string[]) =>
+    cli(['--json', '--profile', secondDir, 'admin', ...args], {
+      env: { RATSFACH_PASSPHRASE: 'second admin passphrase' },
+    });
+  for (const what of [
+    ['people', 'list'],
+    ['committees', 'list'],
+  ]) {
+    const mine = await admin(what);
+    const theirs = await second(what);
+    t.equal(theirs.exitCode, 0, theirs.stdout + theirs.stderr);
+    t.same(theirs.json(), mine.json(), `${what.join(' ')}: the second admin device lists the same`);
+  }
+  t.match((await second(['committees', 'list'])).json(), {
+    committees: [{ committeeId: 'bau', members: [{}, {}, {}] }],
+  });
+  const secondBeat = await second(['heartbeat']);
+  t.match(secondBeat.json(), { users: 10, committees: 1 }, 'its heartbeat names every chain');
+  // An old profile's registry (here a damaged one) is dropped, not read: the profile works.
+  const legacy = join(adminDir, 'admin-registry.json');
+  await writeFile(legacy, '{"users": 3}');
+  const withLegacy = await admin(['people', 'list']);
+  t.equal(withLegacy.exitCode, 0, withLegacy.stdout + withLegacy.stderr);
+  t.equal(withLegacy.json<{ people: unknown[] }>().people.length, 10);
+  await t.rejects(access(legacy), { code: 'ENOENT' }, 'the old registry is gone');
   const wrongRoot = await admin(['devices', 'revoke-admin', 'amt_desktop', '--root', rootFile], {
     RATSFACH_ROOT_PASSPHRASE: 'wrong',
   });

@@ -2,6 +2,7 @@ import {
   eraseDirectoryEntry,
   listDirectory,
   listEnrolments,
+  listTenantChains,
   putDirectoryEntry,
   registerEnrolmentCode,
   type SignedCommand,
@@ -60,7 +61,6 @@ import {
 } from './chainViews.js';
 import { createInvitation, type Invitation, maximumInviteSeconds } from './invitation.js';
 import { forgetInvites, loadInvites, saveInvite } from './inviteStore.js';
-import { loadRegistry, remember } from './registry.js';
 import type { OpenedRoot } from './rootKeyFile.js';
 
 const requireId = (what: string, id: string): void => {
@@ -108,7 +108,6 @@ export async function addPerson(
     params: { tenantId, userId: person.userId },
     body: { displayName: person.displayName, email: person.email ?? null },
   });
-  await remember(session.dir, { users: [person.userId] });
   await settle(session);
   return { entry, created };
 }
@@ -121,12 +120,23 @@ export interface PersonView {
   readonly devices: readonly DeviceView[];
 }
 
-/** Every known person: the directory's entries and the users this admin device created. */
+/**
+ * The ids of the tenant's users and committees, as the service lists them to admin devices.
+ * Any admin device gets the same answer, so nothing about the tenant lives only in one
+ * device's profile. Only ids: every chain behind them is still read and verified here.
+ */
+export async function tenantChains(
+  session: AdminSession,
+): Promise<{ users: readonly string[]; committees: readonly string[] }> {
+  return session.api.call(listTenantChains, { params: { tenantId: session.profile.tenantId } });
+}
+
+/** Every person: the tenant's users and any directory entry, with their verified devices. */
 export async function listPeople(session: AdminSession): Promise<PersonView[]> {
   const { tenantId } = session.profile;
   const { entries } = await session.api.call(listDirectory, { params: { tenantId } });
-  const registry = await loadRegistry(session.dir);
-  const ids = [...new Set([...entries.map((e) => e.userId), ...registry.users])].sort();
+  const { users } = await tenantChains(session);
+  const ids = [...new Set([...entries.map((e) => e.userId), ...users])].sort();
   const people: PersonView[] = [];
   for (const userId of ids) {
     const entry = entries.find((e) => e.userId === userId);
@@ -234,7 +244,6 @@ export async function createCommittee(
       { now: now.getTime() },
     ),
   );
-  await remember(session.dir, { committees: [committeeId] });
   chain = await readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
   for (const userId of staff) {
     chain = await membershipChange(
@@ -273,6 +282,18 @@ export async function committeeMembers(
   committeeId: string,
 ): Promise<MemberView[]> {
   return [...membersOf((await requireCommitteeChain(session, committeeId)).records).values()];
+}
+
+/** Every committee of the tenant with its members, each read from its verified chain. */
+export async function listCommittees(
+  session: AdminSession,
+): Promise<Array<{ committeeId: string; members: MemberView[] }>> {
+  const { committees } = await tenantChains(session);
+  const list = [];
+  for (const committeeId of [...committees].sort()) {
+    list.push({ committeeId, members: await committeeMembers(session, committeeId) });
+  }
+  return list;
 }
 
 /**
@@ -637,25 +658,23 @@ export async function revokeDevice(
 }
 
 /**
- * Signs a heartbeat naming every known user chain's head and every known committee chain's
- * head: devices refuse to wrap or write for a committee whose newest heartbeat is stale.
+ * Signs a heartbeat naming the head of every user chain and every committee chain of the
+ * tenant (as the service lists them to admin devices; each head read and verified here): devices refuse to wrap or write for a committee whose newest heartbeat is stale.
  */
 export async function signHeartbeat(
   session: AdminSession,
   now: Date,
 ): Promise<{ time: number; users: number; committees: number; tenantLength: number }> {
   const { tenantId, deviceId } = session.profile;
-  const { entries } = await session.api.call(listDirectory, { params: { tenantId } });
-  const registry = await loadRegistry(session.dir);
-  const userIds = [...new Set([...entries.map((e) => e.userId), ...registry.users])];
+  const { users, committees } = await tenantChains(session);
   const userHeads: Record<string, Uint8Array> = {};
-  for (const userId of userIds) {
+  for (const userId of users) {
     const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
     const last = chain.records[chain.records.length - 1];
     if (last !== undefined) userHeads[userId] = last.hash;
   }
   const committeeHeads: Record<string, { length: number; hash: Uint8Array }> = {};
-  for (const committeeId of registry.committees) {
+  for (const committeeId of committees) {
     const chain = await readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
     const last = chain.records[chain.records.length - 1];
     if (last !== undefined)

@@ -1,6 +1,5 @@
 import { defaultStalenessSeconds } from '@ratsfach/crypto';
-import { listDirectory } from '@ratsfach/api-contract';
-import { renewDevice, signHeartbeat } from './adminActions.js';
+import { renewDevice, signHeartbeat, tenantChains } from './adminActions.js';
 import {
   type AdminSession,
   readChain,
@@ -9,7 +8,6 @@ import {
   unixSeconds,
 } from './adminSession.js';
 import { adminDevicesOf, userDevicesOf } from './chainViews.js';
-import { loadRegistry } from './registry.js';
 
 /** The logger the agent reports to (a pino child in the command; a recorder in tests). */
 export interface AgentLog {
@@ -56,10 +54,8 @@ export async function agentRound(
   const actions: AgentAction[] = [];
   const { tenantId, deviceId } = session.profile;
   const time = unixSeconds(now);
-  const { entries } = await session.api.call(listDirectory, { params: { tenantId } });
-  const registry = await loadRegistry(session.dir);
-  const userIds = [...new Set([...entries.map((e) => e.userId), ...registry.users])].sort();
-  for (const userId of userIds) {
+  const { users } = await tenantChains(session);
+  for (const userId of users) {
     const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
     for (const device of userDevicesOf(chain.records).values()) {
       if (device.revoked) continue;

@@ -24,6 +24,7 @@ import {
   erasePerson,
   invitePerson,
   listAdminDevices,
+  listCommittees,
   listPeople,
   renewDevice,
   revokeAdminDevice,
@@ -289,6 +290,25 @@ function registerCommittees(admin: Command, context: CliContext): void {
         run.output.result(
           { committeeId, members: members.map(memberJson) },
           memberLines(committeeId, members),
+        );
+      }),
+    );
+  committees
+    .command('list')
+    .description('every committee of the tenant with its members')
+    .action(
+      commandAction(context, async (run) => {
+        const list = await listCommittees(await session(run));
+        run.output.result(
+          {
+            committees: list.map((c) => ({
+              committeeId: c.committeeId,
+              members: c.members.map(memberJson),
+            })),
+          },
+          list.length === 0
+            ? ['no committees yet: ratsfach admin committees create <committee> --staff <person>']
+            : list.flatMap((c) => memberLines(c.committeeId, c.members)),
         );
       }),
     );

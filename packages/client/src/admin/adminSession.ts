@@ -29,6 +29,7 @@ import { logInDevice } from '../http/deviceLogin.js';
 import { loadToken, saveToken } from './tokenCache.js';
 import { openProfileKeys, type Profile, ProfileKind, readProfile } from '../cli/profile.js';
 import { AdminErrorCode } from './adminErrorCode.js';
+import { dropLegacyRegistry } from './dropLegacyRegistry.js';
 
 /** An admin device logged in to its tenant: its profile, its keys and an authorised client. */
 export interface AdminSession {
@@ -48,6 +49,8 @@ export async function openAdminSession(
 ): Promise<AdminSession> {
   const profile = await readProfile(dir, ProfileKind.admin);
   const keys = await openProfileKeys(dir, passphrase);
+  // Profiles from before the tenant-chains listing kept a registry the listing now derives.
+  await dropLegacyRegistry(dir);
   const base = new ApiClient({
     baseUrl: profile.serverUrl,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
