@@ -21,7 +21,9 @@ import {
 import {
   base64urlDecode,
   base64urlEncode,
+  bytesEqual,
   ConflictError,
+  IntegrityError,
   NotFoundError,
   ValidationError,
   type MemberRole,
@@ -120,27 +122,99 @@ export interface PersonView {
   readonly devices: readonly DeviceView[];
 }
 
+/** The tenant's chains, each read and verified: the tenant chain, users' and committees'. */
+export interface TenantChains {
+  readonly tenant: VerifiedChain;
+  readonly users: ReadonlyMap<string, VerifiedChain>;
+  readonly committees: ReadonlyMap<string, VerifiedChain>;
+}
+
+const listingContradicts = (what: string): IntegrityError =>
+  new IntegrityError(
+    AdminErrorCode.chainListing,
+    `the service's listing of the tenant's chains contradicts the signed chains: ${what}`,
+    {
+      hint: 'Do not act on this listing (no heartbeat is signed over it); tell the operator: the service withholds or invents a chain.',
+    },
+  );
+
 /**
- * The ids of the tenant's users and committees, as the service lists them to admin devices.
- * Any admin device gets the same answer, so nothing about the tenant lives only in one
- * device's profile. Only ids: every chain behind them is still read and verified here.
+ * Every user and committee chain of the tenant, read and verified. The service lists their ids
+ * to admin devices (any admin device gets the same answer, so nothing about the tenant lives
+ * only in one device's profile), but the listing is checked against what the signed chains
+ * name themselves: every user and committee a heartbeat of an admin device named, and every
+ * member of a listed committee, must be listed; every listed chain must exist; and each chain
+ * must still hold the head the newest heartbeat named. A service withholding a person (say,
+ * one whose device was just revoked) would otherwise drop them silently from the next
+ * heartbeat and from the agent's renewals.
  */
-export async function tenantChains(
-  session: AdminSession,
-): Promise<{ users: readonly string[]; committees: readonly string[] }> {
-  return session.api.call(listTenantChains, { params: { tenantId: session.profile.tenantId } });
+export async function readTenantChains(session: AdminSession): Promise<TenantChains> {
+  const { tenantId } = session.profile;
+  const listing = await session.api.call(listTenantChains, { params: { tenantId } });
+  const tenant = await readTenantChain(session);
+  const admins = new Set([...adminDevicesOf(tenant.records).values()].map((d) => d.fingerprint));
+  const named = { users: new Set<string>(), committees: new Set<string>() };
+  let newest: OpenedRecord<'heartbeat'>['body'] | undefined;
+  for (const record of tenant.records) {
+    if (record.purpose !== 'heartbeat' || !admins.has(record.signerFingerprint)) continue;
+    newest = record.body as OpenedRecord<'heartbeat'>['body'];
+    for (const userId of Object.keys(newest.userHeads)) named.users.add(userId);
+    for (const committeeId of Object.keys(newest.committeeHeads)) {
+      named.committees.add(committeeId);
+    }
+  }
+  const read = async (kind: 'user' | 'committee', id: string): Promise<VerifiedChain> => {
+    const chain = await readChain(session.api, tenantId, streams[kind](tenantId, id));
+    if (chain.records.length === 0) {
+      throw listingContradicts(`it lists the ${kind} ${id}, whose chain it does not serve`);
+    }
+    return chain;
+  };
+  const users = new Map<string, VerifiedChain>();
+  for (const userId of listing.users) users.set(userId, await read('user', userId));
+  const committees = new Map<string, VerifiedChain>();
+  for (const committeeId of listing.committees) {
+    const chain = await read('committee', committeeId);
+    committees.set(committeeId, chain);
+    for (const userId of membersOf(chain.records).keys()) named.users.add(userId);
+  }
+  for (const [kind, ids, listed] of [
+    ['user', named.users, users],
+    ['committee', named.committees, committees],
+  ] as const) {
+    for (const id of ids) {
+      if (!listed.has(id)) {
+        throw listingContradicts(`it withholds the ${kind} ${id}, whom the signed chains name`);
+      }
+    }
+  }
+  for (const [userId, head] of Object.entries(newest?.userHeads ?? {})) {
+    if (!users.get(userId)!.records.some((r) => bytesEqual(r.hash, head))) {
+      throw listingContradicts(`the chain of ${userId} lacks the head the newest heartbeat named`);
+    }
+  }
+  for (const [committeeId, head] of Object.entries(newest?.committeeHeads ?? {})) {
+    const record = committees.get(committeeId)!.records[head.length - 1];
+    if (record === undefined || !bytesEqual(record.hash, head.hash)) {
+      throw listingContradicts(
+        `the chain of ${committeeId} lacks the head the newest heartbeat named`,
+      );
+    }
+  }
+  return { tenant, users, committees };
 }
 
 /** Every person: the tenant's users and any directory entry, with their verified devices. */
 export async function listPeople(session: AdminSession): Promise<PersonView[]> {
   const { tenantId } = session.profile;
   const { entries } = await session.api.call(listDirectory, { params: { tenantId } });
-  const { users } = await tenantChains(session);
-  const ids = [...new Set([...entries.map((e) => e.userId), ...users])].sort();
+  const { users } = await readTenantChains(session);
+  const ids = [...new Set([...entries.map((e) => e.userId), ...users.keys()])].sort();
   const people: PersonView[] = [];
   for (const userId of ids) {
     const entry = entries.find((e) => e.userId === userId);
-    const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
+    // A directory entry without a listed chain: a person whose chain is not written yet.
+    const chain = users.get(userId) ?? { records: [] };
     people.push({
       userId,
       displayName: entry?.displayName ?? null,
@@ -288,12 +362,13 @@ export async function committeeMembers(
 export async function listCommittees(
   session: AdminSession,
 ): Promise<Array<{ committeeId: string; members: MemberView[] }>> {
-  const { committees } = await tenantChains(session);
-  const list = [];
-  for (const committeeId of [...committees].sort()) {
-    list.push({ committeeId, members: await committeeMembers(session, committeeId) });
-  }
-  return list;
+  const { committees } = await readTenantChains(session);
+  return [...committees]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([committeeId, chain]) => ({
+      committeeId,
+      members: [...membersOf(chain.records).values()],
+    }));
 }
 
 /**
@@ -659,28 +734,24 @@ export async function revokeDevice(
 
 /**
  * Signs a heartbeat naming the head of every user chain and every committee chain of the
- * tenant (as the service lists them to admin devices; each head read and verified here): devices refuse to wrap or write for a committee whose newest heartbeat is stale.
+ * tenant (`readTenantChains`: listed by the service, each verified here): devices refuse to
+ * wrap or write for a committee whose newest heartbeat is stale.
  */
 export async function signHeartbeat(
   session: AdminSession,
   now: Date,
 ): Promise<{ time: number; users: number; committees: number; tenantLength: number }> {
   const { tenantId, deviceId } = session.profile;
-  const { users, committees } = await tenantChains(session);
+  const { tenant, users, committees } = await readTenantChains(session);
   const userHeads: Record<string, Uint8Array> = {};
-  for (const userId of users) {
-    const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
-    const last = chain.records[chain.records.length - 1];
-    if (last !== undefined) userHeads[userId] = last.hash;
+  for (const [userId, chain] of users) {
+    userHeads[userId] = chain.records[chain.records.length - 1]!.hash;
   }
   const committeeHeads: Record<string, { length: number; hash: Uint8Array }> = {};
-  for (const committeeId of committees) {
-    const chain = await readChain(session.api, tenantId, streams.committee(tenantId, committeeId));
-    const last = chain.records[chain.records.length - 1];
-    if (last !== undefined)
-      committeeHeads[committeeId] = { length: chain.records.length, hash: last.hash };
+  for (const [committeeId, chain] of committees) {
+    const hash = chain.records[chain.records.length - 1]!.hash;
+    committeeHeads[committeeId] = { length: chain.records.length, hash };
   }
-  const tenant = await readTenantChain(session);
   const time = unixSeconds(now);
   await submit(
     session,

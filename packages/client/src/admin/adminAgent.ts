@@ -1,12 +1,6 @@
 import { defaultStalenessSeconds } from '@ratsfach/crypto';
-import { renewDevice, signHeartbeat, tenantChains } from './adminActions.js';
-import {
-  type AdminSession,
-  readChain,
-  readTenantChain,
-  streams,
-  unixSeconds,
-} from './adminSession.js';
+import { readTenantChains, renewDevice, signHeartbeat } from './adminActions.js';
+import { type AdminSession, unixSeconds } from './adminSession.js';
 import { adminDevicesOf, userDevicesOf } from './chainViews.js';
 
 /** The logger the agent reports to (a pino child in the command; a recorder in tests). */
@@ -52,11 +46,10 @@ export async function agentRound(
   policy: AgentPolicy = defaultAgentPolicy,
 ): Promise<AgentAction[]> {
   const actions: AgentAction[] = [];
-  const { tenantId, deviceId } = session.profile;
+  const { deviceId } = session.profile;
   const time = unixSeconds(now);
-  const { users } = await tenantChains(session);
-  for (const userId of users) {
-    const chain = await readChain(session.api, tenantId, streams.user(tenantId, userId));
+  const { tenant, users } = await readTenantChains(session);
+  for (const [userId, chain] of users) {
     for (const device of userDevicesOf(chain.records).values()) {
       if (device.revoked) continue;
       if (device.notAfter <= time) {
@@ -88,7 +81,6 @@ export async function agentRound(
       actions.push(action);
     }
   }
-  const tenant = await readTenantChain(session);
   let newest: number | undefined;
   for (const record of tenant.records) {
     if (record.purpose === 'heartbeat') newest = (record.body as { time: number }).time;

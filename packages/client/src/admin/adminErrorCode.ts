@@ -18,6 +18,11 @@ export const AdminErrorCode = {
   projectionLagging: 'RATSFACH_ADMIN_PROJECTION_LAGGING',
   /** The service accepted a change but reports its projector failing, or it makes no progress. */
   projectionFailing: 'RATSFACH_ADMIN_PROJECTION_FAILING',
+  /**
+   * The service's listing of the tenant's chains contradicts the verified chains: it withholds
+   * one they name, names one that does not exist, or serves one shorter than a heartbeat saw it.
+   */
+  chainListing: 'RATSFACH_ADMIN_CHAIN_LISTING',
   /** A person, committee or device the command names does not exist. */
   unknown: 'RATSFACH_ADMIN_UNKNOWN',
 } as const;
