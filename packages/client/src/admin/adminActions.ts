@@ -791,7 +791,10 @@ export interface AdminDeviceRequest {
   readonly kemKey: Uint8Array;
 }
 
-/** The root certifies another admin device; carried to the service by this admin device. */
+/**
+ * The root certifies another admin device; carried to the service by this admin device, which
+ * then signs a heartbeat so that the new certificate is in force at the tenant chain's head.
+ */
 export async function certifyAdminDevice(
   session: AdminSession,
   root: OpenedRoot,
@@ -818,7 +821,10 @@ export async function certifyAdminDevice(
     ),
   );
   const device = adminDevicesOf((await readTenantChain(session)).records).get(request.deviceId);
-  await settle(session);
+  // The time at a tenant position is the newest heartbeat's, and that one predates the new
+  // certificate: until a heartbeat follows it, every record the new device signs (its own
+  // heartbeats too) is judged before its notBefore and refused. This device signs one now.
+  await signHeartbeat(session, now);
   return device!;
 }
 

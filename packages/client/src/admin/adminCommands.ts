@@ -569,6 +569,7 @@ function registerDevices(admin: Command, context: CliContext): void {
       run.output.result(deviceJson(device), [
         `certified admin device ${device.userId}/${device.deviceId} until ${isoOf(device.notAfter)}`,
         `its fingerprint: ${formatFingerprint(device.fingerprint)} (compare it with the new device's)`,
+        'a heartbeat from this device puts it in force: it can sign at once',
         'Put the root key file back offline.',
       ]);
     }),
