@@ -191,6 +191,45 @@ t.test("a municipality's first day through the real service and the real command
     ApiProblemError,
     'a used code is refused',
   );
+  // The same, the way a person would: `ratsfach enrol` with the used code on a second device,
+  // and with a code for this tenant claimed for another. A clear error, and no profile is left.
+  const enrolAgain = async (profile: string, tenant: string, codeText: string) =>
+    cli(
+      ['--json', '--profile', profile, 'enrol', api.url, codeText, '--tenant', tenant].concat([
+        '--user',
+        'mueller',
+      ]),
+      { env: { RATSFACH_PASSPHRASE: 'mueller phone passphrase' } },
+    );
+  const reusedCode = await enrolAgain(join(dir, 'mueller_phone'), 'stadt', code);
+  t.equal(reusedCode.exitCode, 1, 'a used code: ratsfach enrol fails');
+  t.match(reusedCode.json<ErrorJson>().error, {
+    code: /^RATSFACH_API_ENROLMENT_CODE_(USED|INVALID)$/,
+    hint: /code/,
+  });
+  await t.rejects(access(join(dir, 'mueller_phone')), { code: 'ENOENT' }, 'no profile left');
+  const dorfCode = (await admin(['invite', 'mueller'])).json<{ code: string }>().code;
+  const otherTenant = await enrolAgain(join(dir, 'mueller_dorf'), 'dorf', dorfCode);
+  t.equal(otherTenant.exitCode, 1, 'a code claimed for another tenant: refused');
+  t.match(otherTenant.json<ErrorJson>().error, { code: /^RATSFACH_/, hint: /./ });
+  await t.rejects(access(join(dir, 'mueller_dorf')), { code: 'ENOENT' }, 'no profile left');
+  // An expired code: issued (by the clock of the admin device) to lapse a few seconds from now.
+  const lapsing = await cli(['--json', '--profile', adminDir, 'admin', 'invite', 'mueller'], {
+    env,
+    now: () => new Date(Date.now() - 7 * 86_400_000 + 10_000),
+  });
+  t.equal(lapsing.exitCode, 0, lapsing.stdout + lapsing.stderr);
+  const lapsed = lapsing.json<{ code: string; expiresAt: string }>();
+  while (Date.now() <= Date.parse(lapsed.expiresAt) + 1000) {
+    await new Promise((done) => setTimeout(done, 500));
+  }
+  const expiredCode = await enrolAgain(join(dir, 'mueller_late'), 'stadt', lapsed.code);
+  t.equal(expiredCode.exitCode, 1, 'an expired code: ratsfach enrol fails');
+  t.match(expiredCode.json<ErrorJson>().error, {
+    code: 'RATSFACH_API_ENROLMENT_CODE_INVALID',
+    hint: /code/,
+  });
+  await t.rejects(access(join(dir, 'mueller_late')), { code: 'ENOENT' }, 'no profile left');
 
   // A tampered enrolment: the server (or anyone) swaps in keys of its own under weber's code id.
   const weberInvite = (await admin(['invite', 'weber'])).json<{ code: string }>();
@@ -320,7 +359,11 @@ t.test("a municipality's first day through the real service and the real command
     committees: [{ committeeId: 'bau', members: [{}, {}, {}] }],
   });
   const secondBeat = await second(['heartbeat']);
-  t.match(secondBeat.json(), { users: 10, committees: 1 }, 'its heartbeat names every chain');
+  t.match(
+    secondBeat.json(),
+    { users: 10, committees: 1 },
+    `its heartbeat names every chain: ${secondBeat.stdout}${secondBeat.stderr}`,
+  );
   // An old profile's registry (here a damaged one) is dropped, not read: the profile works.
   const legacy = join(adminDir, 'admin-registry.json');
   await writeFile(legacy, '{"users": 3}');
@@ -343,6 +386,47 @@ t.test("a municipality's first day through the real service and the real command
     only.json<ErrorJson>().error.code,
     'RATSFACH_ADMIN_LAST_KEEPER',
     'the only admin device is never revoked',
+  );
+  const stillInForce = await admin(['devices', 'admins']);
+  t.match(
+    stillInForce
+      .json<{ devices: Array<{ deviceId: string; revoked: boolean }> }>()
+      .devices.find((d) => d.deviceId === 'amt_laptop'),
+    { revoked: false },
+    'and it stays in force: nothing half-applied',
+  );
+  // Another tenant's root file (a second tenant on the same service): refused before signing.
+  const dorfRoot = join(dir, 'dorf-root.key');
+  const dorf = await cli(
+    ['--json', '--profile', join(dir, 'dorf-admin'), 'admin', 'init', '--server', api.url].concat([
+      '--tenant',
+      'dorf',
+      '--root',
+      dorfRoot,
+    ]),
+    { env },
+  );
+  t.equal(dorf.exitCode, 0, dorf.stdout + dorf.stderr);
+  for (const args of [
+    ['devices', 'revoke-admin', 'amt_laptop', '--root', dorfRoot],
+    ['devices', 'certify-admin', '--request', requestFile, '--root', dorfRoot],
+  ]) {
+    const foreign = await admin(args);
+    t.equal(foreign.exitCode, 1, `${args[1]} with another tenant's root`);
+    t.match(foreign.json<ErrorJson>().error, {
+      code: 'RATSFACH_ADMIN_ROOT_MISMATCH',
+      hint: /./,
+    });
+  }
+  t.same(
+    (await admin(['devices', 'admins']))
+      .json<{ devices: Array<{ deviceId: string; revoked: boolean }> }>()
+      .devices.map((d) => [d.deviceId, d.revoked]),
+    [
+      ['amt_laptop', false],
+      ['amt_desktop', true],
+    ],
+    "another tenant's root changed nothing",
   );
 
   // erase a directory entry
