@@ -242,10 +242,17 @@ t.test(
     t.equal(fileText(join(world.folder, docPath(1))), 'Fassung 1');
     await watch.waitFor((l) => l.event === 'live', 0, 'the stream');
 
-    // Pushed: a new version reaches the folder in the pass the `feeds` notice starts.
+    // Pushed: a new version reaches the folder in the pass the `feeds` notice starts. The pass
+    // the stream's first `ready` started may still report after the mark (with nothing to
+    // fetch), so the pass looked for is the notice's: a `feeds` pass that fetched. With push
+    // broken only `poll` passes would fetch it, and the wait fails.
     let mark = watch.lines.length;
     await world.commit('Fassung 2');
-    const pushed = await watch.waitFor(passWith('feeds'), mark, 'a pushed pass');
+    const pushed = await watch.waitFor(
+      (l) => passWith('feeds')(l) && (l.fetched ?? 0) > 0,
+      mark,
+      'a pushed pass',
+    );
     t.match(pushed, { fetched: 1, applied: 1 });
     t.equal(fileText(join(world.folder, docPath(2))), 'Fassung 2');
     t.notOk(existsSync(join(world.folder, docPath(1))), 'renamed by the signed version');
