@@ -155,6 +155,16 @@ t.test(
   },
 );
 
+t.test('a scan hashes a file of many chunks as the whole bytes hash', async (t) => {
+  const root = tree();
+  const fs = new NodeFileSystem(root);
+  const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) % 251);
+  await fs.writeAtomic('A/scan.pdf', big);
+  const [file] = (await fs.scan()).files;
+  t.match(file, { path: 'A/scan.pdf', hash: plaintextHash(big), size: big.length });
+  t.equal((await fs.readStable('A/scan.pdf')).hash, file?.hash, 'scan and read agree');
+});
+
 t.test('a scan of a missing root reports it', async (t) => {
   const fs = new NodeFileSystem(join(tree(), 'missing'));
   const result = await fs.scan();

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import {
   lstat,
   mkdir,
@@ -34,6 +34,17 @@ export const engineFolder = '.ratsfach';
 const maxSegmentBytes = 255;
 // Names Windows and macOS cannot hold either: refused everywhere so a tree syncs to every device.
 const portableForbidden = /[\\:*?"<>|\p{Cc}]/u;
+
+/** Hex BLAKE2b-512 of a file, read in chunks, and how many bytes it read. */
+const hashFile = async (absolute: string): Promise<{ value: string; length: number }> => {
+  const hasher = createHash('blake2b512');
+  let length = 0;
+  for await (const chunk of createReadStream(absolute, { highWaterMark: 1 << 20 })) {
+    hasher.update(chunk as Buffer);
+    length += (chunk as Buffer).length;
+  }
+  return { value: hasher.digest('hex'), length };
+};
 
 /** Hex BLAKE2b-512 of bytes: the hash the index keeps of plaintext. */
 export const plaintextHash = (bytes: Uint8Array): string =>
@@ -139,29 +150,45 @@ export class NodeFileSystem implements FileSystem {
     const cached = this.#hashCache.get(path);
     if (cached?.key === key)
       return { hash: cached.hash, size: before.size, modifiedAt: before.mtimeMs };
-    const read = await this.readStable(path);
+    // Streamed: a scan holds a buffer, not the file, however large the file is.
+    const read = await this.#stableRead(path, hashFile);
     this.#hashCache.set(path, {
-      key: `${read.bytes.length}:${read.modifiedAt}:${before.ino}`,
-      hash: read.hash,
+      key: `${read.length}:${read.modifiedAt}:${read.ino}`,
+      hash: read.value,
     });
-    return { hash: read.hash, size: read.bytes.length, modifiedAt: read.modifiedAt };
+    return { hash: read.value, size: read.length, modifiedAt: read.modifiedAt };
   }
 
   async readStable(path: string): Promise<StableRead> {
+    const read = await this.#stableRead(path, async (absolute) => {
+      const bytes = await readFile(absolute);
+      return { value: bytes, length: bytes.length };
+    });
+    return { bytes: read.value, hash: plaintextHash(read.value), modifiedAt: read.modifiedAt };
+  }
+
+  /**
+   * Reads a file with `read` until it did not change under the read (same size, time and inode
+   * before and after, and as many bytes as it holds); refuses one that never settles.
+   */
+  async #stableRead<T>(
+    path: string,
+    read: (absolute: string) => Promise<{ value: T; length: number }>,
+  ): Promise<{ value: T; length: number; modifiedAt: number; ino: number }> {
     const absolute = resolveInside(this.root, path);
     for (let attempt = 1; attempt <= this.#attempts; attempt += 1) {
       try {
         const before = await stat(absolute);
-        const bytes = await readFile(absolute);
+        const { value, length } = await read(absolute);
         await this.#afterRead?.(path, attempt);
         const after = await stat(absolute);
         if (
           before.size === after.size &&
           before.mtimeMs === after.mtimeMs &&
           before.ino === after.ino &&
-          bytes.length === after.size
+          length === after.size
         ) {
-          return { bytes, hash: plaintextHash(bytes), modifiedAt: after.mtimeMs };
+          return { value, length, modifiedAt: after.mtimeMs, ino: after.ino };
         }
       } catch (error) {
         throw fileSystemError(path, error);
