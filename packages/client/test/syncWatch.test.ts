@@ -241,19 +241,23 @@ t.test(
     t.match(first, { fetched: 1, applied: 1 });
     t.equal(fileText(join(world.folder, docPath(1))), 'Fassung 1');
     await watch.waitFor((l) => l.event === 'live', 0, 'the stream');
+    // The stream's first `ready` starts a pass of its own: the change comes after it, or that
+    // pass (reporting late) could be the one that fetches it.
+    await watch.waitFor(passWith('ready'), 0, 'the pass the stream started');
 
-    // Pushed: a new version reaches the folder in the pass the `feeds` notice starts. The pass
-    // the stream's first `ready` started may still report after the mark (with nothing to
-    // fetch), so the pass looked for is the notice's: a `feeds` pass that fetched. With push
-    // broken only `poll` passes would fetch it, and the wait fails.
+    // Pushed: the notice starts a `feeds` pass, and no poll runs while the stream is live. The
+    // version is fetched by that pass, or by one the watch's own writes started just before
+    // (`local`), never by a poll.
     let mark = watch.lines.length;
     await world.commit('Fassung 2');
+    await watch.waitFor(passWith('feeds'), mark, 'a pushed pass');
     const pushed = await watch.waitFor(
-      (l) => passWith('feeds')(l) && (l.fetched ?? 0) > 0,
+      (l) => l.event === 'pass' && l.ok === true && (l.fetched ?? 0) > 0,
       mark,
-      'a pushed pass',
+      'the pass that fetched the new version',
     );
     t.match(pushed, { fetched: 1, applied: 1 });
+    t.notOk(pushed.reasons?.includes('poll'), 'no poll: the server pushed it');
     t.equal(fileText(join(world.folder, docPath(2))), 'Fassung 2');
     t.notOk(existsSync(join(world.folder, docPath(1))), 'renamed by the signed version');
 
@@ -392,12 +396,15 @@ t.test('the ratsfach command: spawned, it watches and ends with 0 on SIGINT', as
   t.match(stderr, /watching .* \(Ctrl-C to stop\)/);
   t.match(stderr, /\d\d:\d\d:\d\d synced \(start\): 1 fetched, 1 applied, 0 sent, 0 waiting/);
   await until(() => /live: the server pushes changes/.test(stderr), 20_000, 'push');
+  // The pass the stream's `ready` starts comes first (see the test above).
+  await until(() => /synced \([^)]*ready[^)]*\)/.test(stderr), 20_000, 'the ready pass');
   const before = stderr.length;
   await world.commit('Fassung 2');
+  await until(() => /synced \([^)]*feeds[^)]*\)/.test(stderr.slice(before)), 20_000, 'the push');
   await until(
-    () => /synced \([^)]*feeds[^)]*\): 1 fetched, 1 applied/.test(stderr.slice(before)),
+    () => /synced \((?![^)]*poll)[^)]*\): 1 fetched, 1 applied/.test(stderr.slice(before)),
     20_000,
-    'the pushed pass',
+    'the pass that fetched the new version',
   );
   t.equal(fileText(join(world.folder, docPath(2))), 'Fassung 2');
   child.kill('SIGINT');
