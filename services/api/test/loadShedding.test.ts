@@ -31,7 +31,9 @@ t.test('a saturated event loop sheds requests with 503 until it recovers', async
       loadShedding: {
         maxEventLoopDelayMs: 200,
         maxEventLoopUtilization: 0,
-        sampleIntervalMs: 20,
+        // Long enough that the request below lands before the next sample clears the state,
+        // also on a busy machine (a 20 ms interval let a second sample in first).
+        sampleIntervalMs: 500,
         retryAfterSeconds: 3,
       },
     },
@@ -45,8 +47,9 @@ t.test('a saturated event loop sheds requests with 503 until it recovers', async
   t.equal((await app.inject({ url: '/v1/openapi.json' })).statusCode, 200, 'served when idle');
 
   block(1_500);
-  // Let the sampler run once after the block, so it measures the delay.
-  await pause(30);
+  // The sampler's timer, due during the block, runs before this shorter one: it measures the
+  // delay, and the next sample is 500 ms away.
+  await pause(5);
   const refused = await app.inject({ url: '/v1/openapi.json' });
   t.equal(refused.statusCode, 503, 'refused at once while overloaded');
   t.equal(refused.headers['retry-after'], '3');
